@@ -1,0 +1,224 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+)
+
+// OptimizerKind selects the optimiser.
+type OptimizerKind string
+
+const (
+	// Adam is Adam with coupled L2 regularisation: WeightDecay·θ is added to the (clipped) gradient before
+	// the moment updates, as torch.optim.Adam's weight_decay does.
+	Adam OptimizerKind = "adam"
+	// AdamW is Adam with decoupled weight decay (Loshchilov & Hutter): θ ← θ − lr·(m̂/(√v̂+ε) + WeightDecay·θ),
+	// as torch.optim.AdamW. SiT, REPA and RAE train with AdamW (weight decay 0).
+	AdamW OptimizerKind = "adamw"
+)
+
+// ScheduleKind names a learning-rate schedule.
+type ScheduleKind string
+
+const (
+	// Constant keeps the learning rate at Config.LR (after the optional warm-up). SiT and REPA use it.
+	Constant ScheduleKind = "constant"
+	// WarmupCosine ramps up linearly for WarmupSteps, then follows a half cosine from Config.LR down to
+	// FinalLR, reached at EndStep.
+	WarmupCosine ScheduleKind = "warmup-cosine"
+	// ConstantLinear is RAE's schedule: constant Config.LR until DecayStart (after the optional warm-up),
+	// then a linear decay to FinalLR, reached at EndStep, and FinalLR afterwards.
+	ConstantLinear ScheduleKind = "constant-linear"
+)
+
+// Schedule describes the learning rate as a function of the step. Steps count optimiser updates from 0:
+// the update that takes the model from step s to step s+1 uses LR(s).
+type Schedule struct {
+	// Kind is the schedule's shape; "" means Constant.
+	Kind ScheduleKind `json:"kind"`
+	// WarmupSteps is the length of a linear warm-up from LR/WarmupSteps (first update) to LR, for every
+	// kind; 0 means none.
+	WarmupSteps int64 `json:"warmup_steps"`
+	// DecayStart is where ConstantLinear starts decaying.
+	DecayStart int64 `json:"decay_start"`
+	// EndStep is where WarmupCosine and ConstantLinear reach FinalLR; 0 means Config.Steps.
+	EndStep int64 `json:"end_step"`
+	// FinalLR is the learning rate at EndStep (and after it) for WarmupCosine and ConstantLinear.
+	FinalLR float64 `json:"final_lr"`
+}
+
+// LR returns the learning rate of the update at step (0-based) for the base rate lr, with totalSteps
+// standing in for a zero EndStep.
+func (s Schedule) LR(lr float64, step, totalSteps int64) float64 {
+	if s.WarmupSteps > 0 && step < s.WarmupSteps {
+		return lr * float64(step+1) / float64(s.WarmupSteps)
+	}
+	end := s.EndStep
+	if end <= 0 {
+		end = totalSteps
+	}
+	switch s.Kind {
+	case WarmupCosine:
+		span := end - s.WarmupSteps
+		if span <= 0 || step >= end {
+			return s.FinalLR
+		}
+		p := float64(step-s.WarmupSteps) / float64(span)
+		return s.FinalLR + (lr-s.FinalLR)*0.5*(1+math.Cos(math.Pi*p))
+	case ConstantLinear:
+		start := max(s.DecayStart, s.WarmupSteps)
+		if step < start {
+			return lr
+		}
+		if step >= end || end <= start {
+			return s.FinalLR
+		}
+		p := float64(step-start) / float64(end-start)
+		return lr + (s.FinalLR-lr)*p
+	default:
+		return lr
+	}
+}
+
+// validate checks the schedule against the configuration it belongs to.
+func (s Schedule) validate(totalSteps int64) error {
+	switch s.Kind {
+	case "", Constant, WarmupCosine, ConstantLinear:
+	default:
+		return fmt.Errorf("trainer: unknown schedule kind %q (use %q, %q or %q)", s.Kind, Constant, WarmupCosine, ConstantLinear)
+	}
+	if s.WarmupSteps < 0 || s.DecayStart < 0 || s.EndStep < 0 {
+		return fmt.Errorf("trainer: schedule steps must be >= 0 (warmup %d, decay start %d, end %d)", s.WarmupSteps, s.DecayStart, s.EndStep)
+	}
+	if s.Kind == WarmupCosine || s.Kind == ConstantLinear {
+		if !(s.FinalLR >= 0) || math.IsInf(s.FinalLR, 0) {
+			return fmt.Errorf("trainer: schedule final LR %v must be finite and >= 0", s.FinalLR)
+		}
+		end := s.EndStep
+		if end == 0 {
+			end = totalSteps
+		}
+		if end <= s.WarmupSteps || (s.Kind == ConstantLinear && end <= s.DecayStart) {
+			return fmt.Errorf("trainer: schedule %s ends at step %d, not after its warm-up (%d) and decay start (%d)",
+				s.Kind, end, s.WarmupSteps, s.DecayStart)
+		}
+	}
+	return nil
+}
+
+// Config holds every setting of a training run. Start from DefaultConfig and change what you need; all
+// fields are plain values so a Config serialises to JSON (it is recorded in every checkpoint and is
+// what expcache hashes).
+type Config struct {
+	// Optimizer is Adam or AdamW. Default AdamW.
+	Optimizer OptimizerKind `json:"optimizer"`
+	// LR is the base learning rate. Default 1e-4 (SiT, REPA).
+	LR float64 `json:"lr"`
+	// Beta1 and Beta2 are Adam's moment decay rates. Default 0.9 and 0.999 (RAE uses β2 = 0.95).
+	Beta1 float64 `json:"beta1"`
+	Beta2 float64 `json:"beta2"`
+	// Eps is Adam's ε, added to √v̂. Default 1e-8 (PyTorch's).
+	Eps float64 `json:"eps"`
+	// WeightDecay is the L2 coefficient (Adam) or the decoupled decay (AdamW), applied to every trainable
+	// variable. Default 0.
+	WeightDecay float64 `json:"weight_decay"`
+	// Schedule shapes the learning rate over the run. Default constant.
+	Schedule Schedule `json:"schedule"`
+	// ClipGradNorm clips the global L2 norm of the gradient (over all trainable variables) to this value,
+	// as torch.nn.utils.clip_grad_norm_ (scale min(1, c/(‖g‖+1e-6))). 0 turns clipping off (the default;
+	// REPA and RAE use 1).
+	ClipGradNorm float64 `json:"clip_grad_norm"`
+	// EMADecay is the decay of the exponential moving average of the model weights kept under
+	// "/ema/model": ema ← d·ema + (1−d)·θ after every update, starting from the weights before the first
+	// update (as SiT's update_ema). 0 turns EMA off (the default; SiT and REPA use 0.9999).
+	EMADecay float64 `json:"ema_decay"`
+	// BatchSize is the number of examples per step. Default 256.
+	BatchSize int `json:"batch_size"`
+	// Steps is the total number of optimiser updates of the run; Train stops when the step counter
+	// reaches it (a resumed run continues up to it). Default 1000.
+	Steps int64 `json:"steps"`
+	// Seed seeds the model initialisation and every in-graph random draw (the Store's RNG). The data
+	// source carries its own seed. Default 1.
+	Seed int64 `json:"seed"`
+	// CheckpointDir is where checkpoints go; a trainer whose directory already holds checkpoints resumes
+	// from the latest one. "" disables checkpoints. With expcache, leave it empty in the configuration
+	// you hash and set it inside compute to a directory below compute's dir.
+	CheckpointDir string `json:"checkpoint_dir"`
+	// CheckpointEvery saves a checkpoint every this many steps (and always at the end of Train);
+	// 0 saves only at the end. Default 1000.
+	CheckpointEvery int64 `json:"checkpoint_every"`
+	// KeepCheckpoints is how many of the most recent checkpoints to keep; <= 0 keeps all. Default 3.
+	KeepCheckpoints int `json:"keep_checkpoints"`
+	// LogEvery adds a History entry (and prints a log line) every this many steps. Default 100.
+	LogEvery int64 `json:"log_every"`
+}
+
+// DefaultConfig returns the defaults documented on Config's fields: AdamW, lr 1e-4, β = (0.9, 0.999),
+// ε = 1e-8, no weight decay, constant LR, no clipping, no EMA, batch 256, 1000 steps, seed 1,
+// no checkpoint directory, a checkpoint every 1000 steps keeping 3, a log entry every 100 steps.
+func DefaultConfig() Config {
+	return Config{
+		Optimizer:       AdamW,
+		LR:              1e-4,
+		Beta1:           0.9,
+		Beta2:           0.999,
+		Eps:             1e-8,
+		Schedule:        Schedule{Kind: Constant},
+		BatchSize:       256,
+		Steps:           1000,
+		Seed:            1,
+		CheckpointEvery: 1000,
+		KeepCheckpoints: 3,
+		LogEvery:        100,
+	}
+}
+
+// LRAt returns the learning rate of the update at step (0-based): Schedule.LR with the config's LR and Steps.
+func (c Config) LRAt(step int64) float64 {
+	return c.Schedule.LR(c.LR, step, c.Steps)
+}
+
+func finiteIn(x, lo, hi float64) bool { return !math.IsNaN(x) && x >= lo && x <= hi }
+
+// Validate returns an error naming the first invalid setting.
+func (c Config) Validate() error {
+	switch c.Optimizer {
+	case Adam, AdamW:
+	default:
+		return fmt.Errorf("trainer: unknown optimizer %q (use %q or %q)", c.Optimizer, Adam, AdamW)
+	}
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
+		return fmt.Errorf("trainer: learning rate %v must be finite and > 0", c.LR)
+	}
+	if !finiteIn(c.Beta1, 0, 1) || c.Beta1 == 1 {
+		return fmt.Errorf("trainer: beta1 %v outside [0, 1)", c.Beta1)
+	}
+	if !finiteIn(c.Beta2, 0, 1) || c.Beta2 == 1 {
+		return fmt.Errorf("trainer: beta2 %v outside [0, 1)", c.Beta2)
+	}
+	if !(c.Eps > 0) || math.IsInf(c.Eps, 0) {
+		return fmt.Errorf("trainer: eps %v must be finite and > 0", c.Eps)
+	}
+	if !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0) {
+		return fmt.Errorf("trainer: weight decay %v must be finite and >= 0", c.WeightDecay)
+	}
+	if !(c.ClipGradNorm >= 0) || math.IsInf(c.ClipGradNorm, 0) {
+		return fmt.Errorf("trainer: clip grad norm %v must be finite and >= 0 (0 = off)", c.ClipGradNorm)
+	}
+	if !finiteIn(c.EMADecay, 0, 1) || c.EMADecay == 1 {
+		return fmt.Errorf("trainer: EMA decay %v outside [0, 1) (0 = off)", c.EMADecay)
+	}
+	if c.BatchSize < 1 {
+		return fmt.Errorf("trainer: batch size %d must be >= 1", c.BatchSize)
+	}
+	if c.Steps < 1 {
+		return fmt.Errorf("trainer: steps %d must be >= 1", c.Steps)
+	}
+	if c.CheckpointEvery < 0 {
+		return fmt.Errorf("trainer: checkpoint every %d must be >= 0 (0 = only at the end)", c.CheckpointEvery)
+	}
+	if c.LogEvery < 1 {
+		return fmt.Errorf("trainer: log every %d must be >= 1", c.LogEvery)
+	}
+	return c.Schedule.validate(c.Steps)
+}
