@@ -214,6 +214,11 @@ func execOne(ctx context.Context, j job, o execOptions) (bool, error) {
 	if o.quick {
 		environ = mergeEnv(environ, env.QuickVar+"=1")
 	}
+	// No browser watches a headless run: interactive controls show their default at once instead of
+	// waiting for a front-end (set MIXFLOW_WIDGETS yourself to test the bounded wait).
+	if os.Getenv("MIXFLOW_WIDGETS") == "" {
+		environ = mergeEnv(environ, "MIXFLOW_WIDGETS=static")
+	}
 	cmd.Env = environ
 	// SIGTERM lets nbclient shut the kernel down; SIGKILL follows if it does not exit.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

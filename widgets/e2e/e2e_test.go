@@ -135,7 +135,9 @@ func TestHeadlessAllWidgets(t *testing.T) {
 	start := time.Now()
 	cmd := exec.Command("go", "run", "./kernel", "exec", "--out", out, "--timeout", "5m", "widgets/e2e/testdata/all-widgets.ipynb")
 	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+data, "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd")
+	// MIXFLOW_WIDGETS=live keeps `kernel exec` from choosing the static controls, so this run exercises the
+	// explorer's bounded wait for a page that never answers.
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+data, "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd", "MIXFLOW_WIDGETS=live")
 	b, err := cmd.CombinedOutput()
 	t.Logf("kernel exec (%.1f s):\n%s", time.Since(start).Seconds(), b)
 	if err != nil {
@@ -171,7 +173,7 @@ func TestHeadlessAllWidgets(t *testing.T) {
 				}
 			}
 			if strings.Contains(html, `class="mixflow-explorer"`) {
-				// "no notebook page answered" after the handshake, or MIXFLOW_WIDGETS=static if the runner set it.
+				// "no notebook page answered" after the bounded handshake.
 				explorerStatic = !strings.Contains(html, "<script") && strings.Contains(html, "static") && strings.Contains(html, "disabled")
 			}
 			if strings.Contains(html, `class="mixflow-progress"`) && strings.Contains(html, `data-finished="true"`) && strings.Contains(html, "100%") {
