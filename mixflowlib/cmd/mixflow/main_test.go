@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+)
+
+// tinyBase and tinyPost are flags that make every subcommand take a fraction of a second.
+var (
+	tinyBase = []string{"-base-steps", "40", "-base-batch", "64", "-width", "16", "-depth", "1"}
+	tinyPost = []string{"-post-steps", "20", "-post-batch", "64"}
+)
+
+func runCmd(t *testing.T, cmd string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), cmd, args, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		cmd  string
+		args []string
+		want string
+	}{
+		{"train", nil, `unknown subcommand "train"`},
+		{"toy-posttrain", []string{"-gamma", "1.5"}, "gamma 1.5 outside [0, 1]"},
+		{"toy-posttrain", []string{"-objective", "fm", "-mixture", "absolute"}, "mixflowonly"},
+		{"toy-eval", []string{"-steps", "5,x"}, `-steps: "x" is not an integer`},
+		{"toy-eval", []string{"-methods", "rk4"}, `method "rk4"`},
+		{"toy-eval", []string{"-model", "best"}, `-model "best"`},
+		{"slowflow", []string{"-protocol", "closest"}, `protocol "closest"`},
+		{"ablation", []string{"-seeds", ""}, "no seeds"},
+		{"toy-train", []string{"-toy", "dragon"}, `toy "dragon"`},
+		{"toy-train", []string{"extra"}, "unexpected arguments"},
+		{"toy-train", []string{"-nope"}, "flag provided but not defined"},
+	}
+	for _, c := range cases {
+		out, err := runCmd(t, c.cmd, c.args...)
+		var ue usageError
+		if err == nil || !errors.As(err, &ue) {
+			t.Errorf("%s %v: error %v, want a usage error", c.cmd, c.args, err)
+			continue
+		}
+		msg := strings.ReplaceAll(err.Error()+out, " ", "")
+		if !strings.Contains(msg, strings.ReplaceAll(c.want, " ", "")) {
+			t.Errorf("%s %v: %q does not mention %q", c.cmd, c.args, err, c.want)
+		}
+	}
+}
+
+func TestPrintSpec(t *testing.T) {
+	out, err := runCmd(t, "ablation", "-print-spec", "-gammas", "0.5,1", "-seeds", "4,5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec toyexp.SweepSpec
+	if err := json.Unmarshal([]byte(out), &spec); err != nil {
+		t.Fatalf("-print-spec output is not a sweep spec: %v\n%s", err, out)
+	}
+	var names []string
+	for _, v := range spec.Variants {
+		names = append(names, v.Name)
+	}
+	// γ = 1 is swept, so the timestep cell t~Beta(2,1), m~U[0,t] (the same objective) is not repeated.
+	want := "FM (standard)|MixFlow γ=0.5|MixFlow γ=1|t~U[0,1], m~U[0,1]|t~Beta(2,1), m~U[0,1]|t~U[0,1], m~U[0,t]"
+	if got := strings.Join(names, "|"); got != want {
+		t.Errorf("variants %s, want %s", got, want)
+	}
+	if len(spec.Seeds) != 2 || spec.Seeds[0] != 4 || !spec.IncludeBase || spec.Reference != "FM (standard)" {
+		t.Errorf("spec %+v", spec)
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	cache := t.TempDir()
+	out, err := runCmd(t, "toy-train", append([]string{"-cache", cache, "-q"}, tinyBase...)...)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	if !strings.Contains(out, "base: base (FM)") || !strings.Contains(out, "checkpoint "+cache) {
+		t.Errorf("toy-train output:\n%s", out)
+	}
+	common := append(append([]string{"-cache", cache, "-q"}, tinyBase...), tinyPost...)
+	jsonPath := filepath.Join(t.TempDir(), "eval.json")
+	out, err = runCmd(t, "toy-eval", append(common, "-objective", "mixflow", "-gamma", "0.5", "-steps", "3", "-samples", "200",
+		"-mmd-samples", "50", "-json", jsonPath)...)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	if !strings.Contains(out, "| MixFlow γ=0.5 |") || !strings.Contains(out, "euler 3") {
+		t.Errorf("toy-eval output:\n%s", out)
+	}
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev toyexp.EvalResult
+	if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Rows) != 4 {
+		t.Errorf("eval JSON (%v): %s", err, raw)
+	}
+	out, err = runCmd(t, "slowflow", append(common, "-model", "oracle", "-steps", "4", "-n", "40", "-ref", "100")...)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	if !strings.Contains(out, "| exact velocity |") || !strings.Contains(out, "frac m\\* < t") {
+		t.Errorf("slowflow output:\n%s", out)
+	}
+	out, err = runCmd(t, "ablation", append(common, "-gammas", "0.8", "-timestep-variants=false", "-seeds", "1,2",
+		"-methods", "euler", "-steps", "3", "-samples", "200", "-mmd-samples", "0")...)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	for _, want := range []string{"| no post-training |", "| MixFlow γ=0.8 |", `difference to "FM (standard)"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ablation output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package toyexp
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/metrics"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/sampler"
+)
+
+// EvalRow is one measured number: a metric of the samples of one sampler setting and evaluation seed.
+type EvalRow struct {
+	// Method is the sampler ("euler", "heun"); "data" for the noise-floor rows.
+	Method string `json:"method"`
+	// Steps is the number of sampling steps (0 for the noise-floor rows).
+	Steps int `json:"steps"`
+	// Seed is the evaluation seed.
+	Seed uint64 `json:"seed"`
+	// Metric is MetricSW or MetricMMD.
+	Metric string `json:"metric"`
+	// Value is the metric's value (lower is better for both).
+	Value float64 `json:"value"`
+}
+
+// EvalResult is the evaluation of one run.
+type EvalResult struct {
+	// Run and RunKey identify the evaluated run (its Label and Key).
+	Run    string `json:"run"`
+	RunKey string `json:"run_key"`
+	// Spec is the evaluation spec, canonical.
+	Spec EvalSpec `json:"spec"`
+	// Rows holds one row per (method, steps, seed, metric).
+	Rows []EvalRow `json:"rows"`
+	// Floor holds, per seed and metric, the metric between two independent sets of true points of the
+	// same size: what a perfect sampler would score (Method "data", Steps 0).
+	Floor []EvalRow `json:"floor"`
+	// Seconds is the wall time of the evaluation when it was computed.
+	Seconds float64 `json:"seconds"`
+	// FromCache is true when the call that returned the result loaded it from the cache (not stored).
+	FromCache bool `json:"-"`
+}
+
+// Mean returns the mean over evaluation seeds of metric for (method, steps), and false if there is no
+// such row.
+func (r *EvalResult) Mean(method string, steps int, metric string) (float64, bool) {
+	var sum float64
+	var n int
+	for _, row := range r.Rows {
+		if row.Method == method && row.Steps == steps && row.Metric == metric {
+			sum += row.Value
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), false
+	}
+	return sum / float64(n), true
+}
+
+// FloorMean returns the mean noise floor of metric over the evaluation seeds.
+func (r *EvalResult) FloorMean(metric string) float64 {
+	var sum float64
+	var n int
+	for _, row := range r.Floor {
+		if row.Metric == metric {
+			sum += row.Value
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+type evalKey struct {
+	Run  string   `json:"run"`
+	Data DataSpec `json:"data"`
+	Eval EvalSpec `json:"eval"`
+}
+
+// Evaluate samples run with every (method, steps) of spec, from the same initial noise for every
+// setting, and compares the samples with fresh true points of run's data (independent of the training
+// stream) by the sliced Wasserstein distance and the MMD. Each evaluation seed has its own noise and its
+// own true points. The result is cached under the run's key and the spec.
+func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResult, error) {
+	if run == nil {
+		return nil, fmt.Errorf("toyexp: evaluate: nil run")
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	total := len(c.Seeds) * len(c.Methods) * len(c.Steps)
+	st := l.begin("evaluate "+run.Label, 1, "setting", total)
+	res, info, err := expcache.Compute(l.cache(), cacheEval, evalKey{Run: run.Key, Data: run.Data, Eval: c},
+		func(string) (EvalResult, error) { return evaluate(ctx, run, c, st) })
+	if err != nil {
+		st.end(false, "failed")
+		return nil, err
+	}
+	res.FromCache = info.Hit
+	st.end(info.Hit, "")
+	return &res, nil
+}
+
+func evaluate(ctx context.Context, run *Run, c EvalSpec, st *stage) (EvalResult, error) {
+	start := time.Now()
+	res := EvalResult{Run: run.Label, RunKey: run.Key, Spec: c}
+	net, store, err := run.sampling(c.UseEMA)
+	if err != nil {
+		return res, err
+	}
+	dim := run.Data.Dim
+	done := 0
+	for _, seed := range c.Seeds {
+		truthFlat, err := truePoints(run.Data, c.Samples, seedTruth+seed)
+		if err != nil {
+			return res, err
+		}
+		truth, _ := rows(truthFlat, dim)
+		floorFlat, err := truePoints(run.Data, c.Samples, seedFloor+seed)
+		if err != nil {
+			return res, err
+		}
+		floor, _ := rows(floorFlat, dim)
+		var mmd metrics.MMDOptions
+		if c.MMDSamples > 0 {
+			// One kernel for every model: bandwidths from the true points alone.
+			h, err := metrics.MedianBandwidth(truth[:c.MMDSamples], nil, 0, seed)
+			if err != nil {
+				return res, fmt.Errorf("toyexp: evaluate: %w", err)
+			}
+			for _, s := range metrics.DefaultMedianScales {
+				mmd.Bandwidths = append(mmd.Bandwidths, s*h)
+			}
+		}
+		score := func(x [][]float64) (map[string]float64, error) {
+			out := map[string]float64{}
+			sw, err := metrics.SlicedWasserstein(x, truth, metrics.SWOptions{Projections: c.Projections, Seed: seed})
+			if err != nil {
+				return nil, err
+			}
+			out[MetricSW] = sw
+			if c.MMDSamples > 0 {
+				m, err := metrics.MMD2(x[:c.MMDSamples], truth[:c.MMDSamples], mmd)
+				if err != nil {
+					return nil, err
+				}
+				out[MetricMMD] = m
+			}
+			return out, nil
+		}
+		fl, err := score(floor)
+		if err != nil {
+			return res, fmt.Errorf("toyexp: evaluate noise floor: %w", err)
+		}
+		for _, m := range c.Metrics() {
+			res.Floor = append(res.Floor, EvalRow{Method: "data", Seed: seed, Metric: m, Value: fl[m]})
+		}
+		x0, err := sampler.Noise(seedNoise+seed, c.Samples, dim)
+		if err != nil {
+			return res, fmt.Errorf("toyexp: evaluate: %w", err)
+		}
+		for _, method := range c.Methods {
+			meth, _ := parseMethod(method)
+			for _, steps := range c.Steps {
+				if err := ctx.Err(); err != nil {
+					return res, err
+				}
+				x, err := sample(net, store, sampler.Config{Method: meth, Steps: steps}, x0)
+				if err != nil {
+					return res, fmt.Errorf("toyexp: evaluate %s, %s %d steps, seed %d: %w", run.Label, method, steps, seed, err)
+				}
+				xr, err := rows(x, dim)
+				if err != nil {
+					return res, fmt.Errorf("toyexp: evaluate %s, %s %d steps, seed %d: %w", run.Label, method, steps, seed, err)
+				}
+				sc, err := score(xr)
+				if err != nil {
+					return res, fmt.Errorf("toyexp: evaluate %s, %s %d steps, seed %d: %w", run.Label, method, steps, seed, err)
+				}
+				for _, m := range c.Metrics() {
+					res.Rows = append(res.Rows, EvalRow{Method: method, Steps: steps, Seed: seed, Metric: m, Value: sc[m]})
+				}
+				done++
+				st.progress(done, map[string]float64{MetricSW: sc[MetricSW]})
+			}
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// sample runs one sampler from x0 and returns the final states, flat.
+func sample(net nn.Backbone, store *model.Store, cfg sampler.Config, x0 *tensors.Tensor) ([]float32, error) {
+	s, err := sampler.New(nil, store, net, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Finalize()
+	x, err := s.Sample(x0, datasets.Cond{})
+	if err != nil {
+		return nil, err
+	}
+	return tensors.MustCopyFlatData[float32](x), nil
+}
+
+// Samples draws n samples of run with an ODE sampler ("euler" or "heun", steps steps) from the noise of
+// the given seed, and returns their first two coordinates (the toy's plane), e.g. for scatter plots.
+// It is not cached (a few milliseconds for a toy MLP).
+func (l *Lab) Samples(run *Run, method string, steps, n int, seed uint64, useEMA bool) ([][2]float64, error) {
+	if run == nil {
+		return nil, fmt.Errorf("toyexp: samples: nil run")
+	}
+	meth, err := parseMethod(method)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSteps("samples", []int{steps}); err != nil {
+		return nil, err
+	}
+	if n < 1 || n > MaxSamples {
+		return nil, fmt.Errorf("toyexp: samples n %d outside [1, %d]", n, MaxSamples)
+	}
+	net, store, err := run.sampling(useEMA)
+	if err != nil {
+		return nil, err
+	}
+	dim := run.Data.Dim
+	x0, err := sampler.Noise(seedNoise+seed, n, dim)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: samples: %w", err)
+	}
+	x, err := sample(net, store, sampler.Config{Method: meth, Steps: steps}, x0)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: samples of %s: %w", run.Label, err)
+	}
+	out := make([][2]float64, n)
+	for i := range out {
+		out[i] = [2]float64{float64(x[i*dim]), float64(x[i*dim+1])}
+	}
+	return out, nil
+}
+
+// TruePoints returns n fresh points of the data distribution of d (their first two coordinates), drawn
+// with seed, e.g. to plot next to samples.
+func TruePoints(d DataSpec, n int, seed uint64) ([][2]float64, error) {
+	c, err := d.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > MaxSamples {
+		return nil, fmt.Errorf("toyexp: true points n %d outside [1, %d]", n, MaxSamples)
+	}
+	x, err := truePoints(c, n, seedTruth+seed)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][2]float64, n)
+	for i := range out {
+		out[i] = [2]float64{float64(x[i*c.Dim]), float64(x[i*c.Dim+1])}
+	}
+	return out, nil
+}

@@ -1,0 +1,378 @@
+package toyexp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/datasets/toy2d"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+// CacheSalt is mixed into every cache key of this package; bump it when the meaning of a cached result
+// changes for the same spec.
+const CacheSalt = "toyexp/1"
+
+// Cache entry names (the "<name>-<hash>" directories of mixflowlib/expcache).
+const (
+	cacheBase     = "toy-base"
+	cachePost     = "toy-post"
+	cacheEval     = "toy-eval"
+	cacheSlowFlow = "toy-slowflow"
+)
+
+// Run kinds.
+const (
+	// RunBase is a model trained from scratch (TrainBase).
+	RunBase = "base"
+	// RunPost is a model post-trained from a base (PostTrain).
+	RunPost = "post"
+	// RunOracle is the exact velocity of the data distribution (OracleRun): no training, no error but
+	// the sampler's.
+	RunOracle = "oracle"
+)
+
+// Lab runs toy experiments with a cache and an observer. The zero value is ready to use: it caches under
+// expcache.Default() (salted with CacheSalt) and reports nothing.
+type Lab struct {
+	// Cache stores results; nil means expcache.Default().WithSalt(CacheSalt).
+	Cache *expcache.Cache
+	// Observer receives progress reports; nil means none.
+	Observer Observer
+
+	level int // added to event levels (a sweep runs its parts one level down)
+}
+
+func (l *Lab) cache() *expcache.Cache {
+	if l.Cache == nil {
+		l.Cache = expcache.Default().WithSalt(CacheSalt).WithLog(os.Stderr)
+	}
+	return l.Cache
+}
+
+// Run is a model the experiments can sample from: a trained base, a post-trained model, or the oracle.
+// It is what TrainBase and PostTrain return (and cache); its JSON form is stored in the cache.
+type Run struct {
+	// Kind is RunBase, RunPost or RunOracle.
+	Kind string `json:"kind"`
+	// Label names the run for tables and legends, e.g. "base (FM)", "MixFlow γ=0.8", "exact velocity".
+	Label string `json:"label"`
+	// Key identifies the run: its cache key ("toy-base-<hash12>"), or "oracle:<toy>" for the oracle.
+	// Evaluations and Slow Flow measurements of the run are cached under it.
+	Key string `json:"key"`
+	// Data is the training data; Model the network (zero for the oracle).
+	Data  DataSpec  `json:"data"`
+	Model ModelSpec `json:"model"`
+	// Base is the spec of the base model (for a post-trained run, of the base it started from).
+	Base *BaseSpec `json:"base,omitempty"`
+	// Post is the post-training spec (RunPost only); BaseKey the key of its base run.
+	Post    *PostSpec `json:"post,omitempty"`
+	BaseKey string    `json:"base_key,omitempty"`
+	// Checkpoint is the absolute path of the final checkpoint (empty for the oracle).
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// HasEMA is true when the checkpoint holds EMA weights.
+	HasEMA bool `json:"has_ema,omitempty"`
+	// History is the training history (loss, gradient norm, learning rate per log entry).
+	History *trainer.History `json:"history,omitempty"`
+	// NumParams is the number of trainable parameters.
+	NumParams int `json:"num_params,omitempty"`
+	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit).
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
+	// FinalLoss is the mean loss of the last History entry.
+	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Gamma is the slowing range of a RunOptimum run.
+	Gamma float64 `json:"gamma,omitempty"`
+	// FromCache is true when the call that returned the run loaded it from the cache (not stored).
+	FromCache bool `json:"-"`
+}
+
+// TrainBase trains the base model of spec (from scratch), or loads it from the cache.
+func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	label := "base (" + c.Objective.Label() + ")"
+	st := l.begin(fmt.Sprintf("train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
+	run, info, err := expcache.Compute(l.cache(), cacheBase, c, func(dir string) (Run, error) {
+		src, err := newSource(c.Data, c.Data.Seed)
+		if err != nil {
+			return Run{}, err
+		}
+		r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
+		err = train(ctx, dir, &r, c.Objective, c.Train, src, nil, st)
+		return r, err
+	})
+	if err != nil {
+		st.end(false, "failed")
+		return nil, err
+	}
+	run.Key, run.FromCache = info.Key, info.Hit
+	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	return &run, nil
+}
+
+// postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
+type postKey struct {
+	Base BaseSpec `json:"base"`
+	Post PostSpec `json:"post"`
+}
+
+// PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache.
+// The optimiser starts afresh and the EMA restarts from the starting weights; the step counter of the
+// post-training run starts at 0.
+func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
+	if base == nil || base.Kind != RunBase || base.Base == nil || base.Checkpoint == "" {
+		return nil, errors.New("toyexp: post-train: base must be a run returned by TrainBase")
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if spec.FromEMA && !base.HasEMA {
+		return nil, fmt.Errorf("toyexp: post-train: from_ema set but the base run %s kept no EMA (ema_decay 0)", base.Key)
+	}
+	bspec := *base.Base
+	label := c.Objective.Label()
+	st := l.begin(fmt.Sprintf("post-train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
+	run, info, err := expcache.Compute(l.cache(), cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+		seed := c.DataSeed
+		if seed == 0 {
+			seed = bspec.Data.Seed + 1<<32
+		}
+		src, err := newSource(bspec.Data, seed)
+		if err != nil {
+			return Run{}, err
+		}
+		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
+		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true}
+		err = train(ctx, dir, &r, c.Objective, c.Train, src, opts, st)
+		return r, err
+	})
+	if err != nil {
+		st.end(false, "failed")
+		return nil, err
+	}
+	run.Key, run.FromCache = info.Key, info.Hit
+	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	return &run, nil
+}
+
+// train runs one training (fresh when post is nil, else post-training) inside a cache directory and
+// fills r; the checkpoint path it records is relative to dir.
+func train(ctx context.Context, dir string, r *Run, objSpec ObjectiveSpec, ts TrainSpec, src datasets.Source,
+	post *trainer.PostTrainOptions, st *stage) error {
+	obj, err := objSpec.Build()
+	if err != nil {
+		return err
+	}
+	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	if err != nil {
+		return fmt.Errorf("toyexp: model: %w", err)
+	}
+	cfg, err := ts.config()
+	if err != nil {
+		return err
+	}
+	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
+	// A few checkpoints during the run, so a kernel killed mid-run resumes (expcache hands the same
+	// work directory to the next attempt).
+	cfg.CheckpointEvery = max(1, cfg.Steps/4)
+	var tr *trainer.Trainer
+	if post == nil {
+		tr, err = trainer.New(cfg, net, obj, src)
+	} else {
+		tr, err = trainer.PostTrain(cfg, net, obj, src, *post)
+	}
+	if err != nil {
+		return fmt.Errorf("toyexp: %s: %w", r.Label, err)
+	}
+	tr.SetLog(nil)
+	tr.OnStep(func(rep trainer.StepReport) error {
+		st.progress(int(rep.Step), map[string]float64{"loss": rep.Loss})
+		return nil
+	})
+	start := time.Now()
+	hist, err := tr.Train(ctx)
+	if err != nil {
+		return fmt.Errorf("toyexp: training %s: %w", r.Label, err)
+	}
+	r.TrainSeconds = time.Since(start).Seconds()
+	r.History = hist
+	r.NumParams = tr.NumParameters()
+	r.HasEMA = cfg.EMADecay > 0
+	if n := hist.Len(); n > 0 {
+		r.FinalLoss = hist.Loss[n-1]
+	}
+	rel, err := filepath.Rel(dir, tr.LastCheckpoint())
+	if err != nil {
+		return fmt.Errorf("toyexp: checkpoint path: %w", err)
+	}
+	r.Checkpoint = rel
+	return nil
+}
+
+// OracleRun returns the run of the exact velocity field of data (mixflowlib/backbone/oracle): the
+// reference "perfect model", whose only error is the sampler's discretisation. It exists for the toys
+// that are Gaussian mixtures, "8gaussians" and "gaussian", in 2-D (Dim 2).
+func OracleRun(data DataSpec) (*Run, error) {
+	c, err := data.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := oracleBackbone(c); err != nil {
+		return nil, err
+	}
+	return &Run{Kind: RunOracle, Label: "exact velocity", Key: "oracle:" + c.Toy, Data: c}, nil
+}
+
+// oracleBackbone builds the exact velocity of a toy in its normalised coordinates.
+func oracleBackbone(d DataSpec) (nn.Backbone, error) {
+	if d.Dim != 2 {
+		return nil, fmt.Errorf("toyexp: oracle: data dim %d: the exact velocity is only available in 2-D", d.Dim)
+	}
+	toy, err := toy2d.ByName(d.Toy)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: oracle: %w", err)
+	}
+	switch toy.Kind() {
+	case toy2d.KindEightGaussian:
+		// toy2d puts the raw components on the unit circle at angles 2πk/8 and scales by Scale().
+		std, _ := toy.Param("std")
+		return oracle.EightGaussians(toy.Scale(), toy.Scale()*std)
+	case toy2d.KindGaussian:
+		return oracle.NewGaussian([]float64{0, 0}, []float64{1})
+	}
+	return nil, fmt.Errorf("toyexp: oracle: toy %q has no exact velocity (only %s and %s do)", d.Toy,
+		toy2d.KindEightGaussian, toy2d.KindGaussian)
+}
+
+// sampling returns the backbone and the store to sample run with. useEMA asks for the EMA weights;
+// a run without EMA samples with its raw weights.
+func (r *Run) sampling(useEMA bool) (nn.Backbone, *model.Store, error) {
+	if r == nil {
+		return nil, nil, errors.New("toyexp: nil run")
+	}
+	switch r.Kind {
+	case RunOracle:
+		net, err := oracleBackbone(r.Data)
+		return net, model.NewStore(), err
+	case RunOptimum:
+		net, err := optimumBackbone(r)
+		return net, model.NewStore(), err
+	case RunBase, RunPost:
+	default:
+		return nil, nil, fmt.Errorf("toyexp: run %q has unknown kind %q", r.Label, r.Kind)
+	}
+	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	if err != nil {
+		return nil, nil, fmt.Errorf("toyexp: run %s: model: %w", r.Key, err)
+	}
+	store, err := trainer.SamplingStoreFromCheckpoint(r.Checkpoint, useEMA && r.HasEMA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("toyexp: run %s: %w", r.Key, err)
+	}
+	return net, store, nil
+}
+
+// newSource returns the training stream of d with the given seed: toy2d points, unlabelled, zero-padded
+// to d.Dim coordinates.
+func newSource(d DataSpec, seed uint64) (datasets.Source, error) {
+	toy, err := toy2d.ByName(d.Toy)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: data: %w", err)
+	}
+	src, err := toy2d.NewSource(toy, seed)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: data: %w", err)
+	}
+	src = src.WithoutLabels()
+	if d.Dim <= 2 {
+		return src, nil
+	}
+	return &paddedSource{src: src, dim: d.Dim}, nil
+}
+
+// paddedSource embeds a 2-D toy stream in dim coordinates (the extra ones are 0).
+type paddedSource struct {
+	src *toy2d.Source
+	dim int
+}
+
+func (p *paddedSource) Name() string { return fmt.Sprintf("%s,dim=%d", p.src.Name(), p.dim) }
+
+func (p *paddedSource) Batch(step int64, size int) (datasets.Batch, error) {
+	xy, _, err := p.src.Arrays(step, size)
+	if err != nil {
+		return datasets.Batch{}, err
+	}
+	return datasets.Batch{X: tensors.FromFlatDataAndDimensions(pad(xy, p.dim), size, p.dim)}, nil
+}
+
+// pad copies n row-major 2-D points into n rows of dim values (dim ≥ 2), zero beyond the first two.
+func pad(xy []float32, dim int) []float32 {
+	if dim == 2 {
+		return xy
+	}
+	n := len(xy) / 2
+	out := make([]float32, n*dim)
+	for i := range n {
+		out[i*dim], out[i*dim+1] = xy[2*i], xy[2*i+1]
+	}
+	return out
+}
+
+// truePoints draws n fresh points of the data distribution of d (padded to d.Dim) with the given seed.
+func truePoints(d DataSpec, n int, seed uint64) ([]float32, error) {
+	toy, err := toy2d.ByName(d.Toy)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: data: %w", err)
+	}
+	xy, _, err := toy.Float32(n, seed)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: data: %w", err)
+	}
+	return pad(xy, d.Dim), nil
+}
+
+// rows converts a row-major [n, dim] float32 buffer into float64 rows, checking for non-finite values.
+func rows(flat []float32, dim int) ([][]float64, error) {
+	n := len(flat) / dim
+	out := make([][]float64, n)
+	for i := range out {
+		r := make([]float64, dim)
+		for j := range r {
+			v := float64(flat[i*dim+j])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("sample %d holds %v", i, v)
+			}
+			r[j] = v
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// Seed offsets that keep the random streams of an evaluation apart: the initial noise, the fresh true
+// points the samples are compared with, a second independent set of true points (the metric's noise
+// floor) and the Slow Flow reference set.
+const (
+	seedNoise uint64 = 1 << 40
+	seedTruth uint64 = 2 << 40
+	seedFloor uint64 = 3 << 40
+	seedRef   uint64 = 4 << 40
+)

@@ -1,0 +1,650 @@
+package toyexp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mixflow/mixflow/datasets/toy2d"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
+	"github.com/mixflow/mixflow/mixflowlib/objective"
+	"github.com/mixflow/mixflow/mixflowlib/path"
+	"github.com/mixflow/mixflow/mixflowlib/sampler"
+	"github.com/mixflow/mixflow/mixflowlib/slowflow"
+	"github.com/mixflow/mixflow/mixflowlib/timesteps"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+// Limits on work sizes that keep a typo from asking for hours of compute or gigabytes of memory.
+const (
+	// MaxDim is the largest embedding dimension DataSpec.Dim accepts.
+	MaxDim = 4096
+	// MaxSamples is the largest number of samples an evaluation or Slow Flow measurement draws.
+	MaxSamples = 1 << 20
+	// MaxSteps is the largest number of sampling steps accepted.
+	MaxSteps = 10_000
+)
+
+// Objective kinds of ObjectiveSpec.Kind.
+const (
+	// KindFM is standard flow matching: x_t = t·x1 + (1−t)·x0 with t ~ Times (default U[0, 1]).
+	KindFM = "fm"
+	// KindMixFlow is MixFlow: conditioned on t ~ Times (default Beta(2,1)), input at m ~ U[(1−γ)t, t].
+	KindMixFlow = "mixflow"
+)
+
+// DataSpec names the training data: a toy of datasets/toy2d and the seed of its training stream.
+type DataSpec struct {
+	// Toy is a datasets/toy2d spec, e.g. "8gaussians(std=0.05)", "checkerboard", "moons(noise=0.05)".
+	Toy string `json:"toy"`
+	// Seed seeds the training stream (toy2d.Source): batch k is a pure function of (Seed, k).
+	Seed uint64 `json:"seed"`
+	// Dim is the dimension the 2-D points are embedded in by zero padding (0 or 2: plain 2-D). With Dim > 2
+	// the extra coordinates of every data point are 0, so in a noisy sample they hold only noise.
+	Dim int `json:"dim,omitempty"`
+}
+
+// Canonical returns d with the toy spelled canonically (toy2d's Name) and Dim 2 for 0, so that
+// equivalent specs hash alike; it validates d.
+func (d DataSpec) Canonical() (DataSpec, error) {
+	toy, err := toy2d.ByName(d.Toy)
+	if err != nil {
+		return d, fmt.Errorf("toyexp: data toy %q: %w", d.Toy, err)
+	}
+	d.Toy = toy.Name()
+	if d.Dim == 0 {
+		d.Dim = 2
+	}
+	if d.Dim < 2 || d.Dim > MaxDim {
+		return d, fmt.Errorf("toyexp: data dim %d outside [2, %d]", d.Dim, MaxDim)
+	}
+	return d, nil
+}
+
+// Validate reports whether d is usable.
+func (d DataSpec) Validate() error {
+	_, err := d.Canonical()
+	return err
+}
+
+// ModelSpec configures the velocity network, an unconditional mlp.MLP (see mlp.Config; zero fields take
+// mlp's defaults). The input dimension comes from DataSpec.Dim.
+type ModelSpec struct {
+	// Width is the hidden width (mlp default 256).
+	Width int `json:"width"`
+	// Depth is the number of hidden layers or residual blocks (mlp default 3).
+	Depth int `json:"depth"`
+	// Activation is one of mlp.ActivationNames (mlp default "silu").
+	Activation string `json:"activation"`
+	// Residual selects mlp's pre-norm residual architecture.
+	Residual bool `json:"residual"`
+	// TimeDim, TimeScale and TimeMaxPeriod configure the time embedding (mlp defaults 64, 100, 100).
+	TimeDim       int     `json:"time_dim"`
+	TimeScale     float64 `json:"time_scale"`
+	TimeMaxPeriod float64 `json:"time_max_period"`
+}
+
+// MLPConfig returns the mlp configuration for data of dimension dim, with mlp's defaults filled in.
+func (m ModelSpec) MLPConfig(dim int) mlp.Config {
+	return mlp.Config{
+		Dim: dim, Width: m.Width, Depth: m.Depth, Activation: m.Activation, Residual: m.Residual,
+		TimeDim: m.TimeDim, TimeScale: m.TimeScale, TimeMaxPeriod: m.TimeMaxPeriod,
+	}.WithDefaults()
+}
+
+// Canonical returns m with mlp's defaults filled in, and an error for an invalid network.
+func (m ModelSpec) Canonical() (ModelSpec, error) {
+	c := m.MLPConfig(2)
+	if err := c.Validate(); err != nil {
+		return m, fmt.Errorf("toyexp: model: %w", err)
+	}
+	return ModelSpec{
+		Width: c.Width, Depth: c.Depth, Activation: c.Activation, Residual: c.Residual,
+		TimeDim: c.TimeDim, TimeScale: c.TimeScale, TimeMaxPeriod: c.TimeMaxPeriod,
+	}, nil
+}
+
+// Validate reports whether m describes a valid network.
+func (m ModelSpec) Validate() error {
+	_, err := m.Canonical()
+	return err
+}
+
+// ObjectiveSpec describes a training loss; Build turns it into an objective.FlowMatching or
+// objective.MixFlow.
+type ObjectiveSpec struct {
+	// Kind is KindFM ("fm") or KindMixFlow ("mixflow").
+	Kind string `json:"kind"`
+	// Path is the interpolation path, a path.ByName name ("" means "linear").
+	Path string `json:"path,omitempty"`
+	// Times is the distribution of the conditioning time t, a timesteps.ByName spec ("" means "uniform"
+	// for fm and "beta21" for mixflow).
+	Times string `json:"times,omitempty"`
+	// Gamma is MixFlow's slowing range γ ∈ [0, 1]: m ~ U[(1−γ)t, t] (must be 0 for fm).
+	Gamma float64 `json:"gamma"`
+	// Mixture is "relative" (m ~ U[(1−γ)t, t], the default) or "absolute" (m ~ U[0, 1], the paper's
+	// ablation); mixflow only.
+	Mixture string `json:"mixture,omitempty"`
+	// Target is "m" (the velocity at the slowed time, the paper's formula, default) or "t"; mixflow only.
+	Target string `json:"target,omitempty"`
+	// Shift is the time shift s ≥ 1 applied to t before slowing (0: none); mixflow only.
+	Shift float64 `json:"shift,omitempty"`
+}
+
+// FMObjective returns standard flow matching with t ~ U[0, 1] (the base training of the toy experiments
+// and the "standard post-training" baseline).
+func FMObjective() ObjectiveSpec { return ObjectiveSpec{Kind: KindFM} }
+
+// MixFlowObjective returns MixFlow with the paper's defaults (t ~ Beta(2,1), m ~ U[(1−γ)t, t], linear
+// path, target at m) and the given γ.
+func MixFlowObjective(gamma float64) ObjectiveSpec {
+	return ObjectiveSpec{Kind: KindMixFlow, Gamma: gamma}
+}
+
+// Canonical returns o with every default spelled out and names normalised, and an error naming the
+// first invalid field.
+func (o ObjectiveSpec) Canonical() (ObjectiveSpec, error) {
+	o.Kind = strings.ToLower(strings.TrimSpace(o.Kind))
+	if o.Path == "" {
+		o.Path = "linear"
+	}
+	p, err := path.ByName(o.Path)
+	if err != nil {
+		return o, fmt.Errorf("toyexp: objective path %q: %w", o.Path, err)
+	}
+	o.Path = p.Name()
+	if math.IsNaN(o.Gamma) || o.Gamma < 0 || o.Gamma > 1 {
+		return o, fmt.Errorf("toyexp: objective gamma %v outside [0, 1]", o.Gamma)
+	}
+	switch o.Kind {
+	case KindFM:
+		if o.Times == "" {
+			o.Times = "uniform"
+		}
+		if o.Gamma != 0 || o.Mixture != "" || o.Target != "" || o.Shift != 0 {
+			return o, fmt.Errorf("toyexp: objective kind %q takes no gamma, mixture, target or shift (got gamma=%v mixture=%q target=%q shift=%v)",
+				o.Kind, o.Gamma, o.Mixture, o.Target, o.Shift)
+		}
+	case KindMixFlow:
+		if o.Times == "" {
+			o.Times = "beta21"
+		}
+		switch strings.ToLower(o.Mixture) {
+		case "", "relative":
+			o.Mixture = "relative"
+		case "absolute":
+			o.Mixture = "absolute"
+		default:
+			return o, fmt.Errorf("toyexp: objective mixture %q: want \"relative\" or \"absolute\"", o.Mixture)
+		}
+		switch strings.ToLower(o.Target) {
+		case "", "m":
+			o.Target = "m"
+		case "t":
+			o.Target = "t"
+		default:
+			return o, fmt.Errorf("toyexp: objective target %q: want \"m\" or \"t\"", o.Target)
+		}
+		if o.Shift != 0 && (math.IsNaN(o.Shift) || math.IsInf(o.Shift, 0) || o.Shift < 1) {
+			return o, fmt.Errorf("toyexp: objective shift %v: want 0 (none) or a finite value ≥ 1", o.Shift)
+		}
+	default:
+		return o, fmt.Errorf("toyexp: objective kind %q: want %q or %q", o.Kind, KindFM, KindMixFlow)
+	}
+	d, err := timesteps.ByName(o.Times)
+	if err != nil {
+		return o, fmt.Errorf("toyexp: objective times %q: %w", o.Times, err)
+	}
+	o.Times = d.Name()
+	return o, nil
+}
+
+// Validate reports the first invalid field of o.
+func (o ObjectiveSpec) Validate() error {
+	_, err := o.Canonical()
+	return err
+}
+
+// Build returns the objective o describes.
+func (o ObjectiveSpec) Build() (trainer.Objective, error) {
+	c, err := o.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	p, _ := path.ByName(c.Path)
+	times, _ := timesteps.ByName(c.Times)
+	if c.Kind == KindFM {
+		fm, err := objective.NewFlowMatching(p, times, 0)
+		if err != nil {
+			return nil, fmt.Errorf("toyexp: objective: %w", err)
+		}
+		return fm, nil
+	}
+	mf, err := objective.NewMixFlow(c.Gamma)
+	if err != nil {
+		return nil, fmt.Errorf("toyexp: objective: %w", err)
+	}
+	mf.Path, mf.Times, mf.Shift = p, times, c.Shift
+	if c.Mixture == "absolute" {
+		mf.Mixture = timesteps.Absolute
+	}
+	if c.Target == "t" {
+		mf.Target = objective.TargetAtT
+	}
+	if err := mf.Validate(); err != nil {
+		return nil, fmt.Errorf("toyexp: objective: %w", err)
+	}
+	return mf, nil
+}
+
+// Label returns a short human-readable name, e.g. "FM", "MixFlow γ=0.8", "MixFlow γ=1 t~uniform m~U[0,1]".
+func (o ObjectiveSpec) Label() string {
+	c, err := o.Canonical()
+	if err != nil {
+		return "invalid objective"
+	}
+	if c.Kind == KindFM {
+		if c.Times == "uniform" {
+			return "FM"
+		}
+		return "FM t~" + c.Times
+	}
+	s := fmt.Sprintf("MixFlow γ=%g", c.Gamma)
+	if c.Mixture == "absolute" {
+		s = "MixFlow m~U[0,1]"
+	}
+	if c.Times != "beta21" {
+		s += " t~" + c.Times
+	}
+	if c.Target == "t" {
+		s += " target@t"
+	}
+	if c.Shift != 0 {
+		s += fmt.Sprintf(" shift=%g", c.Shift)
+	}
+	if c.Path != "linear" {
+		s += " " + c.Path
+	}
+	return s
+}
+
+// TrainSpec holds the trainer settings that matter for the toy experiments (see trainer.Config for
+// their meaning). Zero fields take the defaults of DefaultTrainSpec when canonicalised, except where
+// zero is meaningful (WeightDecay, ClipGradNorm, EMADecay: off).
+type TrainSpec struct {
+	// Steps is the number of optimiser updates.
+	Steps int64 `json:"steps"`
+	// BatchSize is the number of points per update.
+	BatchSize int `json:"batch_size"`
+	// LR is the learning rate.
+	LR float64 `json:"lr"`
+	// Optimizer is "adamw" or "adam".
+	Optimizer string `json:"optimizer"`
+	// WeightDecay, ClipGradNorm and EMADecay as in trainer.Config (0: off).
+	WeightDecay  float64 `json:"weight_decay"`
+	ClipGradNorm float64 `json:"clip_grad_norm"`
+	EMADecay     float64 `json:"ema_decay"`
+	// Schedule is the learning-rate schedule (zero value: constant).
+	Schedule trainer.Schedule `json:"schedule"`
+	// Seed seeds the initialisation and the in-graph random draws (t, m, noise).
+	Seed int64 `json:"seed"`
+	// LogEvery is the number of steps per History entry (0: Steps/100, at least 1).
+	LogEvery int64 `json:"log_every"`
+}
+
+// DefaultTrainSpec returns the toy defaults: 20 000 AdamW steps of batch 256 at a constant 1e-3,
+// no clipping, EMA 0.999, seed 1.
+func DefaultTrainSpec() TrainSpec {
+	return TrainSpec{Steps: 20_000, BatchSize: 256, LR: 1e-3, Optimizer: "adamw", EMADecay: 0.999, Seed: 1}
+}
+
+// Canonical fills defaults and validates, returning an error naming the first invalid field.
+func (t TrainSpec) Canonical() (TrainSpec, error) {
+	def := DefaultTrainSpec()
+	if t.BatchSize == 0 {
+		t.BatchSize = def.BatchSize
+	}
+	if t.LR == 0 {
+		t.LR = def.LR
+	}
+	if t.Optimizer == "" {
+		t.Optimizer = def.Optimizer
+	}
+	t.Optimizer = strings.ToLower(t.Optimizer)
+	if t.Schedule.Kind == "" {
+		t.Schedule.Kind = trainer.Constant
+	}
+	if t.Steps <= 0 {
+		return t, fmt.Errorf("toyexp: train steps %d: want > 0", t.Steps)
+	}
+	if t.LogEvery == 0 {
+		t.LogEvery = max(1, t.Steps/100)
+	}
+	if _, err := t.config(); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// Validate reports the first invalid field of t.
+func (t TrainSpec) Validate() error {
+	_, err := t.Canonical()
+	return err
+}
+
+// config converts t (canonical) into a trainer.Config without a checkpoint directory.
+func (t TrainSpec) config() (trainer.Config, error) {
+	c := trainer.DefaultConfig()
+	c.Optimizer = trainer.OptimizerKind(t.Optimizer)
+	c.LR, c.WeightDecay, c.ClipGradNorm, c.EMADecay = t.LR, t.WeightDecay, t.ClipGradNorm, t.EMADecay
+	c.Schedule = t.Schedule
+	c.BatchSize, c.Steps, c.Seed, c.LogEvery = t.BatchSize, t.Steps, t.Seed, t.LogEvery
+	c.CheckpointEvery = 0
+	c.KeepCheckpoints = 1
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("toyexp: train: %w", err)
+	}
+	return c, nil
+}
+
+// BaseSpec describes the training of a base model from scratch.
+type BaseSpec struct {
+	Data      DataSpec      `json:"data"`
+	Model     ModelSpec     `json:"model"`
+	Objective ObjectiveSpec `json:"objective"`
+	Train     TrainSpec     `json:"train"`
+}
+
+// DefaultBaseSpec returns the base model of the toy experiments: an MLP of width 64 and depth 3
+// (about 12.7 k parameters, small enough not to fit the toy perfectly) trained with standard flow matching
+// (t ~ U[0, 1]) on 8 Gaussians with a small std (sharp modes) for DefaultTrainSpec's 20 000 steps.
+func DefaultBaseSpec() BaseSpec {
+	return BaseSpec{
+		Data:      DataSpec{Toy: "8gaussians(std=0.05)", Seed: 1},
+		Model:     ModelSpec{Width: 64, Depth: 3},
+		Objective: FMObjective(),
+		Train:     DefaultTrainSpec(),
+	}
+}
+
+// Canonical canonicalises and validates every part.
+func (b BaseSpec) Canonical() (BaseSpec, error) {
+	var err error
+	if b.Data, err = b.Data.Canonical(); err != nil {
+		return b, err
+	}
+	if b.Model, err = b.Model.Canonical(); err != nil {
+		return b, err
+	}
+	if b.Objective, err = b.Objective.Canonical(); err != nil {
+		return b, err
+	}
+	if b.Train, err = b.Train.Canonical(); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// Validate reports the first invalid field of b.
+func (b BaseSpec) Validate() error {
+	_, err := b.Canonical()
+	return err
+}
+
+// PostSpec describes a post-training run started from a base model.
+type PostSpec struct {
+	// Objective is the post-training loss (standard flow matching or MixFlow).
+	Objective ObjectiveSpec `json:"objective"`
+	// Train holds the post-training settings; its step counter starts at 0.
+	Train TrainSpec `json:"train"`
+	// FromEMA starts from the base's EMA weights (as post-training from a released checkpoint does)
+	// instead of its raw weights.
+	FromEMA bool `json:"from_ema"`
+	// DataSeed seeds the post-training data stream; 0 derives it from the base's data seed (seed + 2³²),
+	// so post-training does not replay the base's first batches.
+	DataSeed uint64 `json:"data_seed,omitempty"`
+}
+
+// DefaultPostSpec returns post-training with obj for 5 000 steps with the base's optimiser settings
+// (DefaultTrainSpec), starting from the base's EMA weights.
+func DefaultPostSpec(obj ObjectiveSpec) PostSpec {
+	t := DefaultTrainSpec()
+	t.Steps = 5000
+	return PostSpec{Objective: obj, Train: t, FromEMA: true}
+}
+
+// Canonical canonicalises and validates every part.
+func (p PostSpec) Canonical() (PostSpec, error) {
+	var err error
+	if p.Objective, err = p.Objective.Canonical(); err != nil {
+		return p, err
+	}
+	if p.Train, err = p.Train.Canonical(); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// Validate reports the first invalid field of p.
+func (p PostSpec) Validate() error {
+	_, err := p.Canonical()
+	return err
+}
+
+// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (the ODE solvers of
+// mixflowlib/sampler).
+const (
+	MethodEuler = "euler"
+	MethodHeun  = "heun"
+)
+
+func parseMethod(name string) (sampler.Method, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case MethodEuler:
+		return sampler.Euler, nil
+	case MethodHeun:
+		return sampler.Heun, nil
+	case "euler-maruyama", "heun-sde":
+		return 0, fmt.Errorf("toyexp: sampler method %q: only the ODE methods %q and %q are supported", name, MethodEuler, MethodHeun)
+	}
+	return 0, fmt.Errorf("toyexp: sampler method %q: want %q or %q", name, MethodEuler, MethodHeun)
+}
+
+// Metric names of EvalSpec.
+const (
+	// MetricSW is the sliced 2-Wasserstein distance to fresh true samples (metrics.SlicedWasserstein).
+	MetricSW = "sw2"
+	// MetricMMD is the unbiased squared MMD to fresh true samples under an RBF kernel with bandwidths
+	// fixed from the true samples (0.5, 1, 2 × their median distance), so models share one kernel.
+	MetricMMD = "mmd2"
+)
+
+// EvalSpec describes the sample-quality evaluation of a model.
+type EvalSpec struct {
+	// Methods are the ODE samplers, "euler" and/or "heun".
+	Methods []string `json:"methods"`
+	// Steps are the numbers of sampling steps (intervals).
+	Steps []int `json:"steps"`
+	// Samples is the number of generated (and of fresh true) points per evaluation, for the sliced
+	// Wasserstein distance.
+	Samples int `json:"samples"`
+	// MMDSamples is the number of those points (the first ones) used for the MMD, whose cost grows as
+	// the square; 0 skips the MMD.
+	MMDSamples int `json:"mmd_samples"`
+	// Projections is the number of directions of the sliced Wasserstein distance (0: 256). The
+	// directions depend only on the evaluation seed, so every model is scored on the same ones.
+	Projections int `json:"projections"`
+	// Seeds are the evaluation seeds: each gives its own initial noise and its own fresh true samples.
+	Seeds []uint64 `json:"seeds"`
+	// UseEMA samples with the EMA weights (when the run kept an EMA).
+	UseEMA bool `json:"use_ema"`
+}
+
+// DefaultEvalSpec returns Euler and Heun at 5, 10, 20 and 50 steps, 10 000 samples (2 000 for the MMD),
+// 256 projections, one evaluation seed, EMA weights. The sliced Wasserstein distance between two
+// independent sets of 10 000 true points of the default toy is about 0.06 (EvalResult.Floor): mostly the
+// random imbalance of the mode weights, which W₂ charges for (it shrinks only like N^(−1/4)).
+func DefaultEvalSpec() EvalSpec {
+	return EvalSpec{
+		Methods: []string{MethodEuler, MethodHeun}, Steps: []int{5, 10, 20, 50},
+		Samples: 10_000, MMDSamples: 2000, Projections: 256, Seeds: []uint64{0}, UseEMA: true,
+	}
+}
+
+// Canonical fills defaults and validates.
+func (e EvalSpec) Canonical() (EvalSpec, error) {
+	if len(e.Methods) == 0 {
+		return e, errors.New("toyexp: eval methods: empty")
+	}
+	ms := make([]string, len(e.Methods))
+	for i, m := range e.Methods {
+		if _, err := parseMethod(m); err != nil {
+			return e, err
+		}
+		ms[i] = strings.ToLower(strings.TrimSpace(m))
+	}
+	e.Methods = ms
+	if err := checkSteps("eval", e.Steps); err != nil {
+		return e, err
+	}
+	if e.Samples < 2 || e.Samples > MaxSamples {
+		return e, fmt.Errorf("toyexp: eval samples %d outside [2, %d]", e.Samples, MaxSamples)
+	}
+	if e.MMDSamples < 0 || e.MMDSamples == 1 || e.MMDSamples > e.Samples {
+		return e, fmt.Errorf("toyexp: eval mmd_samples %d: want 0 (no MMD) or 2 … samples (%d)", e.MMDSamples, e.Samples)
+	}
+	if e.Projections == 0 {
+		e.Projections = 256
+	}
+	if e.Projections < 1 || e.Projections > 100_000 {
+		return e, fmt.Errorf("toyexp: eval projections %d outside [1, 100000]", e.Projections)
+	}
+	if len(e.Seeds) == 0 {
+		return e, errors.New("toyexp: eval seeds: empty")
+	}
+	if dup := firstDuplicate(e.Seeds); dup >= 0 {
+		return e, fmt.Errorf("toyexp: eval seeds: %d appears twice", e.Seeds[dup])
+	}
+	return e, nil
+}
+
+// Validate reports the first invalid field of e.
+func (e EvalSpec) Validate() error {
+	_, err := e.Canonical()
+	return err
+}
+
+// Metrics returns the names of the metrics e computes.
+func (e EvalSpec) Metrics() []string {
+	if e.MMDSamples > 0 {
+		return []string{MetricSW, MetricMMD}
+	}
+	return []string{MetricSW}
+}
+
+// SlowFlowSpec describes a Slow Flow measurement (mixflowlib/slowflow): for each number of sampling
+// steps, the per-step statistics of m*, the time of the ground-truth interpolation nearest to the
+// generated state.
+type SlowFlowSpec struct {
+	// Protocol is slowflow.ProtocolNearestData ("nearest-data", the literal reading of the paper's
+	// definition and the default), slowflow.ProtocolNearestFinal or slowflow.ProtocolForwardNoisedPair.
+	Protocol string `json:"protocol"`
+	// Method is the ODE sampler, "euler" or "heun".
+	Method string `json:"method"`
+	// Steps are the numbers of sampling steps, one measurement each.
+	Steps []int `json:"steps"`
+	// N is the number of sampling runs (generated points).
+	N int `json:"n"`
+	// ReferenceSize is the number of fresh true points the nearest-data and nearest-final protocols
+	// search over (forward-noised-pair pairs each run with its own true point and ignores it).
+	ReferenceSize int `json:"reference_size"`
+	// Seed seeds the noise and the true points.
+	Seed uint64 `json:"seed"`
+	// Quantiles are the band's levels (zero value: 5 % and 95 %).
+	Quantiles [2]float64 `json:"quantiles"`
+	// UseEMA samples with the EMA weights.
+	UseEMA bool `json:"use_ema"`
+}
+
+// DefaultSlowFlowSpec returns the nearest-data protocol with Euler at 5, 10, 20 and 50 steps, 1 000 runs
+// against 5 000 reference points, 5–95 % band, EMA weights. (The nearest-data search costs N × reference
+// size per sampling state; the paper used 20 000 images and 50 steps.)
+func DefaultSlowFlowSpec() SlowFlowSpec {
+	return SlowFlowSpec{
+		Protocol: slowflow.ProtocolNearestData, Method: MethodEuler, Steps: []int{5, 10, 20, 50},
+		N: 1000, ReferenceSize: 5000, Seed: 0, Quantiles: slowflow.DefaultQuantiles, UseEMA: true,
+	}
+}
+
+// Canonical fills defaults and validates.
+func (s SlowFlowSpec) Canonical() (SlowFlowSpec, error) {
+	switch s.Protocol {
+	case "":
+		s.Protocol = slowflow.ProtocolNearestData
+	case slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair:
+	default:
+		return s, fmt.Errorf("toyexp: slowflow protocol %q: want %q, %q or %q", s.Protocol,
+			slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair)
+	}
+	if s.Method == "" {
+		s.Method = MethodEuler
+	}
+	if _, err := parseMethod(s.Method); err != nil {
+		return s, err
+	}
+	s.Method = strings.ToLower(strings.TrimSpace(s.Method))
+	if err := checkSteps("slowflow", s.Steps); err != nil {
+		return s, err
+	}
+	if s.N < 2 || s.N > MaxSamples {
+		return s, fmt.Errorf("toyexp: slowflow n %d outside [2, %d]", s.N, MaxSamples)
+	}
+	if s.Protocol == slowflow.ProtocolForwardNoisedPair {
+		s.ReferenceSize = 0
+	} else if s.ReferenceSize < 1 || s.ReferenceSize > MaxSamples {
+		return s, fmt.Errorf("toyexp: slowflow reference_size %d outside [1, %d]", s.ReferenceSize, MaxSamples)
+	}
+	if s.Quantiles == [2]float64{} {
+		s.Quantiles = slowflow.DefaultQuantiles
+	}
+	q := s.Quantiles
+	if !(q[0] >= 0 && q[0] <= q[1] && q[1] <= 1) {
+		return s, fmt.Errorf("toyexp: slowflow quantiles %v: want 0 ≤ lo ≤ hi ≤ 1", q)
+	}
+	return s, nil
+}
+
+// Validate reports the first invalid field of s.
+func (s SlowFlowSpec) Validate() error {
+	_, err := s.Canonical()
+	return err
+}
+
+func checkSteps(what string, steps []int) error {
+	if len(steps) == 0 {
+		return fmt.Errorf("toyexp: %s steps: empty", what)
+	}
+	seen := map[int]bool{}
+	for _, n := range steps {
+		if n < 1 || n > MaxSteps {
+			return fmt.Errorf("toyexp: %s steps %d outside [1, %d]", what, n, MaxSteps)
+		}
+		if seen[n] {
+			return fmt.Errorf("toyexp: %s steps: %d appears twice", what, n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+func firstDuplicate[T comparable](xs []T) int {
+	seen := map[T]bool{}
+	for i, x := range xs {
+		if seen[x] {
+			return i
+		}
+		seen[x] = true
+	}
+	return -1
+}

@@ -1,0 +1,165 @@
+package toyview
+
+import (
+	"fmt"
+
+	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/metrics"
+	"github.com/mixflow/mixflow/widgets/table"
+)
+
+// SweepTable is the main results table of a sweep for one metric and sampler: one row per variant (the
+// named ones, or all), one column per number of sampling steps, cells "mean ± std over seeds", the best
+// of each column in bold.
+func SweepTable(res *toyexp.SweepResult, metric, method string, variants ...string) (*table.Table, error) {
+	if len(variants) == 0 {
+		variants = res.Variants
+	}
+	headers := []string{"variant"}
+	for _, n := range res.Spec.Eval.Steps {
+		headers = append(headers, fmt.Sprintf("%d steps", n))
+	}
+	t := table.New(headers...)
+	t.Title = fmt.Sprintf("%s, %s sampler (mean ± std over %d seeds; noise floor %.4f)",
+		metricShort(metric), method, len(res.Spec.Seeds), res.Floor[metric])
+	t.Precision = 4
+	for _, v := range variants {
+		cells := []any{v}
+		for _, n := range res.Spec.Eval.Steps {
+			s, ok := res.Summary(v, method, n, metric)
+			if !ok {
+				return nil, fmt.Errorf("toyview: sweep table: no %s %s %d-step results for %q", metric, method, n, v)
+			}
+			cells = append(cells, table.PM{Mean: s.Summary.Estimate, Err: s.Summary.Std})
+		}
+		if err := t.Add(cells...); err != nil {
+			return nil, err
+		}
+	}
+	for c := 1; c < len(headers); c++ {
+		if err := t.Best(c, table.Lower); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// DiffTable shows, for one metric and sampler, each variant's paired difference to the sweep's
+// reference variant (variant − reference, seed by seed): the mean and the 95 % confidence interval of the
+// mean over seeds, for the named variants (or all). Negative is better; "*" marks an interval that
+// excludes 0.
+func DiffTable(res *toyexp.SweepResult, metric, method string, variants ...string) (*table.Table, error) {
+	if len(variants) == 0 {
+		variants = res.Variants
+	}
+	headers := []string{"variant"}
+	for _, n := range res.Spec.Eval.Steps {
+		headers = append(headers, fmt.Sprintf("%d steps", n))
+	}
+	t := table.New(headers...)
+	t.Title = fmt.Sprintf("%s, %s: difference to %q (mean [95 %% CI] over %d seeds; * = CI excludes 0)",
+		metricShort(metric), method, res.Reference, len(res.Spec.Seeds))
+	for _, v := range variants {
+		if v == res.Reference {
+			continue
+		}
+		cells := []any{v}
+		for _, n := range res.Spec.Eval.Steps {
+			s, ok := res.Summary(v, method, n, metric)
+			if !ok || s.Diff == nil {
+				return nil, fmt.Errorf("toyview: difference table: no %s %s %d-step difference for %q", metric, method, n, v)
+			}
+			cells = append(cells, formatDiff(*s.Diff))
+		}
+		if err := t.Add(cells...); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// formatDiff formats a paired difference as "mean [lo, hi]", with "*" when the interval excludes 0.
+func formatDiff(d metrics.Summary) string {
+	mark := ""
+	if d.Lo > 0 || d.Hi < 0 {
+		mark = "*"
+	}
+	if d.N < 2 {
+		return fmt.Sprintf("%+.4f", d.Estimate)
+	}
+	return fmt.Sprintf("%+.4f [%+.4f, %+.4f]%s", d.Estimate, d.Lo, d.Hi, mark)
+}
+
+// SlowFlowTable summarises Slow Flow measurements: one row per run, and per number of steps the mean
+// slow-down t − m* over the sampling states and the median m* of the final state (t = 1).
+func SlowFlowTable(title string, results []*toyexp.SlowFlowResult) (*table.Table, error) {
+	if len(results) == 0 {
+		return nil, fmt.Errorf("toyview: slow flow table: no results")
+	}
+	steps := results[0].Spec.Steps
+	headers := []string{"model"}
+	for _, n := range steps {
+		headers = append(headers, fmt.Sprintf("mean t − m*, %d steps", n))
+	}
+	for _, n := range steps {
+		headers = append(headers, fmt.Sprintf("median m*(1), %d steps", n))
+	}
+	t := table.New(headers...)
+	t.Title = title
+	t.Precision = 3
+	for _, r := range results {
+		gaps := []any{r.Run}
+		var finals []any
+		for _, n := range steps {
+			res := r.ForSteps(n)
+			if res == nil {
+				return nil, fmt.Errorf("toyview: slow flow table: run %q has no %d-step measurement", r.Run, n)
+			}
+			gaps = append(gaps, toyexp.MeanGap(res))
+			finals = append(finals, toyexp.FinalStats(res).Median)
+		}
+		if err := t.Add(append(gaps, finals...)...); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// EvalTable lists evaluations of single runs (e.g. the oracle, a base and two post-trained models):
+// one row per run, one column per (method, steps), the metric's mean over evaluation seeds.
+func EvalTable(title, metric string, evals []*toyexp.EvalResult) (*table.Table, error) {
+	if len(evals) == 0 {
+		return nil, fmt.Errorf("toyview: eval table: no evaluations")
+	}
+	spec := evals[0].Spec
+	headers := []string{"model"}
+	for _, m := range spec.Methods {
+		for _, n := range spec.Steps {
+			headers = append(headers, fmt.Sprintf("%s %d", m, n))
+		}
+	}
+	t := table.New(headers...)
+	t.Title = fmt.Sprintf("%s (noise floor %.4f)", title, evals[0].FloorMean(metric))
+	t.Precision = 4
+	for _, e := range evals {
+		cells := []any{e.Run}
+		for _, m := range spec.Methods {
+			for _, n := range spec.Steps {
+				v, ok := e.Mean(m, n, metric)
+				if !ok {
+					return nil, fmt.Errorf("toyview: eval table: %q has no %s %s %d-step result", e.Run, metric, m, n)
+				}
+				cells = append(cells, v)
+			}
+		}
+		if err := t.Add(cells...); err != nil {
+			return nil, err
+		}
+	}
+	for c := 1; c < len(headers); c++ {
+		if err := t.Best(c, table.Lower); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
