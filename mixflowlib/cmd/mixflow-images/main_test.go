@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+)
+
+// TestDefaultsMatchNotebook checks that the command's defaults describe exactly notebook 03's workflow,
+// so that the two share their cache entries.
+func TestDefaultsMatchNotebook(t *testing.T) {
+	for _, quick := range []bool{false, true} {
+		args := []string{"-print-spec"}
+		if quick {
+			args = append(args, "-quick")
+		}
+		var out bytes.Buffer
+		if err := run(context.Background(), "run", args, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.MarshalIndent(imageexp.DefaultWorkflow(quick), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out.String()) != string(want) {
+			t.Errorf("quick=%v: the command's default workflow differs from imageexp.DefaultWorkflow:\n%s\nvs\n%s", quick, out.String(), want)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), "run", []string{"-print-spec", "-quick", "-gamma", "0.5", "-steps", "3,7", "-cfg", "0",
+		"-seeds", "4,5", "-methods", "heun", "-slowflow=false"}, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf imageexp.Workflow
+	if err := json.Unmarshal(out.Bytes(), &wf); err != nil {
+		t.Fatal(err)
+	}
+	if wf.Variants[1].Gamma != 0.5 || len(wf.Eval.Samplers) != 2 || wf.Eval.Samplers[1].Steps != 7 ||
+		wf.Eval.Samplers[0].Method != "heun" || wf.Eval.Seeds[1] != 5 || wf.SlowFlow.Steps != nil {
+		t.Errorf("flags not applied: %+v", wf)
+	}
+	for _, tc := range []struct {
+		sub  string
+		args []string
+		want string
+	}{
+		{"run", []string{"-gamma", "2", "-print-spec"}, "gamma 2 outside [0, 1]"},
+		{"run", []string{"-steps", "a", "-print-spec"}, "-steps"},
+		{"run", []string{"-steps", "0", "-print-spec"}, "sampler steps 0"},
+		{"fly", nil, "unknown subcommand"},
+	} {
+		err := run(context.Background(), tc.sub, tc.args, io.Discard, io.Discard)
+		var ue usageError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ue) {
+			t.Errorf("%s %v: error %v, want a usage error containing %q", tc.sub, tc.args, err, tc.want)
+		}
+	}
+	if err := run(context.Background(), "run", []string{"-h"}, io.Discard, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+}

@@ -1,0 +1,338 @@
+package imageexp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+// CacheSalt is mixed into every cache key of this package; bump it when the meaning of a cached result
+// changes for the same spec.
+const CacheSalt = "imageexp/1"
+
+// Cache entry names (the "<name>-<hash>" directories of mixflowlib/expcache).
+const (
+	cacheBase     = "img-base"
+	cachePost     = "img-post"
+	cacheEval     = "img-eval"
+	cacheFloor    = "img-floor"
+	cacheSlowFlow = "img-slowflow"
+)
+
+// Run kinds.
+const (
+	// RunBase is a model trained from scratch (TrainBase).
+	RunBase = "base"
+	// RunPost is a model post-trained from a base (PostTrain).
+	RunPost = "post"
+)
+
+// Observer receives a Lab's progress reports (toyexp's type, so toyexp.LogObserver and toyview's
+// notebook progress work with a Lab of this package).
+type Observer = toyexp.Observer
+
+// Event is one progress report of a Lab.
+type Event = toyexp.Event
+
+// ObserverFunc adapts a function to the Observer interface.
+type ObserverFunc = toyexp.ObserverFunc
+
+// LogObserver returns an observer that writes plain log lines to w (see toyexp.LogObserver).
+var LogObserver = toyexp.LogObserver
+
+// Lab runs image experiments with a cache and an observer. The zero value is ready to use: it caches
+// under expcache.Default() (salted with CacheSalt) and reports nothing. A Lab is not safe for concurrent
+// use.
+type Lab struct {
+	// Cache stores results; nil means expcache.Default().WithSalt(CacheSalt).
+	Cache *expcache.Cache
+	// Observer receives progress reports; nil means none.
+	Observer Observer
+}
+
+func (l *Lab) cache() *expcache.Cache {
+	if l.Cache == nil {
+		l.Cache = expcache.Default().WithSalt(CacheSalt).WithLog(os.Stderr)
+	}
+	return l.Cache
+}
+
+// Run is a trained model: what TrainBase and PostTrain return (and cache); its JSON form is stored in
+// the cache.
+type Run struct {
+	// Kind is RunBase or RunPost.
+	Kind string `json:"kind"`
+	// Label names the run for tables and legends, e.g. "base (FM)", "MixFlow γ=0.8".
+	Label string `json:"label"`
+	// Key identifies the run: its cache key ("img-base-<hash12>"). Evaluations are cached under it.
+	Key string `json:"key"`
+	// Base is the spec of the base model (for a post-trained run, of the base it started from).
+	Base *BaseSpec `json:"base"`
+	// Post is the post-training spec (RunPost only); BaseKey the key of its base run.
+	Post    *PostSpec `json:"post,omitempty"`
+	BaseKey string    `json:"base_key,omitempty"`
+	// Checkpoint is the absolute path of the final checkpoint.
+	Checkpoint string `json:"checkpoint"`
+	// HasEMA is true when the checkpoint holds EMA weights.
+	HasEMA bool `json:"has_ema,omitempty"`
+	// History is the training history (loss, auxiliary losses, gradient norm, learning rate, step time).
+	History *trainer.History `json:"history,omitempty"`
+	// NumParams is the number of trainable parameters.
+	NumParams int `json:"num_params,omitempty"`
+	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit).
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
+	// FinalLoss is the mean loss of the last History entry.
+	FinalLoss float64 `json:"final_loss,omitempty"`
+}
+
+// Data returns the base data spec of the run.
+func (r *Run) Data() DataSpec { return r.Base.Data }
+
+// objective returns the objective the run was last trained with.
+func (r *Run) objective() ObjectiveSpec {
+	if r.Post != nil {
+		return r.Post.Objective
+	}
+	return r.Base.Objective
+}
+
+func (r *Run) check() error {
+	if r == nil {
+		return errors.New("imageexp: nil run")
+	}
+	if (r.Kind != RunBase && r.Kind != RunPost) || r.Base == nil || r.Checkpoint == "" || r.Key == "" {
+		return fmt.Errorf("imageexp: run %q is not a run returned by TrainBase or PostTrain", r.Label)
+	}
+	return nil
+}
+
+// TrainBase trains the base model of spec from scratch, or loads it from the cache. A cancelled ctx (in a
+// notebook: signal.NotifyContext(ctx, os.Interrupt)) stops training after saving a checkpoint, and the
+// next call resumes from it, as it does after a killed process (from the last periodic checkpoint).
+func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	label := "base (" + c.Objective.Label() + ")"
+	st := l.begin("train "+label, 1, "step", int(c.Train.Steps))
+	run, info, err := expcache.Compute(l.cache(), cacheBase, c, func(dir string) (Run, error) {
+		data, err := c.Data.Load()
+		if err != nil {
+			return Run{}, err
+		}
+		r := Run{Kind: RunBase, Label: label, Base: &c}
+		err = train(ctx, dir, l.resumeDir(dir), &r, c.Model, c.Objective, c.Train, data, nil, st)
+		return r, err
+	})
+	if err != nil {
+		st.end(false, "failed")
+		return nil, err
+	}
+	run.Key = info.Key
+	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	return &run, nil
+}
+
+// postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
+type postKey struct {
+	Base BaseSpec `json:"base"`
+	Post PostSpec `json:"post"`
+}
+
+// PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache. The
+// optimiser starts afresh (unless KeepOptimizer), the EMA restarts from the starting weights and the step
+// counter starts at 0. Runs with the same Train.Seed draw the same t, noise and batches where their
+// objectives draw alike.
+func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
+	if err := base.check(); err != nil {
+		return nil, err
+	}
+	if base.Kind != RunBase {
+		return nil, fmt.Errorf("imageexp: post-train: base %s is a post-trained run; start from a TrainBase run", base.Key)
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if c.FromEMA && !base.HasEMA {
+		return nil, fmt.Errorf("imageexp: post-train: from_ema set but the base run %s kept no EMA (ema_decay 0)", base.Key)
+	}
+	bspec := *base.Base
+	label := c.Objective.Label()
+	st := l.begin("post-train "+label, 1, "step", int(c.Train.Steps))
+	run, info, err := expcache.Compute(l.cache(), cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+		seed := c.DataSeed
+		if seed == 0 {
+			seed = bspec.Data.Seed + 1<<32
+		}
+		data, err := bspec.Data.loadWithSeed(seed)
+		if err != nil {
+			return Run{}, err
+		}
+		r := Run{Kind: RunPost, Label: label, Base: &bspec, Post: &c, BaseKey: base.Key}
+		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true,
+			KeepOptimizer: c.KeepOptimizer}
+		err = train(ctx, dir, l.resumeDir(dir), &r, bspec.Model, c.Objective, c.Train, data, opts, st)
+		return r, err
+	})
+	if err != nil {
+		st.end(false, "failed")
+		return nil, err
+	}
+	run.Key = info.Key
+	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	return &run, nil
+}
+
+// resumeDir returns where the training of the cache entry being computed in dir keeps its checkpoints
+// until it completes: outside the entry's work directory, which expcache deletes when compute returns an
+// error, so that a training interrupted by a cancelled context (a notebook interrupt) resumes on the next
+// call instead of starting again.
+func (l *Lab) resumeDir(dir string) string {
+	return filepath.Join(l.cache().Root(), ".imageexp-resume", filepath.Base(dir))
+}
+
+// train runs one training (fresh when post is nil, else post-training) with its checkpoints in resume,
+// then copies the final checkpoint into the cache directory dir and fills r; the checkpoint path it
+// records is relative to dir.
+func train(ctx context.Context, dir, resume string, r *Run, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
+	post *trainer.PostTrainOptions, st *stage) error {
+	obj, err := objSpec.Build()
+	if err != nil {
+		return err
+	}
+	net, err := ms.Build()
+	if err != nil {
+		return err
+	}
+	cfg, err := ts.config()
+	if err != nil {
+		return err
+	}
+	cfg.CheckpointDir = resume
+	var tr *trainer.Trainer
+	if post == nil {
+		tr, err = trainer.New(cfg, net, obj, data.Train)
+	} else {
+		tr, err = trainer.PostTrain(cfg, net, obj, data.Train, *post)
+	}
+	if err != nil {
+		return fmt.Errorf("imageexp: %s: %w", r.Label, err)
+	}
+	tr.SetLog(nil)
+	tr.OnStep(func(rep trainer.StepReport) error {
+		v := map[string]float64{"loss": rep.Loss}
+		for k, a := range rep.Aux {
+			v[k] = a
+		}
+		st.progress(int(rep.Step), v)
+		return nil
+	})
+	start := time.Now()
+	hist, err := tr.Train(ctx)
+	if err != nil {
+		return fmt.Errorf("imageexp: training %s: %w", r.Label, err)
+	}
+	r.TrainSeconds = time.Since(start).Seconds()
+	r.History = hist
+	r.NumParams = tr.NumParameters()
+	r.HasEMA = cfg.EMADecay > 0
+	if n := hist.Len(); n > 0 {
+		r.FinalLoss = hist.Loss[n-1]
+	}
+	final := tr.LastCheckpoint()
+	r.Checkpoint = filepath.Join("ckpt", filepath.Base(final))
+	if err := copyFile(final, filepath.Join(dir, r.Checkpoint)); err != nil {
+		return fmt.Errorf("imageexp: %s: keeping the final checkpoint: %w", r.Label, err)
+	}
+	_ = os.RemoveAll(resume)
+	return nil
+}
+
+// copyFile copies src to dst (creating dst's directory), syncing dst.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// Load returns a store holding the run's weights under "/model" (the EMA weights when useEMA and the run
+// kept an EMA) and its backbone, for custom sampling or analysis with mixflowlib/sampler.
+func (l *Lab) Load(run *Run, useEMA bool) (*model.Store, nn.Backbone, error) {
+	if err := run.check(); err != nil {
+		return nil, nil, err
+	}
+	net, err := run.Base.Model.Build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("imageexp: run %s: %w", run.Key, err)
+	}
+	store, err := trainer.SamplingStoreFromCheckpoint(run.Checkpoint, useEMA && run.HasEMA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("imageexp: run %s: %w", run.Key, err)
+	}
+	return store, net, nil
+}
+
+// stage reports the events of one stage to an observer (nil: nothing).
+type stage struct {
+	obs   Observer
+	name  string
+	level int
+	unit  string
+	total int
+	start time.Time
+}
+
+func (l *Lab) begin(name string, level int, unit string, total int) *stage {
+	s := &stage{obs: l.Observer, name: name, level: level, unit: unit, total: total, start: time.Now()}
+	if s.obs != nil {
+		s.obs.Observe(Event{Kind: toyexp.StageStart, Stage: name, Level: level, Unit: unit, Total: total})
+	}
+	return s
+}
+
+func (s *stage) progress(done int, values map[string]float64) {
+	if s != nil && s.obs != nil {
+		s.obs.Observe(Event{Kind: toyexp.StageProgress, Stage: s.name, Level: s.level, Unit: s.unit, Done: done,
+			Total: s.total, Values: values, Elapsed: time.Since(s.start)})
+	}
+}
+
+func (s *stage) end(cached bool, info string) {
+	if s != nil && s.obs != nil {
+		s.obs.Observe(Event{Kind: toyexp.StageEnd, Stage: s.name, Level: s.level, Unit: s.unit, Done: s.total,
+			Total: s.total, Cached: cached, Elapsed: time.Since(s.start), Info: info})
+	}
+}

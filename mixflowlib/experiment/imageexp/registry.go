@@ -1,0 +1,430 @@
+package imageexp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+// registry maps kind names to plug-ins; safe for concurrent use.
+type registry[T any] struct {
+	what  string
+	mu    sync.RWMutex
+	kinds map[string]T
+}
+
+func (r *registry[T]) register(kind string, v T) error {
+	if strings.TrimSpace(kind) != kind || kind == "" {
+		return fmt.Errorf("imageexp: register %s: kind %q must be non-empty without surrounding spaces", r.what, kind)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kinds == nil {
+		r.kinds = map[string]T{}
+	}
+	if _, dup := r.kinds[kind]; dup {
+		return fmt.Errorf("imageexp: register %s: kind %q is already registered", r.what, kind)
+	}
+	r.kinds[kind] = v
+	return nil
+}
+
+func (r *registry[T]) get(kind string) (T, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.kinds[kind]
+	if !ok {
+		var zero T
+		return zero, fmt.Errorf("imageexp: unknown %s kind %q (registered: %s)", r.what, kind, strings.Join(r.namesLocked(), ", "))
+	}
+	return v, nil
+}
+
+func (r *registry[T]) names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.namesLocked()
+}
+
+func (r *registry[T]) namesLocked() []string {
+	out := make([]string, 0, len(r.kinds))
+	for k := range r.kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var (
+	backbones  = &registry[BackboneKind]{what: "backbone"}
+	dataKinds  = &registry[DataKind]{what: "data"}
+	evaluators = &registry[EvaluatorKind]{what: "evaluator"}
+	wrappers   = &registry[ObjectiveWrapper]{what: "objective wrapper"}
+)
+
+// compactParams returns params as compact JSON ("null" and empty become nil), or an error for invalid JSON.
+func compactParams(what string, params json.RawMessage) (json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(params)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, trimmed); err != nil {
+		return nil, fmt.Errorf("imageexp: %s params are not valid JSON: %w", what, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeStrict decodes params into v, rejecting unknown fields (a typo in a spec must not be ignored, or
+// two different intentions would hash alike). Empty params leave v unchanged.
+func decodeStrict(what string, params json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(params)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("imageexp: %s params %s: %w", what, params, err)
+	}
+	return nil
+}
+
+// mustJSON marshals v (a plain struct that always marshals).
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("imageexp: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Backbones
+
+// BackboneKind describes how to build one kind of backbone from its JSON parameters.
+type BackboneKind struct {
+	// Build returns the backbone described by params (already canonical when Canonical is set). The result
+	// must implement nn.Guidable for guided sampling.
+	Build func(params json.RawMessage) (nn.Backbone, error)
+	// Canonical, optional, returns params with every default spelled out and validated, so that equivalent
+	// specs hash alike and a bad spec fails before any work.
+	Canonical func(params json.RawMessage) (json.RawMessage, error)
+}
+
+// RegisterBackbone makes a backbone kind available to ModelSpec. Register in an init function of the
+// package that provides it; registering a kind twice, an empty kind or a nil Build is an error.
+func RegisterBackbone(kind string, k BackboneKind) error {
+	if k.Build == nil {
+		return fmt.Errorf("imageexp: register backbone %q: nil Build", kind)
+	}
+	return backbones.register(kind, k)
+}
+
+// BackboneKinds lists the registered backbone kinds.
+func BackboneKinds() []string { return backbones.names() }
+
+// ModelSpec names a backbone: a registered kind and its JSON parameters.
+type ModelSpec struct {
+	// Kind is a kind registered with RegisterBackbone ("sit" is built in).
+	Kind string `json:"kind"`
+	// Params are the kind's parameters (for "sit", a sit.Config as JSON).
+	Params json.RawMessage `json:"params,omitempty"`
+}
+
+// Canonical returns m with its parameters canonicalised by the kind (compact JSON otherwise).
+func (m ModelSpec) Canonical() (ModelSpec, error) {
+	k, err := backbones.get(m.Kind)
+	if err != nil {
+		return m, err
+	}
+	p, err := compactParams("backbone "+m.Kind, m.Params)
+	if err != nil {
+		return m, err
+	}
+	if k.Canonical != nil {
+		if p, err = k.Canonical(p); err != nil {
+			return m, err
+		}
+	}
+	m.Params = p
+	return m, nil
+}
+
+// Build returns the backbone m describes.
+func (m ModelSpec) Build() (nn.Backbone, error) {
+	c, err := m.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	k, _ := backbones.get(c.Kind)
+	net, err := k.Build(c.Params)
+	if err != nil {
+		return nil, fmt.Errorf("imageexp: backbone %s: %w", c.Kind, err)
+	}
+	if net == nil {
+		return nil, fmt.Errorf("imageexp: backbone %s: Build returned nil", c.Kind)
+	}
+	return net, nil
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Data
+
+// Data is a loaded data set as the experiments use it. Model space is what the backbone sees (pixels in
+// [−1, 1], or latents); evaluation space is what Decode returns and evaluators score (images in [−1, 1]).
+type Data struct {
+	// Name describes the data and its settings.
+	Name string
+	// Train streams training batches in model space: X float32 [B, Shape...] and their conditioning.
+	Train datasets.Source
+	// Shape is the shape of one example in model space, e.g. [32, 32, 1].
+	Shape []int
+	// NumClasses is the number of classes of class-conditional data; 0 for unconditional or text data.
+	NumClasses int
+	// HeldOut are real examples in model space with their conditioning, never trained on: the reference
+	// set of Slow Flow measurements.
+	HeldOut datasets.Batch
+	// Conds returns the conditioning of n generated samples for an evaluation seed (e.g. balanced class
+	// labels, or captions). nil means unconditional generation (empty datasets.Cond).
+	Conds func(n int, seed uint64) (datasets.Cond, error)
+	// Real returns n real examples in evaluation space with their conditioning, drawn with seed from data
+	// the evaluator's reference statistics were not computed on: scored like generated images, they give
+	// the metrics' noise floor (what a perfect generator scores with n images). nil: no floor.
+	Real func(n int, seed uint64) (datasets.Batch, error)
+	// Decode maps generated samples from model space to evaluation space, float32 [N, H, W, C] in [−1, 1]
+	// (a latent decoder, say). nil means the identity.
+	Decode func(x *tensors.Tensor) (*tensors.Tensor, error)
+}
+
+// DataKind describes how to load one kind of data from its JSON parameters.
+type DataKind struct {
+	// Load returns the data described by params; seed seeds the training stream (post-training uses
+	// another seed than the base training, so that it does not replay the base's batches).
+	Load func(params json.RawMessage, seed uint64) (*Data, error)
+	// Canonical, optional, returns params with every default spelled out and validated.
+	Canonical func(params json.RawMessage) (json.RawMessage, error)
+}
+
+// RegisterData makes a data kind available to DataSpec (see RegisterBackbone for the rules).
+func RegisterData(kind string, k DataKind) error {
+	if k.Load == nil {
+		return fmt.Errorf("imageexp: register data %q: nil Load", kind)
+	}
+	return dataKinds.register(kind, k)
+}
+
+// DataKinds lists the registered data kinds.
+func DataKinds() []string { return dataKinds.names() }
+
+// DataSpec names the training data: a registered kind, its parameters and the seed of the training stream.
+type DataSpec struct {
+	// Kind is a kind registered with RegisterData ("fashion-mnist" is built in).
+	Kind string `json:"kind"`
+	// Params are the kind's parameters (for "fashion-mnist", FashionMNISTParams).
+	Params json.RawMessage `json:"params,omitempty"`
+	// Seed seeds the training stream: batch k is a pure function of (Params, Seed, k).
+	Seed uint64 `json:"seed"`
+}
+
+// Canonical returns d with its parameters canonicalised by the kind.
+func (d DataSpec) Canonical() (DataSpec, error) {
+	k, err := dataKinds.get(d.Kind)
+	if err != nil {
+		return d, err
+	}
+	p, err := compactParams("data "+d.Kind, d.Params)
+	if err != nil {
+		return d, err
+	}
+	if k.Canonical != nil {
+		if p, err = k.Canonical(p); err != nil {
+			return d, err
+		}
+	}
+	d.Params = p
+	return d, nil
+}
+
+var (
+	dataMu    sync.Mutex
+	dataCache = map[string]*Data{}
+)
+
+// Load returns the data d describes, loading it once per process (later calls with an equal spec return
+// the same *Data, which must be treated as read-only).
+func (d DataSpec) Load() (*Data, error) {
+	return d.loadWithSeed(d.Seed)
+}
+
+func (d DataSpec) loadWithSeed(seed uint64) (*Data, error) {
+	c, err := d.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	c.Seed = seed
+	key := string(mustJSON(c))
+	dataMu.Lock()
+	defer dataMu.Unlock()
+	if data, ok := dataCache[key]; ok {
+		return data, nil
+	}
+	k, _ := dataKinds.get(c.Kind)
+	data, err := k.Load(c.Params, seed)
+	if err != nil {
+		return nil, fmt.Errorf("imageexp: data %s: %w", c.Kind, err)
+	}
+	if err := checkData(data); err != nil {
+		return nil, fmt.Errorf("imageexp: data %s: %w", c.Kind, err)
+	}
+	dataCache[key] = data
+	return data, nil
+}
+
+func checkData(d *Data) error {
+	switch {
+	case d == nil:
+		return errors.New("Load returned nil")
+	case d.Train == nil:
+		return errors.New("no training source")
+	case len(d.Shape) == 0:
+		return errors.New("no example shape")
+	case d.NumClasses < 0:
+		return fmt.Errorf("negative NumClasses %d", d.NumClasses)
+	}
+	for _, n := range d.Shape {
+		if n < 1 {
+			return fmt.Errorf("example shape %v has a non-positive dimension", d.Shape)
+		}
+	}
+	if d.HeldOut.X != nil {
+		dims := d.HeldOut.X.Shape().Dimensions
+		if len(dims) != len(d.Shape)+1 || !equalInts(dims[1:], d.Shape) {
+			return fmt.Errorf("held-out set has shape %v, want [N %v]", dims, d.Shape)
+		}
+	}
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluators
+
+// Evaluator scores generated images: images are float32 [N, H, W, C] in evaluation space (generated
+// images are clipped to [−1, 1] first, as saving them would; real ones are in range), cond the
+// conditioning they were generated for (empty when unconditional). It returns named metrics; which are
+// better high or low is the evaluator's documentation's business.
+type Evaluator func(images *tensors.Tensor, cond datasets.Cond) (map[string]float64, error)
+
+// EvaluatorKind describes how to build one kind of evaluator from its JSON parameters.
+type EvaluatorKind struct {
+	// New returns the evaluator described by params.
+	New func(params json.RawMessage) (Evaluator, error)
+	// Canonical, optional, returns params with every default spelled out and validated.
+	Canonical func(params json.RawMessage) (json.RawMessage, error)
+}
+
+// RegisterEvaluator makes an evaluator kind available to EvaluatorSpec (see RegisterBackbone for the
+// rules).
+func RegisterEvaluator(kind string, k EvaluatorKind) error {
+	if k.New == nil {
+		return fmt.Errorf("imageexp: register evaluator %q: nil New", kind)
+	}
+	return evaluators.register(kind, k)
+}
+
+// EvaluatorKinds lists the registered evaluator kinds.
+func EvaluatorKinds() []string { return evaluators.names() }
+
+// EvaluatorSpec names an evaluator: a registered kind and its parameters.
+type EvaluatorSpec struct {
+	// Kind is a kind registered with RegisterEvaluator ("fmnist" is built in).
+	Kind string `json:"kind"`
+	// Params are the kind's parameters.
+	Params json.RawMessage `json:"params,omitempty"`
+}
+
+// Canonical returns e with its parameters canonicalised by the kind.
+func (e EvaluatorSpec) Canonical() (EvaluatorSpec, error) {
+	k, err := evaluators.get(e.Kind)
+	if err != nil {
+		return e, err
+	}
+	p, err := compactParams("evaluator "+e.Kind, e.Params)
+	if err != nil {
+		return e, err
+	}
+	if k.Canonical != nil {
+		if p, err = k.Canonical(p); err != nil {
+			return e, err
+		}
+	}
+	e.Params = p
+	return e, nil
+}
+
+var (
+	evalMu    sync.Mutex
+	evalCache = map[string]Evaluator{}
+)
+
+// New returns the evaluator e describes, built once per process.
+func (e EvaluatorSpec) New() (Evaluator, error) {
+	c, err := e.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	key := string(mustJSON(c))
+	evalMu.Lock()
+	defer evalMu.Unlock()
+	if ev, ok := evalCache[key]; ok {
+		return ev, nil
+	}
+	k, _ := evaluators.get(c.Kind)
+	ev, err := k.New(c.Params)
+	if err != nil {
+		return nil, fmt.Errorf("imageexp: evaluator %s: %w", c.Kind, err)
+	}
+	if ev == nil {
+		return nil, fmt.Errorf("imageexp: evaluator %s: New returned nil", c.Kind)
+	}
+	evalCache[key] = ev
+	return ev, nil
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Objective wrappers
+
+// ObjectiveWrapper wraps the objective an ObjectiveSpec builds (flow matching or MixFlow) into another
+// one, e.g. adding REPA's representation-alignment loss; params are ObjectiveSpec.WrapParams. The
+// wrapper's Name should mention the inner objective's Name.
+type ObjectiveWrapper func(params json.RawMessage, inner trainer.Objective) (trainer.Objective, error)
+
+// RegisterObjectiveWrapper makes a wrapper available to ObjectiveSpec.Wrap (see RegisterBackbone for the
+// rules).
+func RegisterObjectiveWrapper(name string, w ObjectiveWrapper) error {
+	if w == nil {
+		return fmt.Errorf("imageexp: register objective wrapper %q: nil wrapper", name)
+	}
+	return wrappers.register(name, w)
+}

@@ -1,0 +1,578 @@
+package imageexp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/objective"
+	"github.com/mixflow/mixflow/mixflowlib/path"
+	"github.com/mixflow/mixflow/mixflowlib/sampler"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+// Limits on work sizes that keep a typo from asking for days of compute or gigabytes of memory.
+const (
+	// MaxImages is the largest number of images one evaluation setting generates per seed.
+	MaxImages = 100_000
+	// MaxSteps is the largest number of sampling steps accepted.
+	MaxSteps = 10_000
+)
+
+// Objective kinds of ObjectiveSpec.Kind.
+const (
+	// KindFM is standard flow matching: x_t = α_t·x1 + σ_t·x0 with t ~ Times (default U[0, 1]).
+	KindFM = toyexp.KindFM
+	// KindMixFlow is MixFlow: conditioned on t ~ Times (default Beta(2,1)), input at m ~ U[(1−γ)t, t].
+	KindMixFlow = toyexp.KindMixFlow
+)
+
+// ObjectiveSpec describes a training loss: standard flow matching or MixFlow, optionally with label
+// dropout (for classifier-free guidance) and a registered wrapper (e.g. an auxiliary alignment loss).
+// Its first fields mean what they mean in toyexp.ObjectiveSpec, which validates and builds them.
+type ObjectiveSpec struct {
+	// Kind is KindFM ("fm") or KindMixFlow ("mixflow").
+	Kind string `json:"kind"`
+	// Path is the interpolation path, a path.ByName name ("" means "linear").
+	Path string `json:"path,omitempty"`
+	// Times is the distribution of the conditioning time t, a timesteps.ByName spec, e.g. "uniform",
+	// "logit-normal(0,1)", "beta21" ("" means "uniform" for fm and "beta21" for mixflow).
+	Times string `json:"times,omitempty"`
+	// Gamma is MixFlow's slowing range γ ∈ [0, 1]: m ~ U[(1−γ)t, t] (must be 0 for fm).
+	Gamma float64 `json:"gamma"`
+	// Mixture is "relative" (m ~ U[(1−γ)t, t], the default) or "absolute" (m ~ U[0, 1]); mixflow only.
+	Mixture string `json:"mixture,omitempty"`
+	// Target is "m" (the velocity at the slowed time, the paper's formula, default) or "t"; mixflow only.
+	Target string `json:"target,omitempty"`
+	// Shift is the time shift s ≥ 1 applied to t before slowing (0: none); mixflow only.
+	Shift float64 `json:"shift,omitempty"`
+	// LabelDropout is the probability in [0, 1] of training a sample unconditionally (null label or
+	// caption), which classifier-free guidance needs (SiT: 0.1).
+	LabelDropout float64 `json:"label_dropout,omitempty"`
+	// Wrap names an ObjectiveWrapper registered with RegisterObjectiveWrapper ("" for none).
+	Wrap string `json:"wrap,omitempty"`
+	// WrapParams are the wrapper's parameters.
+	WrapParams json.RawMessage `json:"wrap_params,omitempty"`
+}
+
+// FM returns standard flow matching with t ~ times ("" means U[0, 1]; e.g. "logit-normal(0,1)") and the
+// given label-dropout probability.
+func FM(times string, labelDropout float64) ObjectiveSpec {
+	return ObjectiveSpec{Kind: KindFM, Times: times, LabelDropout: labelDropout}
+}
+
+// MixFlow returns MixFlow with the paper's defaults (t ~ Beta(2,1), m ~ U[(1−γ)t, t], linear path,
+// target at m), the given γ and label-dropout probability.
+func MixFlow(gamma, labelDropout float64) ObjectiveSpec {
+	return ObjectiveSpec{Kind: KindMixFlow, Gamma: gamma, LabelDropout: labelDropout}
+}
+
+func (o ObjectiveSpec) toy() toyexp.ObjectiveSpec {
+	return toyexp.ObjectiveSpec{Kind: o.Kind, Path: o.Path, Times: o.Times, Gamma: o.Gamma, Mixture: o.Mixture,
+		Target: o.Target, Shift: o.Shift}
+}
+
+// Canonical returns o with every default spelled out and names normalised, and an error naming the
+// first invalid field.
+func (o ObjectiveSpec) Canonical() (ObjectiveSpec, error) {
+	t, err := o.toy().Canonical()
+	if err != nil {
+		return o, fmt.Errorf("imageexp: objective: %w", err)
+	}
+	if math.IsNaN(o.LabelDropout) || o.LabelDropout < 0 || o.LabelDropout > 1 {
+		return o, fmt.Errorf("imageexp: objective label_dropout %v outside [0, 1]", o.LabelDropout)
+	}
+	c := ObjectiveSpec{Kind: t.Kind, Path: t.Path, Times: t.Times, Gamma: t.Gamma, Mixture: t.Mixture,
+		Target: t.Target, Shift: t.Shift, LabelDropout: o.LabelDropout, Wrap: o.Wrap}
+	if o.Wrap != "" {
+		if _, err := wrappers.get(o.Wrap); err != nil {
+			return o, err
+		}
+		if c.WrapParams, err = compactParams("objective wrapper "+o.Wrap, o.WrapParams); err != nil {
+			return o, err
+		}
+	} else if p, _ := compactParams("", o.WrapParams); p != nil {
+		return o, fmt.Errorf("imageexp: objective wrap_params %s given without a wrapper", o.WrapParams)
+	}
+	return c, nil
+}
+
+// Validate reports the first invalid field of o.
+func (o ObjectiveSpec) Validate() error {
+	_, err := o.Canonical()
+	return err
+}
+
+// Build returns the objective o describes.
+func (o ObjectiveSpec) Build() (trainer.Objective, error) {
+	c, err := o.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	obj, err := c.toy().Build()
+	if err != nil {
+		return nil, fmt.Errorf("imageexp: objective: %w", err)
+	}
+	switch v := obj.(type) {
+	case objective.FlowMatching:
+		v.LabelDropout = c.LabelDropout
+		obj = v
+	case objective.MixFlow:
+		v.LabelDropout = c.LabelDropout
+		obj = v
+	default:
+		return nil, fmt.Errorf("imageexp: objective: unexpected objective type %T", obj)
+	}
+	if c.Wrap != "" {
+		w, _ := wrappers.get(c.Wrap)
+		wrapped, err := w(c.WrapParams, obj)
+		if err != nil {
+			return nil, fmt.Errorf("imageexp: objective wrapper %s: %w", c.Wrap, err)
+		}
+		if wrapped == nil {
+			return nil, fmt.Errorf("imageexp: objective wrapper %s returned nil", c.Wrap)
+		}
+		obj = wrapped
+	}
+	return obj, nil
+}
+
+// Label returns a short human-readable name, e.g. "FM", "MixFlow γ=0.8", "FM t~logit-normal(0,1) +repa".
+// Label dropout is not shown.
+func (o ObjectiveSpec) Label() string {
+	c, err := o.Canonical()
+	if err != nil {
+		return "invalid objective"
+	}
+	s := c.toy().Label()
+	if c.Wrap != "" {
+		s += " +" + c.Wrap
+	}
+	return s
+}
+
+// pathOf returns the objective's interpolation path (linear for an invalid spec).
+func (o ObjectiveSpec) pathOf() path.Path {
+	name := o.Path
+	if name == "" {
+		name = "linear"
+	}
+	p, err := path.ByName(name)
+	if err != nil {
+		return path.Linear{}
+	}
+	return p
+}
+
+// TrainSpec holds the trainer settings of a run (see trainer.Config for their meaning). Zero fields take
+// the defaults of DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay,
+// ClipGradNorm, EMADecay: off).
+type TrainSpec struct {
+	// Steps is the number of optimiser updates (required).
+	Steps int64 `json:"steps"`
+	// BatchSize is the number of images per update.
+	BatchSize int `json:"batch_size"`
+	// LR is the learning rate.
+	LR float64 `json:"lr"`
+	// Optimizer is "adamw" or "adam".
+	Optimizer string `json:"optimizer"`
+	// WeightDecay, ClipGradNorm and EMADecay as in trainer.Config (0: off).
+	WeightDecay  float64 `json:"weight_decay"`
+	ClipGradNorm float64 `json:"clip_grad_norm"`
+	EMADecay     float64 `json:"ema_decay"`
+	// Schedule is the learning-rate schedule (zero value: constant).
+	Schedule trainer.Schedule `json:"schedule"`
+	// Seed seeds the initialisation and the in-graph random draws (t, m, noise, label dropout).
+	Seed int64 `json:"seed"`
+	// LogEvery is the number of steps per History entry (0: Steps/100, at least 1).
+	LogEvery int64 `json:"log_every"`
+	// CheckpointEvery saves a checkpoint every this many steps so that a killed run resumes (0: Steps/10,
+	// at least 100). It does not change the result, but is part of the cache key.
+	CheckpointEvery int64 `json:"checkpoint_every"`
+}
+
+// DefaultTrainSpec returns the defaults for small image models: 2000 AdamW steps of batch 64 at a
+// constant 3e-4 with gradient clipping at 1, EMA 0.999, seed 1.
+func DefaultTrainSpec() TrainSpec {
+	return TrainSpec{Steps: 2000, BatchSize: 64, LR: 3e-4, Optimizer: "adamw", ClipGradNorm: 1, EMADecay: 0.999, Seed: 1}
+}
+
+// Canonical fills defaults and validates, returning an error naming the first invalid field.
+func (t TrainSpec) Canonical() (TrainSpec, error) {
+	def := DefaultTrainSpec()
+	if t.BatchSize == 0 {
+		t.BatchSize = def.BatchSize
+	}
+	if t.LR == 0 {
+		t.LR = def.LR
+	}
+	if t.Optimizer == "" {
+		t.Optimizer = def.Optimizer
+	}
+	t.Optimizer = strings.ToLower(strings.TrimSpace(t.Optimizer))
+	if t.Schedule.Kind == "" {
+		t.Schedule.Kind = trainer.Constant
+	}
+	if t.Steps <= 0 {
+		return t, fmt.Errorf("imageexp: train steps %d: want > 0", t.Steps)
+	}
+	if t.LogEvery == 0 {
+		t.LogEvery = max(1, t.Steps/100)
+	}
+	if t.CheckpointEvery == 0 {
+		t.CheckpointEvery = max(100, t.Steps/10)
+	}
+	if _, err := t.config(); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// Validate reports the first invalid field of t.
+func (t TrainSpec) Validate() error {
+	_, err := t.Canonical()
+	return err
+}
+
+func (t TrainSpec) config() (trainer.Config, error) {
+	c := trainer.DefaultConfig()
+	c.Optimizer = trainer.OptimizerKind(t.Optimizer)
+	c.LR, c.WeightDecay, c.ClipGradNorm, c.EMADecay = t.LR, t.WeightDecay, t.ClipGradNorm, t.EMADecay
+	c.Schedule = t.Schedule
+	c.BatchSize, c.Steps, c.Seed, c.LogEvery = t.BatchSize, t.Steps, t.Seed, t.LogEvery
+	c.CheckpointEvery = t.CheckpointEvery
+	c.KeepCheckpoints = 1
+	if t.CheckpointEvery < 0 {
+		return c, fmt.Errorf("imageexp: train checkpoint_every %d: want ≥ 0", t.CheckpointEvery)
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("imageexp: train: %w", err)
+	}
+	return c, nil
+}
+
+// BaseSpec describes the training of a base model from scratch.
+type BaseSpec struct {
+	Data      DataSpec      `json:"data"`
+	Model     ModelSpec     `json:"model"`
+	Objective ObjectiveSpec `json:"objective"`
+	Train     TrainSpec     `json:"train"`
+}
+
+// Canonical canonicalises and validates every part.
+func (b BaseSpec) Canonical() (BaseSpec, error) {
+	var err error
+	if b.Data, err = b.Data.Canonical(); err != nil {
+		return b, err
+	}
+	if b.Model, err = b.Model.Canonical(); err != nil {
+		return b, err
+	}
+	if b.Objective, err = b.Objective.Canonical(); err != nil {
+		return b, err
+	}
+	if b.Train, err = b.Train.Canonical(); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// Validate reports the first invalid field of b.
+func (b BaseSpec) Validate() error {
+	_, err := b.Canonical()
+	return err
+}
+
+// PostSpec describes a post-training run started from a base model's checkpoint.
+type PostSpec struct {
+	// Objective is the post-training loss (standard flow matching or MixFlow).
+	Objective ObjectiveSpec `json:"objective"`
+	// Train holds the post-training settings; its step counter starts at 0.
+	Train TrainSpec `json:"train"`
+	// FromEMA starts from the base's EMA weights (as post-training a released checkpoint does) instead of
+	// its raw weights.
+	FromEMA bool `json:"from_ema"`
+	// KeepOptimizer carries the base's Adam moments over instead of starting the optimiser afresh.
+	KeepOptimizer bool `json:"keep_optimizer,omitempty"`
+	// DataSeed seeds the post-training data stream; 0 derives it from the base's data seed (seed + 2³²),
+	// so post-training does not replay the base's first batches.
+	DataSeed uint64 `json:"data_seed,omitempty"`
+}
+
+// Canonical canonicalises and validates every part.
+func (p PostSpec) Canonical() (PostSpec, error) {
+	var err error
+	if p.Objective, err = p.Objective.Canonical(); err != nil {
+		return p, err
+	}
+	if p.Train, err = p.Train.Canonical(); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// Validate reports the first invalid field of p.
+func (p PostSpec) Validate() error {
+	_, err := p.Canonical()
+	return err
+}
+
+// Sampler method names of SamplerSpec.Method (mixflowlib/sampler's spelling).
+const (
+	MethodEuler         = "euler"
+	MethodHeun          = "heun"
+	MethodEulerMaruyama = "euler-maruyama"
+	MethodHeunSDE       = "heun-sde"
+)
+
+// ParseMethod returns the sampler method of a name: "euler", "heun" (ODE), "euler-maruyama" or "heun-sde"
+// (SDE; "sde" means "euler-maruyama").
+func ParseMethod(name string) (sampler.Method, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case MethodEuler:
+		return sampler.Euler, nil
+	case MethodHeun:
+		return sampler.Heun, nil
+	case MethodEulerMaruyama, "sde", "em":
+		return sampler.EulerMaruyama, nil
+	case MethodHeunSDE:
+		return sampler.HeunSDE, nil
+	}
+	return 0, fmt.Errorf("imageexp: sampler method %q: want %q, %q, %q or %q", name, MethodEuler, MethodHeun,
+		MethodEulerMaruyama, MethodHeunSDE)
+}
+
+// SamplerSpec is one sampling setting: a solver, its number of steps and classifier-free guidance.
+type SamplerSpec struct {
+	// Method is "euler", "heun", "euler-maruyama" or "heun-sde" ("" means "euler").
+	Method string `json:"method"`
+	// Steps is the number of integration intervals (see sampler.Config.Steps).
+	Steps int `json:"steps"`
+	// CFG is the guidance scale; 0 and 1 mean no guidance.
+	CFG float64 `json:"cfg,omitempty"`
+	// CFGMin and CFGMax bound the guidance interval in paper time (0 noise, 1 data); both 0 means the
+	// whole [0, 1]. REPA's guidance-high 0.7 is CFGMin 0.3.
+	CFGMin float64 `json:"cfg_min,omitempty"`
+	CFGMax float64 `json:"cfg_max,omitempty"`
+	// Shift warps the time grid towards noise (sampler.Config.Shift; 0 or 1: none).
+	Shift float64 `json:"shift,omitempty"`
+}
+
+// Canonical returns s with the method name canonical and a guidance interval dropped when there is no
+// guidance, and validates it.
+func (s SamplerSpec) Canonical() (SamplerSpec, error) {
+	if s.Method == "" {
+		s.Method = MethodEuler
+	}
+	m, err := ParseMethod(s.Method)
+	if err != nil {
+		return s, err
+	}
+	s.Method = m.String()
+	if s.Steps < 1 || s.Steps > MaxSteps {
+		return s, fmt.Errorf("imageexp: sampler steps %d outside [1, %d]", s.Steps, MaxSteps)
+	}
+	if s.CFG == 1 {
+		s.CFG = 0
+	}
+	if s.CFG == 0 {
+		s.CFGMin, s.CFGMax = 0, 0
+	}
+	if s.CFGMax == 1 {
+		s.CFGMax = 0
+	}
+	if s.Shift == 1 {
+		s.Shift = 0
+	}
+	if _, err := s.Config(0); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// Guided reports whether s applies classifier-free guidance.
+func (s SamplerSpec) Guided() bool { return s.CFG != 0 && s.CFG != 1 }
+
+// Label returns a short name, e.g. "euler 20", "heun 10 cfg=1.5", "euler 20 cfg=2 [0.3,1]".
+func (s SamplerSpec) Label() string {
+	c, err := s.Canonical()
+	if err != nil {
+		c = s
+	}
+	return c.label()
+}
+
+// label formats s as it is, without canonicalising it.
+func (c SamplerSpec) label() string {
+	return fmt.Sprintf("%s %d", c.Method, c.Steps) + c.options()
+}
+
+// Family returns the label of s without its number of steps, e.g. "euler", "euler cfg=1.5": the settings
+// a metric-vs-steps curve shares.
+func (s SamplerSpec) Family() string {
+	c, err := s.Canonical()
+	if err != nil {
+		c = s
+	}
+	return c.Method + c.options()
+}
+
+// options formats the guidance and shift of s (empty without them).
+func (c SamplerSpec) options() string {
+	out := ""
+	if c.Guided() {
+		out += fmt.Sprintf(" cfg=%g", c.CFG)
+		if c.CFGMin != 0 || c.CFGMax != 0 {
+			hi := c.CFGMax
+			if hi == 0 {
+				hi = 1
+			}
+			out += fmt.Sprintf(" [%g,%g]", c.CFGMin, hi)
+		}
+	}
+	if c.Shift != 0 {
+		out += fmt.Sprintf(" shift=%g", c.Shift)
+	}
+	return out
+}
+
+// Config returns the sampler configuration of s; seed seeds the SDE noise.
+func (s SamplerSpec) Config(seed uint64) (sampler.Config, error) {
+	m, err := ParseMethod(s.Method)
+	if err != nil {
+		return sampler.Config{}, err
+	}
+	for _, v := range []float64{s.CFG, s.CFGMin, s.CFGMax, s.Shift} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return sampler.Config{}, fmt.Errorf("imageexp: sampler %+v: non-finite value", s)
+		}
+	}
+	cfg := sampler.Config{Method: m, Steps: s.Steps, Shift: s.Shift, Seed: seed,
+		Guidance: sampler.Guidance{Scale: s.CFG, TMin: s.CFGMin, TMax: s.CFGMax}}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("imageexp: sampler %s: %w", s.label(), err)
+	}
+	return cfg, nil
+}
+
+// Guidance is one guidance setting of SamplerGrid: scale (0 or 1: none) and interval [TMin, TMax] in
+// paper time (both 0: everywhere).
+type Guidance struct {
+	Scale, TMin, TMax float64
+}
+
+// NoGuidance is the Guidance setting without guidance.
+var NoGuidance = Guidance{}
+
+// SamplerGrid returns every combination of methods × steps × guidance, in that nesting order (guidance
+// innermost). Empty guidance means no guidance.
+func SamplerGrid(methods []string, steps []int, guidance []Guidance) []SamplerSpec {
+	if len(guidance) == 0 {
+		guidance = []Guidance{NoGuidance}
+	}
+	var out []SamplerSpec
+	for _, m := range methods {
+		for _, n := range steps {
+			for _, g := range guidance {
+				out = append(out, SamplerSpec{Method: m, Steps: n, CFG: g.Scale, CFGMin: g.TMin, CFGMax: g.TMax})
+			}
+		}
+	}
+	return out
+}
+
+// EvalSpec describes the sample-quality evaluation of a model: for every sampler setting and seed,
+// generate N images (with the seed's noise and conditioning, the same for every model) and score them.
+type EvalSpec struct {
+	// Samplers are the sampling settings (see SamplerGrid).
+	Samplers []SamplerSpec `json:"samplers"`
+	// N is the number of images generated per setting and seed.
+	N int `json:"n"`
+	// Seeds are the evaluation seeds: each gives its own initial noise and conditioning. Two or more give
+	// error bars over seeds.
+	Seeds []uint64 `json:"seeds"`
+	// UseEMA samples with the EMA weights (when the run kept an EMA).
+	UseEMA bool `json:"use_ema"`
+	// Evaluator scores the images (zero value: FashionMNISTEvaluator()).
+	Evaluator EvaluatorSpec `json:"evaluator"`
+	// BatchSize is the number of images per sampler call (0: 250).
+	BatchSize int `json:"batch_size"`
+	// Floor also scores N real images per seed (Data.Real): the metrics' noise floor, what a perfect
+	// generator would get with N images.
+	Floor bool `json:"floor"`
+}
+
+// DefaultEvalSpec returns Euler at 5, 10, 20 and 50 steps, without guidance and with guidance scale 1.5,
+// 1000 images per setting, two seeds, EMA weights, the "fmnist" evaluator and its noise floor.
+func DefaultEvalSpec() EvalSpec {
+	return EvalSpec{
+		Samplers: SamplerGrid([]string{MethodEuler}, []int{5, 10, 20, 50}, []Guidance{NoGuidance, {Scale: 1.5}}),
+		N:        1000, Seeds: []uint64{0, 1}, UseEMA: true, Evaluator: FashionMNISTEvaluator(), Floor: true,
+	}
+}
+
+// Canonical fills defaults and validates.
+func (e EvalSpec) Canonical() (EvalSpec, error) {
+	if len(e.Samplers) == 0 {
+		return e, errors.New("imageexp: eval samplers: empty")
+	}
+	ss := make([]SamplerSpec, len(e.Samplers))
+	seen := map[SamplerSpec]bool{}
+	for i, s := range e.Samplers {
+		c, err := s.Canonical()
+		if err != nil {
+			return e, err
+		}
+		if seen[c] {
+			return e, fmt.Errorf("imageexp: eval samplers: %s appears twice", c.Label())
+		}
+		seen[c] = true
+		ss[i] = c
+	}
+	e.Samplers = ss
+	if e.N < 4 || e.N > MaxImages {
+		return e, fmt.Errorf("imageexp: eval n %d outside [4, %d]", e.N, MaxImages)
+	}
+	if len(e.Seeds) == 0 {
+		return e, errors.New("imageexp: eval seeds: empty")
+	}
+	seeds := map[uint64]bool{}
+	for _, s := range e.Seeds {
+		if seeds[s] {
+			return e, fmt.Errorf("imageexp: eval seeds: %d appears twice", s)
+		}
+		seeds[s] = true
+	}
+	if e.Evaluator.Kind == "" {
+		e.Evaluator = FashionMNISTEvaluator()
+	}
+	var err error
+	if e.Evaluator, err = e.Evaluator.Canonical(); err != nil {
+		return e, err
+	}
+	if e.BatchSize == 0 {
+		e.BatchSize = 250
+	}
+	if e.BatchSize < 1 || e.BatchSize > 4096 {
+		return e, fmt.Errorf("imageexp: eval batch_size %d outside [1, 4096]", e.BatchSize)
+	}
+	return e, nil
+}
+
+// Validate reports the first invalid field of e.
+func (e EvalSpec) Validate() error {
+	_, err := e.Canonical()
+	return err
+}
+
+// SlowFlowSpec describes a Slow Flow measurement; it is toyexp's spec (so toyexp/toyview's Slow Flow
+// figures and tables take the results), with N generated images and ReferenceSize real held-out images
+// (at most Data.HeldOut's size). Only the ODE methods "euler" and "heun" are accepted. The generated
+// images are conditioned like an evaluation's (Data.Conds), without guidance.
+type SlowFlowSpec = toyexp.SlowFlowSpec
+
+// SlowFlowResult is a Slow Flow measurement of one run: one slowflow.Result per number of steps.
+type SlowFlowResult = toyexp.SlowFlowResult
