@@ -1,0 +1,229 @@
+package evaluator
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/mixflow/mixflow/datasets/images"
+	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
+)
+
+// TrainConfig configures the training of the feature network. DefaultTrainConfig gives the settings of
+// the shipped weights.
+type TrainConfig struct {
+	// Seed seeds the initial weights, the order of the batches and the augmentations.
+	Seed uint64 `json:"seed"`
+	// Epochs is the number of passes over the training images.
+	Epochs int `json:"epochs"`
+	// Steps, if positive, overrides Epochs with a fixed number of optimiser steps (for tests).
+	Steps int `json:"steps,omitempty"`
+	// BatchSize is the number of images per step.
+	BatchSize int `json:"batch_size"`
+	// LR is AdamW's peak learning rate, reached after WarmupSteps of linear warm-up and followed by a cosine
+	// decay to 0 at the last step.
+	LR float64 `json:"lr"`
+	// WarmupSteps is the length of the linear learning-rate warm-up.
+	WarmupSteps int `json:"warmup_steps"`
+	// WeightDecay is AdamW's decoupled weight decay.
+	WeightDecay float64 `json:"weight_decay"`
+	// Flip mirrors each training image left–right with probability 1/2. Off by default: Fashion-MNIST's
+	// shoes all point left, so mirrored images are off the data distribution, and FID should notice a
+	// generator that mirrors them (with flips, 3 epochs reached 90.0 % test accuracy).
+	Flip bool `json:"flip"`
+	// MaxShift translates each training image by a random whole number of pixels in [−MaxShift, MaxShift]
+	// along each axis (filling with the black background). The default, 0, keeps the features sensitive to
+	// misplaced objects, which FID should penalise; with 2 the loss fell more slowly per epoch.
+	MaxShift int `json:"max_shift"`
+}
+
+// DefaultTrainConfig returns the configuration of the shipped weights.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{Seed: 1, Epochs: 4, BatchSize: 128, LR: 2e-3, WarmupSteps: 200, WeightDecay: 1e-4}
+}
+
+// Validate checks the configuration's values.
+func (c TrainConfig) Validate() error {
+	switch {
+	case c.Epochs <= 0 && c.Steps <= 0:
+		return fmt.Errorf("evaluator: TrainConfig: Epochs %d and Steps %d: one must be positive", c.Epochs, c.Steps)
+	case c.Steps < 0:
+		return fmt.Errorf("evaluator: TrainConfig: Steps %d must not be negative", c.Steps)
+	case c.BatchSize <= 0:
+		return fmt.Errorf("evaluator: TrainConfig: BatchSize %d must be positive", c.BatchSize)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("evaluator: TrainConfig: LR %v must be a positive number", c.LR)
+	case c.WarmupSteps < 0:
+		return fmt.Errorf("evaluator: TrainConfig: WarmupSteps %d must not be negative", c.WarmupSteps)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("evaluator: TrainConfig: WeightDecay %v must be a non-negative number", c.WeightDecay)
+	case c.MaxShift < 0 || c.MaxShift >= InputSize/2:
+		return fmt.Errorf("evaluator: TrainConfig: MaxShift %d outside [0, %d)", c.MaxShift, InputSize/2)
+	}
+	return nil
+}
+
+// TrainProgress reports the state of a training run to a progress callback.
+type TrainProgress struct {
+	// Step is the number of optimiser steps done; Steps is the total.
+	Step, Steps int
+	// Loss is the cross-entropy of the last step; AvgLoss its mean over the steps since the last report.
+	Loss, AvgLoss float64
+	// LR is the learning rate of the last step.
+	LR float64
+	// Elapsed is the time since training started.
+	Elapsed time.Duration
+}
+
+// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0.
+func (c TrainConfig) lrAt(s, n int) float64 {
+	if s < c.WarmupSteps {
+		return c.LR * float64(s+1) / float64(c.WarmupSteps)
+	}
+	if n <= c.WarmupSteps+1 {
+		return c.LR
+	}
+	p := float64(s-c.WarmupSteps) / float64(n-c.WarmupSteps-1)
+	return c.LR * 0.5 * (1 + math.Cos(math.Pi*p))
+}
+
+// Train trains the feature network on set, a labelled 28×28×1 image set with 10 classes (Fashion-MNIST's
+// training split), and returns its weights. progress, if not nil, is called every reportEvery steps and
+// after the last. Training is deterministic for a given configuration on a given backend: the initial
+// weights come from Seed, and batch k with its flips and shifts is a pure function of (Seed, k).
+//
+// On 2 CPU cores the default configuration takes a few minutes; the command
+// `go run ./mixflowlib/cmd/train-classifier` runs it and writes the shipped files.
+func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(TrainProgress)) (*Weights, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := set.Validate(); err != nil {
+		return nil, fmt.Errorf("evaluator: training set: %w", err)
+	}
+	if set.Height != InputSize || set.Width != InputSize || set.Channels != 1 || set.NumClasses() != NumClasses {
+		return nil, fmt.Errorf("evaluator: training set %s: want %d×%d×1 images of %d classes", set, InputSize, InputSize, NumClasses)
+	}
+	src, err := images.NewSource(set, images.Options{Seed: cfg.Seed, Flip: cfg.Flip})
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: %w", err)
+	}
+	be, err := backend.New()
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: %w", err)
+	}
+	steps := cfg.Steps
+	if steps == 0 {
+		steps = cfg.Epochs * src.StepsPerEpoch(cfg.BatchSize)
+	}
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(cfg.Seed))
+	adam := optimizer.Adam().LearningRate(cfg.LR).DType(dtypes.Float32)
+	if cfg.WeightDecay > 0 {
+		adam = adam.WeightDecay(cfg.WeightDecay)
+	}
+	opt := adam.Done()
+	exec, err := model.NewExec(be, store, func(scope *model.Scope, x, labels, lr *Node) *Node {
+		g := x.Graph()
+		scope.SetTraining(g, true)
+		_, logits := Network(scope.In("%s", Scope[1:]), x)
+		ce := loss.SparseCategoricalCrossEntropyLogits([]*Node{ExpandAxes(labels, -1)}, []*Node{logits})
+		l := ReduceAllMean(ce)
+		optimizer.LearningRateVar(scope, dtypes.Float32, cfg.LR).SetNodeValue(lr)
+		opt.UpdateGraph(scope, g, l)
+		return l
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: building the training step: %w", err)
+	}
+	defer exec.Finalize()
+
+	start := time.Now()
+	var sum float64
+	var count int
+	for s := 0; s < steps; s++ {
+		batch, err := src.Batch(int64(s), cfg.BatchSize)
+		if err != nil {
+			return nil, fmt.Errorf("evaluator: %w", err)
+		}
+		if cfg.MaxShift > 0 {
+			shiftImages(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))))
+		}
+		lr := cfg.lrAt(s, steps)
+		var out []*tensors.Tensor
+		if err := exceptions.TryCatch[error](func() {
+			out = exec.MustCall(batch.X, batch.Cond.Labels, float32(lr))
+		}); err != nil {
+			return nil, fmt.Errorf("evaluator: training step %d: %w", s, err)
+		}
+		l := float64(tensors.ToScalar[float32](out[0]))
+		out[0].MustFinalizeAll()
+		batch.X.MustFinalizeAll()
+		batch.Cond.Labels.MustFinalizeAll()
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("evaluator: training diverged: loss %v at step %d (lower TrainConfig.LR)", l, s)
+		}
+		sum += l
+		count++
+		if progress != nil && ((reportEvery > 0 && (s+1)%reportEvery == 0) || s+1 == steps) {
+			progress(TrainProgress{Step: s + 1, Steps: steps, Loss: l, AvgLoss: sum / float64(count), LR: lr,
+				Elapsed: time.Since(start)})
+			sum, count = 0, 0
+		}
+	}
+	vars, err := checkpoint.FromStore(store, Scope)
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: %w", err)
+	}
+	// Detach the values from the store (and the backend's buffers) so the store can go.
+	for i := range vars {
+		if vars[i].Value, err = vars[i].Value.LocalClone(); err != nil {
+			return nil, fmt.Errorf("evaluator: copying variable %q: %w", vars[i].Path, err)
+		}
+	}
+	meta := checkpoint.Metadata{
+		metaArchitecture: Architecture,
+		metaTrainConfig:  cfg,
+		"train_set":      set.Name,
+		"train_images":   set.Len(),
+		"steps":          steps,
+		"backend":        backend.Current().Config,
+	}
+	return newWeights("trained in memory", vars, meta)
+}
+
+// shiftImages translates each image of x (float32 [B, H, W, 1], normalised) by a random offset in
+// [−maxShift, maxShift]² drawn from rng, filling uncovered pixels with −1 (black).
+func shiftImages(x *tensors.Tensor, maxShift int, rng *rand.Rand) {
+	d := x.Shape().Dimensions
+	b, h, w := d[0], d[1], d[2]
+	tmp := make([]float32, h*w)
+	tensors.MustMutableFlatData(x, func(flat []float32) {
+		for k := range b {
+			dy := rng.IntN(2*maxShift+1) - maxShift
+			dx := rng.IntN(2*maxShift+1) - maxShift
+			img := flat[k*h*w : (k+1)*h*w]
+			for y := range h {
+				for xx := range w {
+					sy, sx := y-dy, xx-dx
+					if sy >= 0 && sy < h && sx >= 0 && sx < w {
+						tmp[y*w+xx] = img[sy*w+sx]
+					} else {
+						tmp[y*w+xx] = -1
+					}
+				}
+			}
+			copy(img, tmp)
+		}
+	})
+}
