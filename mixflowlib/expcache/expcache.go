@@ -21,14 +21,17 @@
 // reported in one line, moved to .corrupt/ and recomputed, never used. An exclusive file lock (flock)
 // per key makes a second kernel wait for the first instead of computing the same thing twice.
 //
-// If a kernel dies while computing, .work/<key>/ keeps what compute wrote and the next call hands
-// compute the same directory, so a trainer pointed at a checkpoint directory inside it resumes. Because
-// the work directory is renamed when compute returns, results must refer to files by paths relative to
-// dir (Info.Dir is the entry's final location).
+// If a kernel dies while computing, or compute returns an error that wraps context.Canceled or
+// context.DeadlineExceeded (a notebook interrupt handled by a trainer that checkpoints and stops),
+// .work/<key>/ keeps what compute wrote and the next call hands compute the same directory, so a
+// trainer pointed at a checkpoint directory inside it resumes. Any other compute error deletes the work
+// directory (see Compute). Because the work directory is renamed when compute returns, results must
+// refer to files by paths relative to dir (Info.Dir is the entry's final location).
 package expcache
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -193,7 +196,7 @@ func (c *Cache) Key(name string, config any) (string, error) {
 }
 
 // GetOrCompute returns the cached result of name and config from the default cache, or calls compute
-// with an empty (or, after a crash, partly filled) directory, stores its result and files, and returns
+// with an empty (or, after a crash or an interruption, partly filled) directory, stores its result and files, and returns
 // it. See Compute.
 func GetOrCompute[T any](name string, config any, compute func(dir string) (T, error)) (T, Info, error) {
 	return Compute(Default(), name, config, compute)
@@ -203,8 +206,19 @@ func GetOrCompute[T any](name string, config any, compute func(dir string) (T, e
 // version salt, c's salt, name and the canonical JSON of config, so config must be JSON-serialisable
 // and hold everything the result depends on. compute receives the directory where it may write files
 // (checkpoints, samples); its result must be JSON-serialisable and is returned as decoded from the
-// stored result.json, so a hit and a miss return equal values. A compute error (or panic) stores
-// nothing and is returned.
+// stored result.json, so a hit and a miss return equal values.
+//
+// A compute error (or panic) stores nothing and is returned, wrapped. What happens to compute's
+// directory depends on the error:
+//   - an interruption, an error wrapping context.Canceled or context.DeadlineExceeded, keeps it (when
+//     compute wrote anything there): the computation did not fail, it was stopped (typically after
+//     saving a checkpoint), and the next call for the same configuration hands compute the same
+//     directory (Info.Resumed) so it continues;
+//   - any other error or a panic deletes it: such a run may have left the files that made it fail (a
+//     diverged checkpoint, a half-written file of a bug), and resuming from them would repeat the
+//     failure or hide it, so the next call starts from an empty directory.
+//
+// Remove and RemoveKey also delete a kept work directory.
 func Compute[T any](c *Cache, name string, config any, compute func(dir string) (T, error)) (T, Info, error) {
 	start := time.Now()
 	var zero T
@@ -268,6 +282,9 @@ func Compute[T any](c *Cache, name string, config any, compute func(dir string) 
 	val, err := safeCompute(compute, work)
 	computeTime := time.Since(t0)
 	if err != nil {
+		if interrupted(err) && holdsWork(work) {
+			return zero, info, fmt.Errorf("expcache: computing %s was interrupted; its files stay in %s and the next call resumes there: %w", key, work, err)
+		}
 		_ = os.RemoveAll(work)
 		return zero, info, fmt.Errorf("expcache: computing %s: %w", key, err)
 	}
@@ -303,6 +320,12 @@ func Compute[T any](c *Cache, name string, config any, compute func(dir string) 
 	return res, info, nil
 }
 
+// interrupted reports whether a compute error is a cancellation (a stopped computation whose files are a
+// valid state to resume from) rather than a failure.
+func interrupted(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // safeCompute calls compute, turning a panic into an error.
 func safeCompute[T any](compute func(string) (T, error), dir string) (val T, err error) {
 	defer func() {
@@ -329,13 +352,7 @@ func prepareWork(work, name, hash, salt string, canon []byte) (resumed bool, err
 			return false, fmt.Errorf("expcache: clearing stale work directory: %w", err)
 		}
 	}
-	if des, err := os.ReadDir(work); err == nil {
-		for _, de := range des {
-			if de.Name() != configFile {
-				resumed = true
-			}
-		}
-	}
+	resumed = holdsWork(work)
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return false, fmt.Errorf("expcache: %w", err)
 	}
@@ -343,6 +360,21 @@ func prepareWork(work, name, hash, salt string, canon []byte) (resumed bool, err
 		return false, fmt.Errorf("expcache: %w", err)
 	}
 	return resumed, nil
+}
+
+// holdsWork reports whether the work directory holds anything besides config.json, i.e. something
+// compute wrote that a later attempt can resume from.
+func holdsWork(work string) bool {
+	des, err := os.ReadDir(work)
+	if err != nil {
+		return false
+	}
+	for _, de := range des {
+		if de.Name() != configFile {
+			return true
+		}
+	}
+	return false
 }
 
 // moveAside renames a corrupt entry into .corrupt/ and returns its new path.

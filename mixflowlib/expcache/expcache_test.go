@@ -2,6 +2,7 @@ package expcache
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mixflow/mixflow/mixflowlib/env"
 )
 
 type cfgT struct {
@@ -187,6 +190,88 @@ func TestComputeErrorsStoreNothing(t *testing.T) {
 	v, info, err := Compute(c, "fails", 1, func(dir string) (int, error) { return 5, nil })
 	if err != nil || v != 5 || info.Hit {
 		t.Errorf("retry: %v %+v %v", v, info, err)
+	}
+}
+
+// TestInterruptedComputeResumes: a compute stopped by a cancelled or expired context (as a trainer does
+// after checkpointing on a notebook interrupt) keeps its work directory, and the next call continues in
+// it; a genuine failure after that still starts the following call from scratch.
+func TestInterruptedComputeResumes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop error
+	}{
+		{"canceled", fmt.Errorf("trainer: stopped at step 6: %w", context.Canceled)},
+		{"deadline", errors.Join(fmt.Errorf("trainer: stopped at step 6: %w", context.DeadlineExceeded), errors.New("disk full"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(env.CacheVar, t.TempDir())
+			cfg := cfgT{Steps: 12, Gamma: 0.5}
+			var firstDir string
+			_, info, err := GetOrCompute("interrupted", cfg, func(dir string) (resT, error) {
+				firstDir = dir
+				if err := os.WriteFile(filepath.Join(dir, "ckpt-6"), []byte("step 6"), 0o644); err != nil {
+					return resT{}, err
+				}
+				return resT{}, tc.stop
+			})
+			if err == nil || !errors.Is(err, tc.stop) || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), info.Key) {
+				t.Fatalf("interrupted compute: err = %v", err)
+			}
+			if b, err := os.ReadFile(filepath.Join(firstDir, "ckpt-6")); err != nil || string(b) != "step 6" {
+				t.Fatalf("the interrupted compute's file is gone: %v", err)
+			}
+			if list, _ := Default().List(); len(list) != 0 {
+				t.Errorf("an interrupted compute stored an entry: %v", list)
+			}
+
+			// The next call gets the same directory with the file, and completes.
+			var secondDir string
+			var found []byte
+			res, info, err := GetOrCompute("interrupted", cfg, func(dir string) (resT, error) {
+				secondDir = dir
+				found, _ = os.ReadFile(filepath.Join(dir, "ckpt-6"))
+				return resT{Loss: 0.5, File: "ckpt-6"}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if secondDir != firstDir || string(found) != "step 6" || !info.Resumed || info.Hit || res.Loss != 0.5 {
+				t.Errorf("second call: dir %s (first %s), found %q, info %+v", secondDir, firstDir, found, info)
+			}
+			if b, err := os.ReadFile(filepath.Join(info.Dir, res.File)); err != nil || string(b) != "step 6" {
+				t.Errorf("the resumed file is not in the stored entry: %v", err)
+			}
+			if _, err := os.Stat(firstDir); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("work directory left after completion: %v", err)
+			}
+		})
+	}
+
+	// An interruption before compute wrote anything leaves nothing behind.
+	c, _ := testCache(t)
+	if _, _, err := Compute(c, "early", 1, func(string) (int, error) { return 0, context.Canceled }); !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("early interruption: err = %v", err)
+	}
+	if des, _ := os.ReadDir(filepath.Join(c.Root(), workDir)); len(des) != 0 {
+		t.Errorf("an interruption with nothing to resume left work directories: %v", des)
+	}
+
+	// Interrupted, then a genuine failure: the failure deletes the kept directory.
+	stop := func(dir string) (int, error) {
+		_ = os.WriteFile(filepath.Join(dir, "partial"), []byte("x"), 0o644)
+		return 0, context.Canceled
+	}
+	if _, _, err := Compute(c, "flaky", 1, stop); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	boom := errors.New("boom")
+	_, info, err := Compute(c, "flaky", 1, func(dir string) (int, error) { return 0, boom })
+	if !errors.Is(err, boom) || !info.Resumed || strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("failure after an interruption: err = %v, info %+v", err, info)
+	}
+	if _, info, err = Compute(c, "flaky", 1, func(dir string) (int, error) { return 1, nil }); err != nil || info.Resumed {
+		t.Errorf("after a failure the next call resumed (%+v, %v); want a fresh directory", info, err)
 	}
 }
 

@@ -32,6 +32,9 @@
 // in the distance to the diagonal y = x alone.
 //
 // Distances are squared Euclidean distances in the space the sampler works in (pixels or latents).
+// Examples may have any shape [N, ...] — points [N, D], images [N, H, W, C], latents — and are compared as
+// flat vectors of their D values (row-major), so x0, x1 and the reference set need the same number of
+// values per example, not the same per-example shape.
 package slowflow
 
 import (
@@ -71,16 +74,17 @@ type Options struct {
 	GridPoints int
 }
 
-// ForwardNoisedPair runs protocol (a): x0 (noise) and x1 (real data) are float32 tensors of the same
-// shape [N, ...]; the sampler starts at its Config().TStart = t0 from x_{t0} = α_{t0}·x1 + σ_{t0}·x0 and
+// ForwardNoisedPair runs protocol (a): x0 (noise) and x1 (real data) are float32 tensors [N, ...] with
+// the same N and the same number of values per example (x1 may be flattened: [N, D] pairs with images
+// x0 [N, H, W, C] of H·W·C = D); the sampler starts at its Config().TStart = t0 from x_{t0} = α_{t0}·x1 + σ_{t0}·x0 and
 // m* is measured against (x0, x1) at every state of the grid (the first state gives m* = t0 exactly).
 // cond is passed to the sampler. See the package documentation for what a perfect model gives.
 func ForwardNoisedPair(s *sampler.Sampler, x0, x1 *tensors.Tensor, cond datasets.Cond, opt Options) (*Result, error) {
-	p, res, _, d, err := setup(s, x0, opt, ProtocolForwardNoisedPair)
+	p, res, n, d, err := setup(s, x0, opt, ProtocolForwardNoisedPair)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLike("x1", x1, x0); err != nil {
+	if err := checkExamples("x1", x1, x0, n, d); err != nil {
 		return nil, err
 	}
 	noise := tensors.MustCopyFlatData[float32](x0)
@@ -115,8 +119,8 @@ func ForwardNoisedPair(s *sampler.Sampler, x0, x1 *tensors.Tensor, cond datasets
 
 // NearestData runs protocol (b): the sampler starts from the noise x0 ([N, ...], at TStart = 0) and at
 // every state the reference point r and time m are chosen jointly to minimise
-// ‖x̂_t − (α_m·ref_r + σ_m·x0)‖² over the reference set ref ([R, ...], same per-example shape, real
-// data). The search runs on the backend in chunks of reference points; the reported m* of the chosen
+// ‖x̂_t − (α_m·ref_r + σ_m·x0)‖² over the reference set ref ([R, ...] real data with as many values per
+// example as x0, in any per-example shape). The search runs on the backend in chunks of reference points; the reported m* of the chosen
 // pair is then computed exactly on the host. With Options.KeepSamples, Stats.Index holds the chosen r.
 func NearestData(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref *tensors.Tensor, opt Options) (*Result, error) {
 	p, res, n, d, err := setup(s, x0, opt, ProtocolNearestData)
@@ -154,8 +158,8 @@ func NearestData(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref
 }
 
 // NearestFinal runs protocol (c): it samples from the noise x0 ([N, ...], TStart 0) keeping the whole
-// trajectory, finds for each final sample the nearest reference point x1 = ref_r (squared Euclidean
-// distance), and measures m* against (x0, x1) at every state. Memory: the trajectory, len(Grid())·N·D
+// trajectory, finds for each final sample the nearest reference point x1 = ref_r (ref [R, ...] with as
+// many values per example as x0; squared Euclidean distance), and measures m* against (x0, x1) at every state. Memory: the trajectory, len(Grid())·N·D
 // float32 values. With Options.KeepSamples, Stats.Index holds r.
 func NearestFinal(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref *tensors.Tensor, opt Options) (*Result, error) {
 	p, res, n, d, err := setup(s, x0, opt, ProtocolNearestFinal)
@@ -208,8 +212,11 @@ func setup(s *sampler.Sampler, x0 *tensors.Tensor, opt Options, protocol string)
 	if cfg.TStart > cfg.TEnd {
 		return nil, nil, 0, 0, fmt.Errorf("slowflow: %s: the sampler integrates backwards (TStart %v > TEnd %v)", protocol, cfg.TStart, cfg.TEnd)
 	}
-	if err := checkLike("x0", x0, nil); err != nil {
-		return nil, nil, 0, 0, err
+	if x0 == nil {
+		return nil, nil, 0, 0, fmt.Errorf("slowflow: x0 is nil")
+	}
+	if x0.DType() != dtypes.Float32 || x0.Rank() < 1 || x0.Size() == 0 {
+		return nil, nil, 0, 0, fmt.Errorf("slowflow: x0 has shape %s, want float32 [N, ...]", x0.Shape())
 	}
 	q := opt.Quantiles
 	if q == [2]float64{} {
@@ -231,33 +238,28 @@ func setup(s *sampler.Sampler, x0 *tensors.Tensor, opt Options, protocol string)
 	return p, res, n, d, nil
 }
 
-// checkLike checks that x is a float32 [N, ...] tensor, shaped like like when like is non-nil.
-func checkLike(name string, x, like *tensors.Tensor) error {
+// checkExamples checks that x (x1 of ForwardNoisedPair) is a float32 tensor [n, ...] with d values per
+// example, like x0 ([n, ...]); its per-example shape may differ from x0's.
+func checkExamples(name string, x, x0 *tensors.Tensor, n, d int) error {
 	if x == nil {
 		return fmt.Errorf("slowflow: %s is nil", name)
 	}
-	if x.DType() != dtypes.Float32 || x.Rank() < 1 || x.Size() == 0 {
-		return fmt.Errorf("slowflow: %s has shape %s, want float32 [N, ...]", name, x.Shape())
-	}
-	if like != nil && !x.Shape().Equal(like.Shape()) {
-		return fmt.Errorf("slowflow: %s has shape %s, want %s like x0", name, x.Shape(), like.Shape())
+	if x.DType() != dtypes.Float32 || x.Rank() < 1 || x.Shape().Dimensions[0] != n || x.Size() != n*d {
+		return fmt.Errorf("slowflow: %s has shape %s (%s), want float32 [%d, ...] with %d values per example like x0 %s",
+			name, x.Shape(), x.DType(), n, d, x0.Shape())
 	}
 	return nil
 }
 
-// newReference validates ref against x0's per-example shape and builds the search structure.
+// newReference validates ref ([R, ...] with d values per example, like x0) and builds the search
+// structure.
 func newReference(s *sampler.Sampler, ref, x0 *tensors.Tensor, n, d int, p path.Path, opt Options) (*refSet, error) {
 	if ref == nil {
 		return nil, fmt.Errorf("slowflow: reference set is nil")
 	}
-	rd, xd := ref.Shape().Dimensions, x0.Shape().Dimensions
-	if ref.DType() != dtypes.Float32 || len(rd) != len(xd) || ref.Size() == 0 {
-		return nil, fmt.Errorf("slowflow: reference set has shape %s, want float32 [R, %v]", ref.Shape(), xd[1:])
-	}
-	for i := 1; i < len(rd); i++ {
-		if rd[i] != xd[i] {
-			return nil, fmt.Errorf("slowflow: reference set has shape %s, want [R, %v] like x0 %s", ref.Shape(), xd[1:], x0.Shape())
-		}
+	if ref.DType() != dtypes.Float32 || ref.Rank() < 1 || ref.Size() == 0 || ref.Size() != ref.Shape().Dimensions[0]*d {
+		return nil, fmt.Errorf("slowflow: reference set has shape %s (%s), want float32 [R, ...] with %d values per example like x0 %s",
+			ref.Shape(), ref.DType(), d, x0.Shape())
 	}
 	return newRefSet(s.Backend(), tensors.MustCopyFlatData[float32](ref), d, n, opt.ChunkSize, p, opt.GridPoints)
 }

@@ -84,7 +84,7 @@ func newRefSet(b compute.Backend, ref []float32, d, n, chunkSize int, p path.Pat
 	if s.line, err = NewExec(b, s.lineGraph); err != nil {
 		return nil, fmt.Errorf("slowflow: %w", err)
 	}
-	if s.point, err = NewExec(b, pointGraph); err != nil {
+	if s.point, err = NewExec(b, s.pointGraph); err != nil {
 		return nil, fmt.Errorf("slowflow: %w", err)
 	}
 	return s, nil
@@ -106,12 +106,19 @@ func (s *refSet) finalize() {
 // row returns reference row i.
 func (s *refSet) row(i int) []float32 { return s.host[i*s.d : (i+1)*s.d] }
 
+// flat reshapes examples [n, ...] (e.g. images [n, H, W, C]) to the rows [n, d] the searches work on,
+// in row-major order, as the host copies and the reference rows are laid out.
+func (s *refSet) flat(x *Node) *Node {
+	return Reshape(x, x.Shape().Dimensions[0], s.d)
+}
+
 // lineGraph returns, for each example, the chunk row r whose interpolation with x0 passes nearest to
 // x̂. For Linear the best m per row is the clipped projection and, with a = x̂ − x0, b = r − x0,
 // ‖a − m·b‖² = ‖a‖² − m·(2⟨a, b⟩ − m·‖b‖²), so the row maximising m·(2⟨a, b⟩ − m·‖b‖²) wins. For other
 // paths the distance is minimised over the m grid. Distances are compared in float32 here; the caller
-// re-ranks chunk winners exactly.
+// re-ranks chunk winners exactly. xhat and x0 are [n, ...] with d values per example.
 func (s *refSet) lineGraph(xhat, x0, ref, refNorm2 *Node) *Node {
+	xhat, x0 = s.flat(xhat), s.flat(x0)
 	n := xhat.Shape().Dimensions[0]
 	col := func(v *Node) *Node { return InsertAxes(v, -1) }
 	rr := InsertAxes(refNorm2, 0) // [1, chunk]
@@ -146,14 +153,40 @@ func (s *refSet) lineGraph(xhat, x0, ref, refNorm2 *Node) *Node {
 	return ReduceSum(Mul(Stack(bestIdx, 1), pick), 1)
 }
 
-// pointGraph returns, for each example, the index of the nearest chunk row (argmin of ‖r‖² − 2⟨x̂, r⟩).
-func pointGraph(xhat, ref, refNorm2 *Node) *Node {
-	return ArgMin(Sub(InsertAxes(refNorm2, 0), MulScalar(Einsum("nd,rd->nr", xhat, ref), 2)), 1)
+// pointGraph returns, for each example of xhat ([n, ...] with d values per example), the index of the
+// nearest chunk row (argmin of ‖r‖² − 2⟨x̂, r⟩).
+func (s *refSet) pointGraph(xhat, ref, refNorm2 *Node) *Node {
+	return ArgMin(Sub(InsertAxes(refNorm2, 0), MulScalar(Einsum("nd,rd->nr", s.flat(xhat), ref), 2)), 1)
 }
 
-// nearestLine returns, for each of the n examples (tensors xhat and x0, [n, d], and their host copies),
-// the reference row of the interpolation nearest to x̂ and the exact m* of that pair.
+// checkExamples checks that the tensor x and its host copy hold the same examples [n, ...] of d values
+// each (any per-example shape), so that the searches can flatten them to rows.
+func (s *refSet) checkExamples(name string, x *tensors.Tensor, host []float32) error {
+	if x == nil || x.Rank() < 1 || x.Size() != len(host) || len(host) == 0 || len(host) != x.Shape().Dimensions[0]*s.d {
+		shape := "nil"
+		if x != nil {
+			shape = x.Shape().String()
+		}
+		return fmt.Errorf("slowflow: reference search: %s has shape %s (%d host values), want [N, ...] with %d values per example like the reference set",
+			name, shape, len(host), s.d)
+	}
+	return nil
+}
+
+// nearestLine returns, for each of the n examples (tensors xhat and x0, [n, ...] with d values per
+// example, and their flat host copies), the reference row of the interpolation nearest to x̂ and the
+// exact m* of that pair.
 func (s *refSet) nearestLine(xhatT, x0T *tensors.Tensor, xhat, x0 []float32) ([]int, []float64, error) {
+	if err := s.checkExamples("xhat", xhatT, xhat); err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkExamples("x0", x0T, x0); err != nil {
+		return nil, nil, err
+	}
+	if len(xhat) != len(x0) {
+		return nil, nil, fmt.Errorf("slowflow: reference search: xhat has %d examples and x0 %d, want the same",
+			len(xhat)/s.d, len(x0)/s.d)
+	}
 	linear := isLinear(s.p)
 	m := make([]float64, len(xhat)/s.d)
 	idx, err := s.search(func(i int) (*tensors.Tensor, error) {
@@ -178,8 +211,12 @@ func (s *refSet) nearestLine(xhatT, x0T *tensors.Tensor, xhat, x0 []float32) ([]
 	return idx, m, err
 }
 
-// nearestPoint returns, for each example of x ([n, d], with its host copy), the nearest reference row.
+// nearestPoint returns, for each example of x ([n, ...] with d values per example, with its flat host
+// copy), the nearest reference row.
 func (s *refSet) nearestPoint(xT *tensors.Tensor, x []float32) ([]int, error) {
+	if err := s.checkExamples("x", xT, x); err != nil {
+		return nil, err
+	}
 	return s.search(func(i int) (*tensors.Tensor, error) {
 		return s.point.Call1(xT, s.chunks[i], s.norms[i])
 	}, func(k, r int) (float64, error) {

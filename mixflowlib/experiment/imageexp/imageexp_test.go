@@ -473,7 +473,13 @@ func TestResumeAfterCancel(t *testing.T) {
 		t.Errorf("resumed run ends at step %d with loss %v, uninterrupted at %d with %v", last(run), run.FinalLoss,
 			last(ref), ref.FinalLoss)
 	}
-	if _, err := os.Stat(lab.resumeDir(filepath.Join(cache.Root(), run.Key))); !os.IsNotExist(err) {
-		t.Errorf("resume directory left behind after completion: %v", err)
+	// The checkpoints lived in expcache's work directory, which became the entry: nothing is left
+	// behind and the entry keeps the final checkpoint only.
+	if des, err := os.ReadDir(filepath.Join(cache.Root(), ".work")); err != nil || len(des) != 0 {
+		t.Errorf("work directories left behind after completion: %v (%v)", des, err)
+	}
+	ckpts, _ := filepath.Glob(filepath.Join(filepath.Dir(run.Checkpoint), "*"))
+	if len(ckpts) != 1 || ckpts[0] != run.Checkpoint || filepath.Dir(filepath.Dir(run.Checkpoint)) != filepath.Join(cache.Root(), run.Key) {
+		t.Errorf("entry checkpoints %v, want only %s inside the entry", ckpts, run.Checkpoint)
 	}
 }

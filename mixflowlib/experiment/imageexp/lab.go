@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -133,7 +132,7 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 			return Run{}, err
 		}
 		r := Run{Kind: RunBase, Label: label, Base: &c}
-		err = train(ctx, dir, l.resumeDir(dir), &r, c.Model, c.Objective, c.Train, data, nil, st)
+		err = train(ctx, dir, &r, c.Model, c.Objective, c.Train, data, nil, st)
 		return r, err
 	})
 	if err != nil {
@@ -185,7 +184,7 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		r := Run{Kind: RunPost, Label: label, Base: &bspec, Post: &c, BaseKey: base.Key}
 		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true,
 			KeepOptimizer: c.KeepOptimizer}
-		err = train(ctx, dir, l.resumeDir(dir), &r, bspec.Model, c.Objective, c.Train, data, opts, st)
+		err = train(ctx, dir, &r, bspec.Model, c.Objective, c.Train, data, opts, st)
 		return r, err
 	})
 	if err != nil {
@@ -198,18 +197,11 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 	return &run, nil
 }
 
-// resumeDir returns where the training of the cache entry being computed in dir keeps its checkpoints
-// until it completes: outside the entry's work directory, which expcache deletes when compute returns an
-// error, so that a training interrupted by a cancelled context (a notebook interrupt) resumes on the next
-// call instead of starting again.
-func (l *Lab) resumeDir(dir string) string {
-	return filepath.Join(l.cache().Root(), ".imageexp-resume", filepath.Base(dir))
-}
-
-// train runs one training (fresh when post is nil, else post-training) with its checkpoints in resume,
-// then copies the final checkpoint into the cache directory dir and fills r; the checkpoint path it
-// records is relative to dir.
-func train(ctx context.Context, dir, resume string, r *Run, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
+// train runs one training (fresh when post is nil, else post-training) with its checkpoints in dir/ckpt
+// and fills r; the checkpoint path it records is relative to dir. dir is the expcache work directory,
+// which survives a cancelled ctx (and a killed process), so the next call resumes from the last
+// checkpoint there.
+func train(ctx context.Context, dir string, r *Run, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
 	post *trainer.PostTrainOptions, st *stage) error {
 	obj, err := objSpec.Build()
 	if err != nil {
@@ -223,7 +215,7 @@ func train(ctx context.Context, dir, resume string, r *Run, ms ModelSpec, objSpe
 	if err != nil {
 		return err
 	}
-	cfg.CheckpointDir = resume
+	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
 	var tr *trainer.Trainer
 	if post == nil {
 		tr, err = trainer.New(cfg, net, obj, data.Train)
@@ -254,38 +246,12 @@ func train(ctx context.Context, dir, resume string, r *Run, ms ModelSpec, objSpe
 	if n := hist.Len(); n > 0 {
 		r.FinalLoss = hist.Loss[n-1]
 	}
-	final := tr.LastCheckpoint()
-	r.Checkpoint = filepath.Join("ckpt", filepath.Base(final))
-	if err := copyFile(final, filepath.Join(dir, r.Checkpoint)); err != nil {
-		return fmt.Errorf("imageexp: %s: keeping the final checkpoint: %w", r.Label, err)
+	rel, err := filepath.Rel(dir, tr.LastCheckpoint())
+	if err != nil {
+		return fmt.Errorf("imageexp: %s: checkpoint path: %w", r.Label, err)
 	}
-	_ = os.RemoveAll(resume)
+	r.Checkpoint = rel
 	return nil
-}
-
-// copyFile copies src to dst (creating dst's directory), syncing dst.
-func copyFile(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // Load returns a store holding the run's weights under "/model" (the EMA weights when useEMA and the run

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
-	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 )
@@ -76,18 +73,14 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *stage) 
 	if err != nil {
 		return res, err
 	}
-	// mixflowlib/slowflow searches [N, D] states: sample in flattened form through a reshaping wrapper.
-	fnet := flatBackbone{inner: net, shape: data.Shape}
 	x0, err := initialNoise(data.Shape, c.N, c.Seed)
 	if err != nil {
 		return res, err
 	}
-	x0 = flatten(x0)
 	ref, err := headRows(data.HeldOut.X, need)
 	if err != nil {
 		return res, err
 	}
-	ref = flatten(ref)
 	var cond datasets.Cond
 	if c.Protocol == slowflow.ProtocolForwardNoisedPair {
 		if cond, err = sliceCond(data.HeldOut.Cond, 0, c.N, c.N); err != nil {
@@ -105,7 +98,7 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *stage) 
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		s, err := sampler.New(nil, store, fnet, sampler.Config{Method: meth, Steps: steps, Path: opt.Path})
+		s, err := sampler.New(nil, store, net, sampler.Config{Method: meth, Steps: steps, Path: opt.Path})
 		if err != nil {
 			return res, fmt.Errorf("imageexp: slowflow %s: %w", run.Label, err)
 		}
@@ -138,35 +131,6 @@ func headRows(t *tensors.Tensor, n int) (*tensors.Tensor, error) {
 	dims := t.Shape().Dimensions
 	per := len(all) / dims[0]
 	return tensors.FromFlatDataAndDimensions(all[:n*per], append([]int{n}, dims[1:]...)...), nil
-}
-
-// flatten reshapes a float32 tensor [N, ...] to [N, D] (sharing nothing with t).
-func flatten(t *tensors.Tensor) *tensors.Tensor {
-	n := t.Shape().Dimensions[0]
-	flat := tensors.MustCopyFlatData[float32](t)
-	return tensors.FromFlatDataAndDimensions(flat, n, len(flat)/max(n, 1))
-}
-
-// flatBackbone runs a backbone on flattened examples [B, D]: it reshapes them to the backbone's example
-// shape, evaluates it, and flattens the velocity back.
-type flatBackbone struct {
-	inner nn.Backbone
-	shape []int
-}
-
-// Velocity implements nn.Backbone.
-func (f flatBackbone) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
-	b := x.Shape().Dimensions[0]
-	v := f.inner.Velocity(scope, Reshape(x, append([]int{b}, f.shape...)...), t, cond)
-	return Reshape(v, x.Shape().Dimensions...)
-}
-
-// NullCond implements nn.Guidable when the inner backbone does.
-func (f flatBackbone) NullCond(cond nn.Cond) nn.Cond {
-	if g, ok := f.inner.(nn.Guidable); ok {
-		return g.NullCond(cond)
-	}
-	return cond
 }
 
 // MeanGap returns the mean slow-down t − m* of a measurement over its states with t > 0 (see

@@ -98,7 +98,9 @@ type Run struct {
 	FromCache bool `json:"-"`
 }
 
-// TrainBase trains the base model of spec (from scratch), or loads it from the cache.
+// TrainBase trains the base model of spec (from scratch), or loads it from the cache. A cancelled ctx (in
+// a notebook: signal.NotifyContext(ctx, os.Interrupt)) stops training after saving a checkpoint, and the
+// next call resumes from it, as it does after a killed process (from the last periodic checkpoint).
 func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 	c, err := spec.Canonical()
 	if err != nil {
@@ -133,7 +135,7 @@ type postKey struct {
 
 // PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache.
 // The optimiser starts afresh and the EMA restarts from the starting weights; the step counter of the
-// post-training run starts at 0.
+// post-training run starts at 0. An interrupted post-training resumes like TrainBase.
 func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
 	if base == nil || base.Kind != RunBase || base.Base == nil || base.Checkpoint == "" {
 		return nil, errors.New("toyexp: post-train: base must be a run returned by TrainBase")
@@ -189,8 +191,8 @@ func train(ctx context.Context, dir string, r *Run, objSpec ObjectiveSpec, ts Tr
 		return err
 	}
 	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
-	// A few checkpoints during the run, so a kernel killed mid-run resumes (expcache hands the same
-	// work directory to the next attempt).
+	// A few checkpoints during the run, so a kernel killed mid-run resumes; expcache hands the same work
+	// directory to the next attempt after a kill or a cancelled ctx.
 	cfg.CheckpointEvery = max(1, cfg.Steps/4)
 	var tr *trainer.Trainer
 	if post == nil {

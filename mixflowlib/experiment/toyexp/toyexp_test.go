@@ -366,3 +366,67 @@ func TestSummariseSingleSeed(t *testing.T) {
 		t.Errorf("summaries %+v", sums)
 	}
 }
+
+// TestResumeAfterCancel interrupts a base and a post-training half-way (as a kernel interrupt would) and
+// checks that the next call resumes each from the checkpoint expcache kept in its work directory and ends
+// exactly where an uninterrupted run ends.
+func TestResumeAfterCancel(t *testing.T) {
+	ctx := context.Background()
+	refLab := Lab{Cache: expcache.New(t.TempDir()).WithLog(nil)}
+	refBase, err := refLab.TrainBase(ctx, tinyBase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := tinyPost(MixFlowObjective(0.8))
+	refPost, err := refLab.PostTrain(ctx, refBase, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cache := expcache.New(t.TempDir()).WithLog(nil)
+	// interrupted runs train with a context cancelled at step stop and returns the first step reported
+	// by the call that follows it.
+	interrupted := func(stop int, train func(context.Context, Lab) (*Run, error)) (*Run, int) {
+		t.Helper()
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		lab := Lab{Cache: cache, Observer: ObserverFunc(func(e Event) {
+			if e.Kind == StageProgress && e.Done == stop {
+				cancel()
+			}
+		})}
+		if _, err := train(cctx, lab); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("interrupted training: error %v, want context canceled", err)
+		}
+		first := 0
+		lab.Observer = ObserverFunc(func(e Event) {
+			if e.Kind == StageProgress && e.Done > 0 && first == 0 {
+				first = e.Done
+			}
+		})
+		run, err := train(ctx, lab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run, first
+	}
+	last := func(r *Run) int64 { return r.History.Step[r.History.Len()-1] }
+
+	base, first := interrupted(35, func(c context.Context, l Lab) (*Run, error) { return l.TrainBase(c, tinyBase()) })
+	// Checkpoints every 15 steps, and one when stopped: the second call starts after step 35.
+	if first != 36 {
+		t.Errorf("the second base call started at step %d, want 36 (resumed from the step-35 checkpoint)", first)
+	}
+	if base.FromCache || base.FinalLoss != refBase.FinalLoss || last(base) != last(refBase) {
+		t.Errorf("resumed base ends at step %d with loss %v, uninterrupted at %d with %v", last(base), base.FinalLoss,
+			last(refBase), refBase.FinalLoss)
+	}
+	pr, first := interrupted(10, func(c context.Context, l Lab) (*Run, error) { return l.PostTrain(c, base, post) })
+	if first != 11 {
+		t.Errorf("the second post-training call started at step %d, want 11", first)
+	}
+	if pr.FinalLoss != refPost.FinalLoss || last(pr) != last(refPost) {
+		t.Errorf("resumed post-training ends at step %d with loss %v, uninterrupted at %d with %v", last(pr), pr.FinalLoss,
+			last(refPost), refPost.FinalLoss)
+	}
+}
