@@ -8,27 +8,35 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
-	gnn "github.com/gomlx/gomlx/ml/nn"
 )
 
 // LayerNormEps is the LayerNorm epsilon of DiT/SiT blocks (PyTorch nn.LayerNorm(eps=1e-6)).
 const LayerNormEps = 1e-6
 
 // LayerNorm normalises x over its last axis without a learned gain or offset (elementwise_affine=False),
-// as DiT/SiT blocks do before adaLN modulation. It uses the backend's fused kernel where there is one.
+// as DiT/SiT blocks do before adaLN modulation. Its values are those of gnn.LayerNorm(x, []int{-1}, eps,
+// nil, nil, nil) (the backend's fused kernel where there is one); its gradient is the closed form, which
+// trains faster than GoMLX's op-by-op gradient of the decomposed graph (see fastgrad.go).
 func LayerNorm(x *Node, eps float64) *Node {
-	return gnn.LayerNorm(x, []int{-1}, eps, nil, nil, nil)
+	return layerNormLastAxis(x, eps)
 }
 
 // Modulate applies adaLN modulation x·(1 + scale) + shift. x is [B, N, D]; shift and scale are either
 // per sample [B, D] (DiT/SiT: broadcast over the N tokens) or per token [B, N, D] (RAE's DDT head).
 func Modulate(x, shift, scale *Node) *Node {
+	if perSample(x, shift) && perSample(x, scale) {
+		// Same values, faster on the pure-Go backend (see tokenMajor).
+		return tokenMajor(func(xt *Node, v []*Node) *Node { return Add(Mul(xt, OnePlus(v[1])), v[0]) }, x, shift, scale)
+	}
 	shift, scale = perToken(x, shift), perToken(x, scale)
 	return Add(Mul(x, OnePlus(scale)), shift)
 }
 
 // Gate multiplies a residual branch h [B, N, D] by an adaLN gate, per sample [B, D] or per token [B, N, D].
 func Gate(h, gate *Node) *Node {
+	if perSample(h, gate) {
+		return tokenMajor(func(ht *Node, v []*Node) *Node { return Mul(ht, v[0]) }, h, gate)
+	}
 	return Mul(h, perToken(h, gate))
 }
 

@@ -1,0 +1,118 @@
+package nn
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/core/tensors"
+	gnn "github.com/gomlx/gomlx/ml/nn"
+
+	"github.com/mixflow/mixflow/mixflowlib/backend"
+)
+
+// valueAndGrads returns f(inputs...) and the gradients of Σ f(inputs...)·w with respect to every input.
+func valueAndGrads(t *testing.T, f func(in []*Node) *Node, w *tensors.Tensor, inputs ...*tensors.Tensor) [][]float32 {
+	t.Helper()
+	be, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := NewExec(be, func(nodes []*Node) []*Node {
+		in, wn := nodes[:len(nodes)-1], nodes[len(nodes)-1]
+		y := f(in)
+		return append([]*Node{y}, Gradient(ReduceAllSum(Mul(y, wn)), in...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := make([]any, 0, len(inputs)+1)
+	for _, in := range inputs {
+		args = append(args, in)
+	}
+	outs, err := exec.Call(append(args, w)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make([][]float32, len(outs))
+	for i, o := range outs {
+		res[i] = tensors.MustCopyFlatData[float32](o)
+	}
+	return res
+}
+
+func randomTensor(rng *rand.Rand, scale float64, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(scale * rng.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+// compare fails unless got and want agree to tol relative to the largest |want| (0 demands equality).
+func compare(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	scale, diff := 0.0, 0.0
+	for i := range want {
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+		diff = math.Max(diff, math.Abs(float64(got[i])-float64(want[i])))
+	}
+	if diff > tol*scale || math.IsNaN(diff) {
+		t.Errorf("%s: max |difference| %.3g (largest value %.3g, tolerance %.3g relative)", what, diff, scale, tol)
+	}
+}
+
+// TestFastGradients checks that layerNormLastAxis and softmaxLastAxis give the values of gnn.LayerNorm
+// and Softmax and the same gradients, with the fused kernels and with fusion turned off.
+func TestFastGradients(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, fusion := range []string{"true", "false"} {
+		t.Run("fusion="+fusion, func(t *testing.T) {
+			t.Setenv(FusionEnv, fusion)
+			x := randomTensor(rng, 2, 3, 5, 24)
+			x2 := randomTensor(rng, 4, 2, 3, 7, 9) // logits
+			w := randomTensor(rng, 1, 3, 5, 24)
+			w2 := randomTensor(rng, 1, 2, 3, 7, 9)
+			valueTol := 0.0 // the same kernel computes both values
+			if fusion == "false" {
+				valueTol = 1e-6
+			}
+			want := valueAndGrads(t, func(in []*Node) *Node { return gnn.LayerNorm(in[0], []int{-1}, 1e-6, nil, nil, nil) }, w, x)
+			got := valueAndGrads(t, func(in []*Node) *Node { return layerNormLastAxis(in[0], 1e-6) }, w, x)
+			compare(t, "LayerNorm value", got[0], want[0], valueTol)
+			compare(t, "LayerNorm gradient", got[1], want[1], 1e-5)
+			want = valueAndGrads(t, func(in []*Node) *Node { return Softmax(in[0], -1) }, w2, x2)
+			got = valueAndGrads(t, func(in []*Node) *Node { return softmaxLastAxis(in[0]) }, w2, x2)
+			compare(t, "Softmax value", got[0], want[0], valueTol)
+			compare(t, "Softmax gradient", got[1], want[1], 1e-5)
+		})
+	}
+}
+
+// TestTokenMajorModulation checks that Modulate and Gate with per-sample vectors (computed token-major)
+// give bit for bit the values and gradients of the plain broadcast formulas.
+func TestTokenMajorModulation(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	x, w := randomTensor(rng, 1, 3, 5, 8), randomTensor(rng, 1, 3, 5, 8)
+	shift, scale := randomTensor(rng, 1, 3, 8), randomTensor(rng, 1, 3, 8)
+	want := valueAndGrads(t, func(in []*Node) *Node {
+		return Add(Mul(in[0], OnePlus(InsertAxes(in[2], 1))), InsertAxes(in[1], 1))
+	}, w, x, shift, scale)
+	got := valueAndGrads(t, func(in []*Node) *Node { return Modulate(in[0], in[1], in[2]) }, w, x, shift, scale)
+	for i, what := range []string{"Modulate value", "d/dx", "d/dshift", "d/dscale"} {
+		compare(t, what, got[i], want[i], 0)
+	}
+	want = valueAndGrads(t, func(in []*Node) *Node { return Mul(in[0], InsertAxes(in[1], 1)) }, w, x, scale)
+	got = valueAndGrads(t, func(in []*Node) *Node { return Gate(in[0], in[1]) }, w, x, scale)
+	for i, what := range []string{"Gate value", "d/dh", "d/dgate"} {
+		compare(t, what, got[i], want[i], 0)
+	}
+}
