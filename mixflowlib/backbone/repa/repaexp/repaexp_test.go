@@ -1,0 +1,139 @@
+package repaexp_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
+	"github.com/mixflow/mixflow/mixflowlib/encoder"
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+func microREPA() repa.Config {
+	s, _ := sit.Preset("micro")
+	s.ImageSize, s.PatchSize, s.TimeFreqDim = 28, 7, 32
+	cfg := repa.DefaultConfig(s)
+	cfg.ProjDim = 32
+	return cfg
+}
+
+func TestSpecCanonical(t *testing.T) {
+	enc, err := encoder.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := repaexp.Model(microREPA()).Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p repaexp.Params
+	if err := json.Unmarshal(m.Params, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.EncoderFingerprint != enc.Fingerprint() || p.Encoder != repaexp.EncoderShipped || p.REPA.SiT.Heads != 2 {
+		t.Errorf("canonical params %+v", p)
+	}
+	p.EncoderFingerprint = "0123456789abcdef"
+	raw, _ := json.Marshal(p)
+	if _, err := (imageexp.ModelSpec{Kind: repaexp.Kind, Params: raw}).Build(); err == nil ||
+		!strings.Contains(err.Error(), "the spec was made with") {
+		t.Errorf("stale fingerprint: err = %v", err)
+	}
+	bad := microREPA()
+	bad.Lambda = -1
+	if _, err := repaexp.Model(bad).Build(); err == nil || !strings.Contains(err.Error(), "Lambda -1") {
+		t.Errorf("bad λ: err = %v", err)
+	}
+	if _, err := repaexp.ModelWith(microREPA(), "/no/such/file.mfckpt").Build(); err == nil ||
+		!strings.Contains(err.Error(), "/no/such/file.mfckpt") {
+		t.Errorf("missing encoder file: err = %v", err)
+	}
+	o := repaexp.Aligned(imageexp.MixFlow(0.8, 0.1))
+	o.WrapParams = json.RawMessage(`{"lambda": 2}`)
+	if _, err := o.Build(); err == nil || !strings.Contains(err.Error(), "takes no parameters") {
+		t.Errorf("wrapper params: err = %v", err)
+	}
+}
+
+// TestEndToEnd trains a micro REPA-SiT base through imageexp, post-trains it with MixFlow, and samples.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	ctx := context.Background()
+	lab := &imageexp.Lab{Cache: expcache.New(t.TempDir()).WithSalt(imageexp.CacheSalt).WithLog(nil)}
+	cfg := microREPA()
+	base, err := lab.TrainBase(ctx, imageexp.BaseSpec{
+		Data:      imageexp.FashionMNIST(imageexp.FashionMNISTParams{Size: 28, HeldOut: 16}, 3),
+		Model:     repaexp.Model(cfg),
+		Objective: repaexp.Aligned(imageexp.FM("", 0.1)),
+		Train:     imageexp.TrainSpec{Steps: 4, BatchSize: 8, LR: 1e-3, EMADecay: 0.9, Seed: 5, LogEvery: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cos := repaexp.Alignment(base.History, cfg.Lambda)
+	if len(cos) != 4 || math.IsNaN(cos[3]) || math.Abs(cos[3]) > 1 {
+		t.Errorf("alignment curve %v", cos)
+	}
+	post, err := lab.PostTrain(ctx, base, imageexp.PostSpec{Objective: repaexp.Aligned(imageexp.MixFlow(0.8, 0.1)),
+		FromEMA: true, Train: imageexp.TrainSpec{Steps: 2, BatchSize: 8, LR: 1e-3, EMADecay: 0.9, Seed: 6, LogEvery: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(post.History.Aux[repa.AuxLossName]) != 2 {
+		t.Errorf("post-training history %v lacks the repa term", post.History.Aux)
+	}
+	s, err := lab.Generate(post, imageexp.SamplerSpec{Method: "euler", Steps: 2}, 4, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Images.Shape().Dimensions; d[0] != 4 || d[1] != 28 {
+		t.Errorf("samples %v", d)
+	}
+	fig, err := repaexp.TrainingCurves("", base, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fig.Panels) != 2 || len(fig.Panels[1].Series) != 2 || fig.Panels[1].Series[1].X[0] != 5 {
+		t.Errorf("training curves: %d panels; alignment series %v", len(fig.Panels), fig.Panels[1].Series)
+	}
+	if repaexp.Alignment(&trainer.History{}, 0) != nil {
+		t.Errorf("Alignment with λ = 0 should be nil")
+	}
+}
+
+func TestWorkflow(t *testing.T) {
+	w, err := repaexp.Workflow(imageexp.DefaultWorkflow(true), func(c *repa.Config) { c.Lambda = 0.25 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Base.Model.Kind != repaexp.Kind || w.Base.Objective.Wrap != repaexp.Kind {
+		t.Errorf("base %+v", w.Base)
+	}
+	for _, v := range w.Variants {
+		if v.Wrap != repaexp.Kind || !strings.Contains(v.Label(), "repa") {
+			t.Errorf("variant %+v (label %q) not aligned", v, v.Label())
+		}
+	}
+	var p repaexp.Params
+	if err := json.Unmarshal(w.Base.Model.Params, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.REPA.Lambda != 0.25 || p.REPA.SiT != imageexp.SmallSiT().WithDefaults() {
+		t.Errorf("REPA config %+v", p.REPA)
+	}
+	if _, err := repaexp.Workflow(w, nil); err == nil || !strings.Contains(err.Error(), `want "sit"`) {
+		t.Errorf("workflow of a non-SiT base: err = %v", err)
+	}
+	if _, err := repaexp.Workflow(imageexp.DefaultWorkflow(true), func(c *repa.Config) { c.AlignDepth = 9 }); err == nil {
+		t.Errorf("bad configuration accepted")
+	}
+}
