@@ -1,0 +1,164 @@
+package rae_test
+
+import (
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
+	"github.com/mixflow/mixflow/mixflowlib/encoder"
+)
+
+// tinyViTConfig is a small encoder for fast tests: 16×16×1 images → 4×4 tokens of width 16.
+func tinyViTConfig() encoder.ViTConfig {
+	return encoder.ViTConfig{ImageSize: 16, Channels: 1, PatchSize: 4, Width: 16, Depth: 1, Heads: 2, MLPRatio: 2}
+}
+
+// randomViT returns a frozen ViT with seeded random weights: an encoder whose tokens still carry the image
+// (a random transformer is close to injective), good enough to test plumbing and frozenness quickly.
+func randomViT(tb testing.TB, cfg encoder.ViTConfig, seed int64) *encoder.ViT {
+	tb.Helper()
+	rng := rand.New(rand.NewSource(seed))
+	w := map[string]*tensors.Tensor{}
+	for name, dims := range cfg.ParamShapes() {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		vals := make([]float32, n)
+		switch {
+		case strings.HasSuffix(name, "/gain"):
+			for i := range vals {
+				vals[i] = 1
+			}
+		case strings.HasSuffix(name, "/weights"):
+			std := 1 / math.Sqrt(float64(dims[0]))
+			for i := range vals {
+				vals[i] = float32(rng.NormFloat64() * std)
+			}
+		default:
+			for i := range vals {
+				vals[i] = float32(0.1 * rng.NormFloat64())
+			}
+		}
+		w[name] = tensors.FromFlatDataAndDimensions(vals, dims...)
+	}
+	v, err := encoder.NewViT(cfg, w)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// blobImages returns n synthetic images in [−1, 1] (a bright Gaussian blob on a dark background at a random
+// position and size), size×size×1, with labels = quadrant of the blob.
+func blobImages(rng *rand.Rand, n, size int) (*tensors.Tensor, *tensors.Tensor) {
+	data := make([]float32, n*size*size)
+	labels := make([]int32, n)
+	for k := range n {
+		cx, cy := rng.Float64()*float64(size), rng.Float64()*float64(size)
+		r := 1.5 + rng.Float64()*float64(size)/4
+		for y := range size {
+			for x := range size {
+				d2 := (float64(x)-cx)*(float64(x)-cx) + (float64(y)-cy)*(float64(y)-cy)
+				data[(k*size+y)*size+x] = float32(2*math.Exp(-d2/(2*r*r)) - 1)
+			}
+		}
+		q := 0
+		if cx > float64(size)/2 {
+			q++
+		}
+		if cy > float64(size)/2 {
+			q += 2
+		}
+		labels[k] = int32(q)
+	}
+	return tensors.FromFlatDataAndDimensions(data, n, size, size, 1), tensors.FromFlatDataAndDimensions(labels, n)
+}
+
+// blobSource streams blobImages as a datasets.Source (a pure function of the step).
+type blobSource struct {
+	size int
+	seed int64
+}
+
+func (s blobSource) Name() string { return "blobs" }
+
+func (s blobSource) Batch(step int64, size int) (datasets.Batch, error) {
+	x, l := blobImages(rand.New(rand.NewSource(s.seed*1_000_003+step)), size, s.size)
+	return datasets.Batch{X: x, Cond: datasets.Cond{Labels: l}}, nil
+}
+
+// statsFor computes the latent statistics of n blob images through enc.
+func statsFor(tb testing.TB, enc encoder.Encoder, n int, seed int64) *rae.Stats {
+	tb.Helper()
+	rng := rand.New(rand.NewSource(seed))
+	done := 0
+	st, err := rae.ComputeStats(enc, func() (*tensors.Tensor, error) {
+		if done >= n {
+			return nil, nil
+		}
+		b := min(64, n-done)
+		done += b
+		x, _ := blobImages(rng, b, enc.Spec().ImageSize)
+		return x, nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+func flat(tb testing.TB, t *tensors.Tensor) []float32 {
+	tb.Helper()
+	v, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+func mse(a, b []float32) float64 {
+	s := 0.0
+	for i := range a {
+		d := float64(a[i] - b[i])
+		s += d * d
+	}
+	return s / float64(len(a))
+}
+
+// varsUnder returns flat float32 copies of the store's variables whose path starts with prefix.
+func varsUnder(tb testing.TB, store *model.Store, prefix string) map[string][]float32 {
+	tb.Helper()
+	out := map[string][]float32{}
+	for v := range store.IterVariables() {
+		if !strings.HasPrefix(v.Path(), prefix) {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if f, err := tensors.CopyFlatData[float32](val); err == nil {
+			out[v.Path()] = f
+		}
+	}
+	return out
+}
+
+func mustContain(tb testing.TB, err error, parts ...string) {
+	tb.Helper()
+	if err == nil {
+		tb.Fatalf("want an error containing %q, got nil", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			tb.Fatalf("error %q does not contain %q", err, p)
+		}
+	}
+}
