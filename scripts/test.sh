@@ -69,7 +69,10 @@ step "go vet ./..." go vet ./...
 step "go test ./..." go test -timeout 30m ./...
 step "kernel install (into $JUPYTER_DATA_DIR)" go run ./kernel install
 mkdir -p "$NOTEBOOK_OUT"
-step "notebooks (kernel exec --quick)" go run ./kernel exec --quick --timeout 15m --out "$NOTEBOOK_OUT" notebooks/*.ipynb
+# A fresh experiment cache: quick-mode runs must compute everything, as on a clean CI machine, and
+# never mix with the user's cached full-run results.
+step "notebooks (kernel exec --quick)" env MIXFLOW_CACHE="$TMP/cache" \
+	go run ./kernel exec --quick --timeout 15m --out "$NOTEBOOK_OUT" notebooks/*.ipynb
 step "kernel conformance (jupyter_kernel_test)" env MIXFLOW_CONFORMANCE_LOG=build/conformance-kernel.log \
 	"$PYTHON" -m unittest -v tests/kernel/test_conformance.py
 step "browser test (widgets)" browser_test
