@@ -1,0 +1,292 @@
+package t2i
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+)
+
+// Conditioning says how the caption reaches the image transformer.
+type Conditioning string
+
+const (
+	// CrossPooled (the default) uses both routes, as SD3 does: every block cross-attends from the image
+	// tokens to the text tokens, and the pooled caption vector is added to the timestep embedding that
+	// drives adaLN.
+	CrossPooled Conditioning = "cross+pooled"
+	// Cross uses only cross-attention from image tokens to text tokens (PixArt-α); adaLN sees only t.
+	Cross Conditioning = "cross"
+	// Pooled uses only the pooled caption vector, added to the timestep embedding (the DiT class-label
+	// route with a caption instead of a label). Cheapest; no per-token text access.
+	Pooled Conditioning = "pooled"
+)
+
+// usesCross reports whether the blocks cross-attend to the text tokens.
+func (c Conditioning) usesCross() bool { return c == CrossPooled || c == Cross }
+
+// usesPooled reports whether the pooled caption is added to the adaLN conditioning.
+func (c Conditioning) usesPooled() bool { return c == CrossPooled || c == Pooled }
+
+// TextConfig describes the caption encoder: token embedding plus learned positions, a learned
+// register token in front (its output is the pooled caption; for the all-padding null caption it is a
+// learned null embedding), Depth pre-LayerNorm transformer blocks whose attention ignores padding, and a
+// final LayerNorm. Zero fields take the documented defaults.
+type TextConfig struct {
+	// VocabSize is the number of token ids, padding (id 0) and unknown (id 1) included; required
+	// (e.g. captions.Tokenizer.VocabSize()).
+	VocabSize int `json:"vocab_size"`
+	// MaxLen is the largest caption length in tokens the position table holds. Default 12
+	// (captions.DefaultMaxLen).
+	MaxLen int `json:"max_len"`
+	// Width is the width of the text tokens. Default 64.
+	Width int `json:"width"`
+	// Depth is the number of transformer blocks; 0 means the default 2 and −1 means none (token and
+	// position embeddings only; the register token then sees no word, so Pooled conditioning needs
+	// Depth ≥ 1).
+	Depth int `json:"depth"`
+	// Heads is the number of attention heads. Default 2.
+	Heads int `json:"heads"`
+	// MLPRatio is the width of each block's MLP relative to Width. Default 4.
+	MLPRatio float64 `json:"mlp_ratio"`
+}
+
+// Config describes a text-conditioned DiT: SiT's patch embedding, timestep MLP, adaLN-Zero blocks and
+// final layer (mixflowlib/backbone/sit), a caption encoder (Text), and the conditioning route.
+// Zero fields take the documented defaults ("tiny" preset sizes for 32×32 RGB captioned shapes).
+type Config struct {
+	// ImageSize is the height and width of the square input. Default 32.
+	ImageSize int `json:"image_size"`
+	// Channels is the number of input and output channels. Default 3 (RGB).
+	Channels int `json:"channels"`
+	// PatchSize is the patch side; ImageSize must be a multiple of it. Default 4.
+	PatchSize int `json:"patch_size"`
+	// Depth is the number of DiT blocks. Default 4.
+	Depth int `json:"depth"`
+	// Hidden is the image token width: a multiple of 4 and of Heads. Default 128.
+	Hidden int `json:"hidden"`
+	// Heads is the number of attention heads (self and cross). Default 4.
+	Heads int `json:"heads"`
+	// MLPRatio is the block MLP width relative to Hidden. Default 4.
+	MLPRatio float64 `json:"mlp_ratio"`
+	// TimeFreqDim is the number of sinusoidal features of t. Default 256 (SiT).
+	TimeFreqDim int `json:"time_freq_dim"`
+	// TimeScale multiplies t ∈ [0, 1] inside the sinusoids. Default 1 (SiT embeds raw t).
+	TimeScale float64 `json:"time_scale"`
+	// Attention selects the self-attention implementation (see nn.AttentionImpl); cross-attention and
+	// the text encoder always use the einsum form, which supports the padding mask.
+	Attention nn.AttentionImpl `json:"attention"`
+	// Conditioning selects how the caption reaches the blocks; "" means CrossPooled.
+	Conditioning Conditioning `json:"conditioning"`
+	// Text configures the caption encoder.
+	Text TextConfig `json:"text"`
+	// FreezeText stops gradients at the caption encoder's output, so training leaves its weights
+	// unchanged (as SD3 fine-tuning keeps its text encoders frozen). The variables are the same either
+	// way, so a model trained with the encoder can be post-trained with it frozen.
+	FreezeText bool `json:"freeze_text,omitempty"`
+}
+
+// Default values used for zero fields.
+const (
+	DefaultImageSize   = 32
+	DefaultChannels    = 3
+	DefaultPatchSize   = 4
+	DefaultDepth       = 4
+	DefaultHidden      = 128
+	DefaultHeads       = 4
+	DefaultMLPRatio    = 4.0
+	DefaultTimeFreqDim = 256
+	DefaultTimeScale   = 1.0
+	DefaultTextMaxLen  = 12
+	DefaultTextWidth   = 64
+	DefaultTextDepth   = 2
+	DefaultTextHeads   = 2
+)
+
+// WithDefaults returns c with every zero field replaced by its default. Negative values are kept for
+// Validate to report (except Text.Depth −1, which means no text blocks).
+func (c Config) WithDefaults() Config {
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setInt(&c.ImageSize, DefaultImageSize)
+	setInt(&c.Channels, DefaultChannels)
+	setInt(&c.PatchSize, DefaultPatchSize)
+	setInt(&c.Depth, DefaultDepth)
+	setInt(&c.Hidden, DefaultHidden)
+	setInt(&c.Heads, DefaultHeads)
+	setInt(&c.TimeFreqDim, DefaultTimeFreqDim)
+	if c.MLPRatio == 0 {
+		c.MLPRatio = DefaultMLPRatio
+	}
+	if c.TimeScale == 0 {
+		c.TimeScale = DefaultTimeScale
+	}
+	if c.Conditioning == "" {
+		c.Conditioning = CrossPooled
+	}
+	setInt(&c.Text.MaxLen, DefaultTextMaxLen)
+	setInt(&c.Text.Width, DefaultTextWidth)
+	setInt(&c.Text.Depth, DefaultTextDepth)
+	setInt(&c.Text.Heads, DefaultTextHeads)
+	if c.Text.MLPRatio == 0 {
+		c.Text.MLPRatio = DefaultMLPRatio
+	}
+	return c
+}
+
+// textDepth is the number of text blocks (−1 means 0).
+func (c Config) textDepth() int { return max(c.Text.Depth, 0) }
+
+// Validate returns an error naming the first invalid field of c (after defaults), or nil.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"ImageSize", c.ImageSize}, {"Channels", c.Channels}, {"PatchSize", c.PatchSize}, {"Depth", c.Depth},
+		{"Hidden", c.Hidden}, {"Heads", c.Heads}, {"TimeFreqDim", c.TimeFreqDim}, {"Text.MaxLen", c.Text.MaxLen},
+		{"Text.Width", c.Text.Width}, {"Text.Heads", c.Text.Heads}} {
+		if f.v < 0 {
+			return fmt.Errorf("t2i: %s %d must be positive", f.name, f.v)
+		}
+	}
+	badRatio := func(r float64, width int) bool {
+		return math.IsNaN(r) || math.IsInf(r, 0) || r < 0 || int(float64(width)*r) < 1
+	}
+	switch {
+	case c.ImageSize%c.PatchSize != 0:
+		return fmt.Errorf("t2i: ImageSize %d is not a multiple of PatchSize %d", c.ImageSize, c.PatchSize)
+	case c.Hidden%4 != 0:
+		return fmt.Errorf("t2i: Hidden %d must be a multiple of 4 (2-D sin-cos position embedding)", c.Hidden)
+	case c.Hidden%c.Heads != 0:
+		return fmt.Errorf("t2i: Hidden %d is not divisible by Heads %d", c.Hidden, c.Heads)
+	case badRatio(c.MLPRatio, c.Hidden):
+		return fmt.Errorf("t2i: MLPRatio %g must be positive and give at least one MLP unit", c.MLPRatio)
+	case c.TimeFreqDim%2 != 0:
+		return fmt.Errorf("t2i: TimeFreqDim %d must be even", c.TimeFreqDim)
+	case math.IsNaN(c.TimeScale) || math.IsInf(c.TimeScale, 0) || c.TimeScale < 0:
+		return fmt.Errorf("t2i: TimeScale %g must be positive and finite", c.TimeScale)
+	case c.Attention < nn.AttentionDefault || c.Attention > nn.AttentionFused:
+		return fmt.Errorf("t2i: unknown Attention implementation %d", int(c.Attention))
+	case c.Conditioning != CrossPooled && c.Conditioning != Cross && c.Conditioning != Pooled:
+		return fmt.Errorf("t2i: unknown Conditioning %q (want %q, %q or %q)", c.Conditioning, CrossPooled, Cross, Pooled)
+	case c.Text.VocabSize < 3:
+		return fmt.Errorf("t2i: Text.VocabSize %d must be at least 3 (padding, unknown and one word); use the tokenizer's VocabSize()", c.Text.VocabSize)
+	case c.Text.Depth < -1:
+		return fmt.Errorf("t2i: Text.Depth %d must be ≥ 0 (−1: no text blocks)", c.Text.Depth)
+	case c.Text.Width%c.Text.Heads != 0:
+		return fmt.Errorf("t2i: Text.Width %d is not divisible by Text.Heads %d", c.Text.Width, c.Text.Heads)
+	case badRatio(c.Text.MLPRatio, c.Text.Width):
+		return fmt.Errorf("t2i: Text.MLPRatio %g must be positive and give at least one MLP unit", c.Text.MLPRatio)
+	case c.Conditioning == Pooled && c.textDepth() == 0:
+		return fmt.Errorf("t2i: Pooled conditioning needs Text.Depth ≥ 1: the pooled vector is the register token's output, which sees the caption only through the text blocks")
+	}
+	return nil
+}
+
+// Grid returns the number of patches along each side, ImageSize / PatchSize.
+func (c Config) Grid() int {
+	c = c.WithDefaults()
+	return c.ImageSize / c.PatchSize
+}
+
+// NumTokens returns the number of image tokens, Grid()².
+func (c Config) NumTokens() int { return c.Grid() * c.Grid() }
+
+func (c Config) mlpHidden() int     { return int(float64(c.Hidden) * c.MLPRatio) }
+func (c Config) textMLPHidden() int { return int(float64(c.Text.Width) * c.Text.MLPRatio) }
+
+// String returns a compact description, e.g.
+// "T2I-DiT(depth 4, hidden 128, heads 4, patch 4, 32×32×3, cross+pooled; text 2×64, vocab 32, len 12)".
+func (c Config) String() string {
+	c = c.WithDefaults()
+	frozen := ""
+	if c.FreezeText {
+		frozen = ", frozen"
+	}
+	return fmt.Sprintf("T2I-DiT(depth %d, hidden %d, heads %d, patch %d, %d×%d×%d, %s; text %d×%d, vocab %d, len %d%s)",
+		c.Depth, c.Hidden, c.Heads, c.PatchSize, c.ImageSize, c.ImageSize, c.Channels, c.Conditioning,
+		c.textDepth(), c.Text.Width, c.Text.VocabSize, c.Text.MaxLen, frozen)
+}
+
+// ParamCounts is the analytic parameter count of a Config, by component.
+type ParamCounts struct {
+	// Text is the caption encoder: token table, position table, register token, blocks.
+	Text int
+	// PooledEmbed is the MLP from the pooled caption to the conditioning vector (0 without pooling).
+	PooledEmbed int
+	// PatchEmbed, TimeEmbed and FinalLayer are as in sit.ParamCounts.
+	PatchEmbed, TimeEmbed, FinalLayer int
+	// Blocks are the DiT blocks, cross-attention included.
+	Blocks int
+	// Total is the sum of the above.
+	Total int
+}
+
+// ParamCounts counts the parameters analytically, without building the model.
+func (c Config) ParamCounts() (ParamCounts, error) {
+	if err := c.Validate(); err != nil {
+		return ParamCounts{}, err
+	}
+	c = c.WithDefaults()
+	dense := func(in, out int) int { return in*out + out }
+	h, w, p2c := c.Hidden, c.Text.Width, c.PatchSize*c.PatchSize*c.Channels
+	var pc ParamCounts
+	textBlock := dense(w, 3*w) + dense(w, w) + dense(w, c.textMLPHidden()) + dense(c.textMLPHidden(), w)
+	pc.Text = c.Text.VocabSize*w + (c.Text.MaxLen+1)*w + w + c.textDepth()*textBlock
+	if c.Conditioning.usesPooled() {
+		pc.PooledEmbed = dense(w, h) + dense(h, h)
+	}
+	pc.PatchEmbed = dense(p2c, h)
+	pc.TimeEmbed = dense(c.TimeFreqDim, h) + dense(h, h)
+	block := dense(h, 6*h) + dense(h, 3*h) + dense(h, h) + dense(h, c.mlpHidden()) + dense(c.mlpHidden(), h)
+	if c.Conditioning.usesCross() {
+		block += dense(h, h) + dense(w, 2*h) + dense(h, h) // q, kv, proj
+	}
+	pc.Blocks = c.Depth * block
+	pc.FinalLayer = dense(h, 2*h) + dense(h, p2c)
+	pc.Total = pc.Text + pc.PooledEmbed + pc.PatchEmbed + pc.TimeEmbed + pc.Blocks + pc.FinalLayer
+	return pc, nil
+}
+
+// NumParams returns ParamCounts().Total.
+func (c Config) NumParams() (int, error) {
+	pc, err := c.ParamCounts()
+	return pc.Total, err
+}
+
+// presets maps preset names to their sizes: image side, patch, depth, hidden, heads, text width,
+// text depth, text heads.
+var presets = map[string][8]int{
+	"micro": {32, 8, 1, 32, 2, 32, 1, 2},
+	"tiny":  {32, 4, 4, 128, 4, 64, 2, 2},
+	"small": {64, 4, 12, 384, 6, 256, 4, 4},
+	"base":  {64, 2, 12, 768, 12, 512, 6, 8},
+}
+
+// PresetNames lists the names Preset accepts, smallest first.
+func PresetNames() []string { return []string{"micro", "tiny", "small", "base"} }
+
+// Preset returns a named configuration for a vocabulary of vocabSize tokens (the tokenizer's
+// VocabSize()) and captions of up to maxLen tokens (0: DefaultTextMaxLen), RGB images:
+//
+//   - "micro": 1 block, 32 wide, patch 8 on 32×32, 1 text block of 32: for tests.
+//   - "tiny": 4 blocks, 128 wide, 4 heads, patch 4 on 32×32 (64 tokens), 2 text blocks of 64: trains on a
+//     laptop CPU in tens of minutes.
+//   - "small": 12 blocks, 384 wide, 6 heads (DiT-S), patch 4 on 64×64, 4 text blocks of 256: a GPU run.
+//   - "base": 12 blocks, 768 wide, 12 heads (DiT-B), patch 2 on 64×64 (1024 tokens), 6 text blocks of 512.
+//
+// Change ImageSize (a multiple of the patch) for other data.
+func Preset(name string, vocabSize, maxLen int) (Config, error) {
+	p, ok := presets[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return Config{}, fmt.Errorf("t2i: unknown preset %q (want one of %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	c := Config{ImageSize: p[0], Channels: 3, PatchSize: p[1], Depth: p[2], Hidden: p[3], Heads: p[4],
+		Text: TextConfig{VocabSize: vocabSize, MaxLen: maxLen, Width: p[5], Depth: p[6], Heads: p[7]}}.WithDefaults()
+	return c, c.Validate()
+}
