@@ -1,9 +1,13 @@
-// Command mixflow-images runs the image post-training experiment of MixFlow (arXiv 2512.19311) from the
+// Command mixflow-images runs the image post-training experiments of MixFlow (arXiv 2512.19311) from the
 // command line: a SiT trained on Fashion-MNIST with flow matching, post-trained with standard flow
 // matching and with MixFlow, evaluated by our FID analogue at several numbers of sampling steps with and
 // without guidance (the analogue of the paper's Table 4), and its Slow Flow. It runs on the package the
 // notebooks use (mixflowlib/experiment/imageexp) with the same cache, so a model trained here is a cache
 // hit in notebook 03 and the other way round.
+//
+// -study picks the experiment: sit (notebook 03, the default), repa (notebook 05: the same workflow with a
+// REPA-SiT aligned to the project's encoder, repaexp.Workflow) or rae (notebook 06: a latent DiT on the
+// encoder's latents, raeexp.DefaultWorkflow; only -base-steps, -post-steps, -n and -seeds change it).
 //
 // Usage, from the module root:
 //
@@ -34,6 +38,8 @@ import (
 	"time"
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/env"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
@@ -93,6 +99,8 @@ func run(ctx context.Context, sub string, args []string, stdout, stderr io.Write
 
 // workflowFlags are the flags that shape the workflow.
 type workflowFlags struct {
+	study                string
+	set                  map[string]bool // flags given on the command line
 	quick                bool
 	baseSteps, postSteps int64
 	gamma                float64
@@ -109,6 +117,7 @@ type workflowFlags struct {
 }
 
 func (w *workflowFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&w.study, "study", "sit", "experiment: sit (notebook 03), repa (notebook 05) or rae (notebook 06)")
 	fs.BoolVar(&w.quick, "quick", env.Quick(), "quick mode (smoke-test sizes; default from "+env.QuickVar+")")
 	fs.Int64Var(&w.baseSteps, "base-steps", 0, "base training steps (0: the default workflow's, 4000, quick 150)")
 	fs.Int64Var(&w.postSteps, "post-steps", 0, "post-training steps per variant (0: default, 1000, quick 60)")
@@ -126,8 +135,69 @@ func (w *workflowFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&w.printSpec, "print-spec", false, "print the workflow spec as JSON and stop")
 }
 
-// workflow returns imageexp.DefaultWorkflow with the flags' changes.
+// parsed records which flags fs was given; call it after fs.Parse.
+func (w *workflowFlags) parsed(fs *flag.FlagSet) {
+	w.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { w.set[f.Name] = true })
+}
+
+// workflow returns the -study's workflow with the flags' changes.
 func (w *workflowFlags) workflow() (imageexp.Workflow, error) {
+	switch w.study {
+	case "sit":
+		return w.sitWorkflow()
+	case "repa":
+		wf, err := w.sitWorkflow()
+		if err != nil {
+			return wf, err
+		}
+		return repaexp.Workflow(wf, nil)
+	case "rae":
+		return w.raeWorkflow()
+	}
+	return imageexp.Workflow{}, usageError{fmt.Errorf("-study %q: want sit, repa or rae", w.study)}
+}
+
+// raeWorkflow returns raeexp.DefaultWorkflow with the size flags applied; the flags that shape a SiT
+// workflow (objectives, samplers, guidance) are refused, since RAE's differ (γ 0.4, a γ = 0 control,
+// the shifted sampling grid).
+func (w *workflowFlags) raeWorkflow() (imageexp.Workflow, error) {
+	for _, name := range []string{"gamma", "base-times", "steps", "methods", "cfg", "cfg-min", "cfg-max"} {
+		if w.set[name] {
+			return imageexp.Workflow{}, usageError{fmt.Errorf("-%s cannot be used with -study rae (its workflow is raeexp.DefaultWorkflow; change it in Go)", name)}
+		}
+	}
+	wf, err := raeexp.DefaultWorkflow(w.quick)
+	if err != nil {
+		return wf, err
+	}
+	if w.baseSteps != 0 {
+		wf.Base.Train.Steps = w.baseSteps
+	}
+	if w.postSteps != 0 {
+		wf.Post.Steps = w.postSteps
+	}
+	if w.n != 0 {
+		wf.Eval.N = w.n
+	}
+	if w.seeds != "" {
+		seeds, err := parseList(w.seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
+		if err != nil {
+			return wf, usageError{fmt.Errorf("-seeds: %w", err)}
+		}
+		wf.Eval.Seeds = seeds
+	}
+	if !w.slowFlow {
+		wf.SlowFlow.Steps = nil
+	}
+	if err := wf.Validate(); err != nil {
+		return wf, usageError{err}
+	}
+	return wf, nil
+}
+
+// sitWorkflow returns imageexp.DefaultWorkflow with the flags' changes.
+func (w *workflowFlags) sitWorkflow() (imageexp.Workflow, error) {
 	wf := imageexp.DefaultWorkflow(w.quick)
 	if w.baseSteps != 0 {
 		wf.Base.Train.Steps = w.baseSteps
@@ -213,6 +283,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	wfl.parsed(fs)
 	wf, err := wfl.workflow()
 	if err != nil {
 		return err
@@ -332,6 +403,7 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	wfl.parsed(fs)
 	wf, err := wfl.workflow()
 	if err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 )
 
@@ -68,5 +70,55 @@ func TestFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), "run", []string{"-h"}, io.Discard, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
+	}
+}
+
+// TestStudies checks that -study repa and -study rae describe notebooks 05's and 06's workflows (so that
+// they share cache entries) and that the SiT-only flags are refused with -study rae.
+func TestStudies(t *testing.T) {
+	for _, quick := range []bool{false, true} {
+		repaWant, err := repaexp.Workflow(imageexp.DefaultWorkflow(quick), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raeWant, err := raeexp.DefaultWorkflow(quick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for study, want := range map[string]imageexp.Workflow{"repa": repaWant, "rae": raeWant} {
+			args := []string{"-print-spec", "-study", study}
+			if quick {
+				args = append(args, "-quick")
+			}
+			var out bytes.Buffer
+			if err := run(context.Background(), "run", args, &out, io.Discard); err != nil {
+				t.Fatalf("%s: %v", study, err)
+			}
+			wantJSON, err := json.MarshalIndent(want, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(out.String()) != string(wantJSON) {
+				t.Errorf("-study %s quick=%v: workflow differs from the notebook's:\n%s\nvs\n%s", study, quick, out.String(), wantJSON)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), "run", []string{"-print-spec", "-study", "rae", "-post-steps", "7", "-n", "33"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var wf imageexp.Workflow
+	if err := json.Unmarshal(out.Bytes(), &wf); err != nil {
+		t.Fatal(err)
+	}
+	if wf.Post.Steps != 7 || wf.Eval.N != 33 {
+		t.Errorf("-study rae: size flags not applied: post %d steps, n %d", wf.Post.Steps, wf.Eval.N)
+	}
+	for _, args := range [][]string{{"-study", "rae", "-gamma", "0.5"}, {"-study", "rae", "-steps", "3"}, {"-study", "vit"}} {
+		err := run(context.Background(), "run", append(args, "-print-spec"), io.Discard, io.Discard)
+		var ue usageError
+		if err == nil || !errors.As(err, &ue) {
+			t.Errorf("%v: error %v, want a usage error", args, err)
+		}
 	}
 }
