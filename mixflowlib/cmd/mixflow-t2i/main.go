@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	go run ./mixflowlib/cmd/mixflow-t2i                 # the notebook's CPU sizes (measured: 73 min on a busy 2-core machine)
+//	go run ./mixflowlib/cmd/mixflow-t2i                 # the notebook's CPU sizes (measured: 54 min on an idle 2-core machine)
 //	go run ./mixflowlib/cmd/mixflow-t2i -quick          # smoke test, ≈ 2 min
 //	go run ./mixflowlib/cmd/mixflow-t2i -sizes gpu      # the GPU sizes (backend from MIXFLOW_BACKEND)
 //	go run ./mixflowlib/cmd/mixflow-t2i -base-steps 1500 -post-steps 0   # base model only

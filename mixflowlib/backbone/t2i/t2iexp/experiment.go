@@ -39,12 +39,12 @@ type Sizes struct {
 	CFG   float64
 }
 
-// CPUSizes are the sizes of the notebook's full run on a 2-core CPU (about 40 minutes on an otherwise idle
-// machine): the "tiny" preset narrowed to 96 channels, 3000 base steps and 750 post-training steps at
+// CPUSizes are the sizes of the notebook's full run on a 2-core CPU (measured: 54 minutes on an otherwise
+// idle machine): the "tiny" preset narrowed to 96 channels, 8000 base steps and 750 post-training steps at
 // batch 32, 128 images per setting and seed, two seeds, Euler at 10 and 40 steps (the paper's Table 7)
 // without guidance and with scale 2.
 func CPUSizes() Sizes {
-	return Sizes{Model: "tiny", Hidden: 96, BaseSteps: 3000, PostSteps: 750, Batch: 32, EvalN: 128, Seeds: 2,
+	return Sizes{Model: "tiny", Hidden: 96, BaseSteps: 8000, PostSteps: 750, Batch: 32, EvalN: 128, Seeds: 2,
 		Steps: []int{10, 40}, CFG: 2}
 }
 
