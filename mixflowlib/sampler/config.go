@@ -3,6 +3,7 @@ package sampler
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/mixflow/mixflow/mixflowlib/path"
 )
@@ -36,6 +37,23 @@ func (m Method) String() string {
 	default:
 		return fmt.Sprintf("Method(%d)", int(m))
 	}
+}
+
+// ParseMethod is the inverse of Method.String: it returns the method named "euler", "heun",
+// "euler-maruyama" or "heun-sde" (case and surrounding spaces ignored; "sde" and "em" also mean
+// "euler-maruyama"), or an error naming the unknown name.
+func ParseMethod(name string) (Method, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "euler":
+		return Euler, nil
+	case "heun":
+		return Heun, nil
+	case "euler-maruyama", "sde", "em":
+		return EulerMaruyama, nil
+	case "heun-sde":
+		return HeunSDE, nil
+	}
+	return 0, fmt.Errorf("sampler: unknown method %q: want %q, %q, %q or %q", name, Euler, Heun, EulerMaruyama, HeunSDE)
 }
 
 // Stochastic reports whether the method integrates the SDE (and therefore draws noise).

@@ -329,20 +329,13 @@ const (
 )
 
 // ParseMethod returns the sampler method of a name: "euler", "heun" (ODE), "euler-maruyama" or "heun-sde"
-// (SDE; "sde" means "euler-maruyama").
+// (SDE; "sde" means "euler-maruyama"). See sampler.ParseMethod.
 func ParseMethod(name string) (sampler.Method, error) {
-	switch strings.ToLower(strings.TrimSpace(name)) {
-	case MethodEuler:
-		return sampler.Euler, nil
-	case MethodHeun:
-		return sampler.Heun, nil
-	case MethodEulerMaruyama, "sde", "em":
-		return sampler.EulerMaruyama, nil
-	case MethodHeunSDE:
-		return sampler.HeunSDE, nil
+	m, err := sampler.ParseMethod(name)
+	if err != nil {
+		return 0, fmt.Errorf("imageexp: %w", err)
 	}
-	return 0, fmt.Errorf("imageexp: sampler method %q: want %q, %q, %q or %q", name, MethodEuler, MethodHeun,
-		MethodEulerMaruyama, MethodHeunSDE)
+	return m, nil
 }
 
 // SamplerSpec is one sampling setting: a solver, its number of steps and classifier-free guidance.

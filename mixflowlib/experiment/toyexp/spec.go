@@ -439,16 +439,16 @@ const (
 	MethodHeun  = "heun"
 )
 
+// parseMethod returns the ODE method of a name (sampler.ParseMethod); the SDE methods are refused.
 func parseMethod(name string) (sampler.Method, error) {
-	switch strings.ToLower(strings.TrimSpace(name)) {
-	case MethodEuler:
-		return sampler.Euler, nil
-	case MethodHeun:
-		return sampler.Heun, nil
-	case "euler-maruyama", "heun-sde":
+	m, err := sampler.ParseMethod(name)
+	if err != nil {
+		return 0, fmt.Errorf("toyexp: %w", err)
+	}
+	if m.Stochastic() {
 		return 0, fmt.Errorf("toyexp: sampler method %q: only the ODE methods %q and %q are supported", name, MethodEuler, MethodHeun)
 	}
-	return 0, fmt.Errorf("toyexp: sampler method %q: want %q or %q", name, MethodEuler, MethodHeun)
+	return m, nil
 }
 
 // Metric names of EvalSpec.
