@@ -138,7 +138,7 @@ func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResul
 				return scored{Metrics: m, Seconds: time.Since(start).Seconds()}, nil
 			})
 			if err != nil {
-				st.end(false, "failed")
+				st.End(false, "failed")
 				return nil, err
 			}
 			if info.Hit {
@@ -150,16 +150,16 @@ func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResul
 					CFG: s.CFG, Seed: seed, Metric: name, Value: sc.Metrics[name]})
 			}
 			done++
-			st.progress(done, headline(sc.Metrics))
+			st.Progress(done, headline(sc.Metrics))
 		}
 	}
 	if c.Floor {
 		if res.Floor, err = l.Floor(ctx, run.Base.Data, c); err != nil {
-			st.end(false, "failed")
+			st.End(false, "failed")
 			return nil, err
 		}
 	}
-	st.end(hits == total, fmt.Sprintf("%d settings × %d seeds, %d from the cache", len(c.Samplers), len(c.Seeds), hits))
+	st.End(hits == total, fmt.Sprintf("%d settings × %d seeds, %d from the cache", len(c.Samplers), len(c.Seeds), hits))
 	return res, nil
 }
 

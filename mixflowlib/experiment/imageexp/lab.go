@@ -136,12 +136,12 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 		return r, err
 	})
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key = info.Key
 	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
-	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
 
@@ -188,12 +188,12 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		return r, err
 	})
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key = info.Key
 	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
-	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
 
@@ -202,7 +202,7 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 // which survives a cancelled ctx (and a killed process), so the next call resumes from the last
 // checkpoint there.
 func train(ctx context.Context, dir string, r *Run, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
-	post *trainer.PostTrainOptions, st *stage) error {
+	post *trainer.PostTrainOptions, st *toyexp.Stage) error {
 	obj, err := objSpec.Build()
 	if err != nil {
 		return err
@@ -231,7 +231,7 @@ func train(ctx context.Context, dir string, r *Run, ms ModelSpec, objSpec Object
 		for k, a := range rep.Aux {
 			v[k] = a
 		}
-		st.progress(int(rep.Step), v)
+		st.Progress(int(rep.Step), v)
 		return nil
 	})
 	start := time.Now()
@@ -271,34 +271,6 @@ func (l *Lab) Load(run *Run, useEMA bool) (*model.Store, nn.Backbone, error) {
 	return store, net, nil
 }
 
-// stage reports the events of one stage to an observer (nil: nothing).
-type stage struct {
-	obs   Observer
-	name  string
-	level int
-	unit  string
-	total int
-	start time.Time
-}
-
-func (l *Lab) begin(name string, level int, unit string, total int) *stage {
-	s := &stage{obs: l.Observer, name: name, level: level, unit: unit, total: total, start: time.Now()}
-	if s.obs != nil {
-		s.obs.Observe(Event{Kind: toyexp.StageStart, Stage: name, Level: level, Unit: unit, Total: total})
-	}
-	return s
-}
-
-func (s *stage) progress(done int, values map[string]float64) {
-	if s != nil && s.obs != nil {
-		s.obs.Observe(Event{Kind: toyexp.StageProgress, Stage: s.name, Level: s.level, Unit: s.unit, Done: done,
-			Total: s.total, Values: values, Elapsed: time.Since(s.start)})
-	}
-}
-
-func (s *stage) end(cached bool, info string) {
-	if s != nil && s.obs != nil {
-		s.obs.Observe(Event{Kind: toyexp.StageEnd, Stage: s.name, Level: s.level, Unit: s.unit, Done: s.total,
-			Total: s.total, Cached: cached, Elapsed: time.Since(s.start), Info: info})
-	}
+func (l *Lab) begin(name string, level int, unit string, total int) *toyexp.Stage {
+	return toyexp.StartStage(l.Observer, name, level, unit, total)
 }

@@ -44,14 +44,14 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 	res, info, err := expcache.Compute(l.cache(), cacheSlowFlow, slowFlowKey{Run: run.Key, UseEMA: c.UseEMA && run.HasEMA, SlowFlow: c},
 		func(string) (SlowFlowResult, error) { return l.measure(ctx, run, c, st) })
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
-	st.end(info.Hit, "")
+	st.End(info.Hit, "")
 	return &res, nil
 }
 
-func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *stage) (SlowFlowResult, error) {
+func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: run.Label, RunKey: run.Key, Spec: c}
 	data, err := run.Base.Data.Load()
@@ -116,7 +116,7 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *stage) 
 			return res, fmt.Errorf("imageexp: slowflow %s, %s %d steps: %w", run.Label, c.Method, steps, err)
 		}
 		res.Results = append(res.Results, r)
-		st.progress(i+1, map[string]float64{"mean gap": toyexp.MeanGap(r)})
+		st.Progress(i+1, map[string]float64{"mean gap": toyexp.MeanGap(r)})
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

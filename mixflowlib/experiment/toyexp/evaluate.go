@@ -104,15 +104,15 @@ func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResul
 	res, info, err := expcache.Compute(l.cache(), cacheEval, evalKey{Run: run.Key, Data: run.Data, Eval: c},
 		func(string) (EvalResult, error) { return evaluate(ctx, run, c, st) })
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
 	res.FromCache = info.Hit
-	st.end(info.Hit, "")
+	st.End(info.Hit, "")
 	return &res, nil
 }
 
-func evaluate(ctx context.Context, run *Run, c EvalSpec, st *stage) (EvalResult, error) {
+func evaluate(ctx context.Context, run *Run, c EvalSpec, st *Stage) (EvalResult, error) {
 	start := time.Now()
 	res := EvalResult{Run: run.Label, RunKey: run.Key, Spec: c}
 	net, store, err := run.sampling(c.UseEMA)
@@ -192,7 +192,7 @@ func evaluate(ctx context.Context, run *Run, c EvalSpec, st *stage) (EvalResult,
 					res.Rows = append(res.Rows, EvalRow{Method: method, Steps: steps, Seed: seed, Metric: m, Value: sc[m]})
 				}
 				done++
-				st.progress(done, map[string]float64{MetricSW: sc[MetricSW]})
+				st.Progress(done, map[string]float64{MetricSW: sc[MetricSW]})
 			}
 		}
 	}

@@ -149,8 +149,9 @@ func formatValues(v map[string]float64) string {
 	return b.String()
 }
 
-// stage reports the events of one stage to an observer (nil: nothing).
-type stage struct {
+// Stage reports the events of one stage of work (its start, progress and end) to an Observer. A nil
+// Stage, or one without an Observer, reports nothing. imageexp reports its stages with it too.
+type Stage struct {
 	obs   Observer
 	name  string
 	level int
@@ -159,23 +160,31 @@ type stage struct {
 	start time.Time
 }
 
-func (l *Lab) begin(name string, level int, unit string, total int) *stage {
-	s := &stage{obs: l.Observer, name: name, level: level + l.level, unit: unit, total: total, start: time.Now()}
-	if s.obs != nil {
-		s.obs.Observe(Event{Kind: StageStart, Stage: name, Level: s.level, Unit: unit, Total: total})
+// StartStage reports the start of a stage named name at nesting level level, counting total units
+// (e.g. "step", "setting"), to obs, and returns the Stage that reports its progress and end.
+func StartStage(obs Observer, name string, level int, unit string, total int) *Stage {
+	s := &Stage{obs: obs, name: name, level: level, unit: unit, total: total, start: time.Now()}
+	if obs != nil {
+		obs.Observe(Event{Kind: StageStart, Stage: name, Level: level, Unit: unit, Total: total})
 	}
 	return s
 }
 
-func (s *stage) progress(done int, values map[string]float64) {
-	if s.obs != nil {
+func (l *Lab) begin(name string, level int, unit string, total int) *Stage {
+	return StartStage(l.Observer, name, level+l.level, unit, total)
+}
+
+// Progress reports that done of the stage's units are finished, with optional named values (e.g. a loss).
+func (s *Stage) Progress(done int, values map[string]float64) {
+	if s != nil && s.obs != nil {
 		s.obs.Observe(Event{Kind: StageProgress, Stage: s.name, Level: s.level, Unit: s.unit, Done: done,
 			Total: s.total, Values: values, Elapsed: time.Since(s.start)})
 	}
 }
 
-func (s *stage) end(cached bool, info string) {
-	if s.obs != nil {
+// End reports the end of the stage: cached when its result came from the cache, info a one-line summary.
+func (s *Stage) End(cached bool, info string) {
+	if s != nil && s.obs != nil {
 		s.obs.Observe(Event{Kind: StageEnd, Stage: s.name, Level: s.level, Unit: s.unit, Done: s.total,
 			Total: s.total, Cached: cached, Elapsed: time.Since(s.start), Info: info})
 	}

@@ -118,12 +118,12 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 		return r, err
 	})
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key, run.FromCache = info.Key, info.Hit
 	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
-	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
 
@@ -165,19 +165,19 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		return r, err
 	})
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key, run.FromCache = info.Key, info.Hit
 	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
-	st.end(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
+	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
 
 // train runs one training (fresh when post is nil, else post-training) inside a cache directory and
 // fills r; the checkpoint path it records is relative to dir.
 func train(ctx context.Context, dir string, r *Run, objSpec ObjectiveSpec, ts TrainSpec, src datasets.Source,
-	post *trainer.PostTrainOptions, st *stage) error {
+	post *trainer.PostTrainOptions, st *Stage) error {
 	obj, err := objSpec.Build()
 	if err != nil {
 		return err
@@ -205,7 +205,7 @@ func train(ctx context.Context, dir string, r *Run, objSpec ObjectiveSpec, ts Tr
 	}
 	tr.SetLog(nil)
 	tr.OnStep(func(rep trainer.StepReport) error {
-		st.progress(int(rep.Step), map[string]float64{"loss": rep.Loss})
+		st.Progress(int(rep.Step), map[string]float64{"loss": rep.Loss})
 		return nil
 	})
 	start := time.Now()

@@ -85,15 +85,15 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 	res, info, err := expcache.Compute(l.cache(), cacheSlowFlow, slowFlowKey{Run: run.Key, Data: run.Data, SlowFlow: c},
 		func(string) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
 	if err != nil {
-		st.end(false, "failed")
+		st.End(false, "failed")
 		return nil, err
 	}
 	res.FromCache = info.Hit
-	st.end(info.Hit, "")
+	st.End(info.Hit, "")
 	return &res, nil
 }
 
-func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *stage) (SlowFlowResult, error) {
+func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: run.Label, RunKey: run.Key, Spec: c}
 	net, store, err := run.sampling(c.UseEMA)
@@ -144,7 +144,7 @@ func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *stage) (SlowFlow
 			return res, fmt.Errorf("toyexp: slowflow %s, %s %d steps: %w", run.Label, c.Method, steps, err)
 		}
 		res.Results = append(res.Results, r)
-		st.progress(i+1, map[string]float64{"mean gap": MeanGap(r)})
+		st.Progress(i+1, map[string]float64{"mean gap": MeanGap(r)})
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

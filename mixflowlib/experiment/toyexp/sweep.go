@@ -227,7 +227,7 @@ func (l *Lab) Sweep(ctx context.Context, spec SweepSpec) (*SweepResult, error) {
 	floors := map[string][]float64{}
 	done := 0
 	fail := func(err error) (*SweepResult, error) {
-		outer.end(false, "failed")
+		outer.End(false, "failed")
 		return nil, err
 	}
 	allCached := true
@@ -266,7 +266,7 @@ func (l *Lab) Sweep(ctx context.Context, spec SweepSpec) (*SweepResult, error) {
 		}
 		done++
 		if !allCached { // a sweep loaded whole from the cache reports no progress, only its end
-			outer.progress(done, nil)
+			outer.Progress(done, nil)
 		}
 		for _, v := range c.Variants {
 			p := c.Post
@@ -283,7 +283,7 @@ func (l *Lab) Sweep(ctx context.Context, spec SweepSpec) (*SweepResult, error) {
 			}
 			done++
 			if !allCached {
-				outer.progress(done, nil)
+				outer.Progress(done, nil)
 			}
 		}
 	}
@@ -299,7 +299,7 @@ func (l *Lab) Sweep(ctx context.Context, spec SweepSpec) (*SweepResult, error) {
 	if err2 != nil {
 		return fail(err2)
 	}
-	outer.end(allCached, "")
+	outer.End(allCached, "")
 	return res, nil
 }
 
