@@ -171,21 +171,8 @@ func (w *workflowFlags) raeWorkflow() (imageexp.Workflow, error) {
 	if err != nil {
 		return wf, err
 	}
-	if w.baseSteps != 0 {
-		wf.Base.Train.Steps = w.baseSteps
-	}
-	if w.postSteps != 0 {
-		wf.Post.Steps = w.postSteps
-	}
-	if w.n != 0 {
-		wf.Eval.N = w.n
-	}
-	if w.seeds != "" {
-		seeds, err := parseList(w.seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
-		if err != nil {
-			return wf, usageError{fmt.Errorf("-seeds: %w", err)}
-		}
-		wf.Eval.Seeds = seeds
+	if err := w.applySizes(&wf); err != nil {
+		return wf, err
 	}
 	if !w.slowFlow {
 		wf.SlowFlow.Steps = nil
@@ -196,9 +183,9 @@ func (w *workflowFlags) raeWorkflow() (imageexp.Workflow, error) {
 	return wf, nil
 }
 
-// sitWorkflow returns imageexp.DefaultWorkflow with the flags' changes.
-func (w *workflowFlags) sitWorkflow() (imageexp.Workflow, error) {
-	wf := imageexp.DefaultWorkflow(w.quick)
+// applySizes applies the size flags (-base-steps, -post-steps, -n, -seeds) to wf; a shorter base training
+// keeps its learning-rate warm-up within a tenth of the steps.
+func (w *workflowFlags) applySizes(wf *imageexp.Workflow) error {
 	if w.baseSteps != 0 {
 		wf.Base.Train.Steps = w.baseSteps
 		wf.Base.Train.Schedule.WarmupSteps = min(wf.Base.Train.Schedule.WarmupSteps, w.baseSteps/10)
@@ -212,9 +199,18 @@ func (w *workflowFlags) sitWorkflow() (imageexp.Workflow, error) {
 	if w.seeds != "" {
 		seeds, err := parseList(w.seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 		if err != nil {
-			return wf, usageError{fmt.Errorf("-seeds: %w", err)}
+			return usageError{fmt.Errorf("-seeds: %w", err)}
 		}
 		wf.Eval.Seeds = seeds
+	}
+	return nil
+}
+
+// sitWorkflow returns imageexp.DefaultWorkflow with the flags' changes.
+func (w *workflowFlags) sitWorkflow() (imageexp.Workflow, error) {
+	wf := imageexp.DefaultWorkflow(w.quick)
+	if err := w.applySizes(&wf); err != nil {
+		return wf, err
 	}
 	steps := stepsOf(wf.Eval.Samplers)
 	if w.steps != "" {
