@@ -42,11 +42,14 @@ class MixFlowKernelTests(jkt.KernelTests):
     # A compile error: one "error" message and an "error" reply (needs the default --raw_error install).
     code_generate_error = "%%\nundefinedIdentifier()"
 
+    # gonbui.Sync() waits until GoNB has published what the cell sent: without it, output sent just
+    # before the process exits can reach Jupyter after the idle status and be dropped (GoNB's documented
+    # use of Sync; widgets/internal/nb.Flush does the same for every widget). Seen about once in a dozen runs.
     code_display_data = [
-        {"code": '%%\ngonbui.DisplayHTML("<b>bold</b>")', "mime": "text/html"},
-        {"code": '%%\ngonbui.DisplayMarkdown("*markdown*")', "mime": "text/markdown"},
+        {"code": '%%\ngonbui.DisplayHTML("<b>bold</b>")\ngonbui.Sync()', "mime": "text/html"},
+        {"code": '%%\ngonbui.DisplayMarkdown("*markdown*")\ngonbui.Sync()', "mime": "text/markdown"},
         {
-            "code": '%%%%\ngonbui.DisplayPNG([]byte{%s})' % ", ".join(str(b) for b in PNG_1x1),
+            "code": '%%%%\ngonbui.DisplayPNG([]byte{%s})\ngonbui.Sync()' % ", ".join(str(b) for b in PNG_1x1),
             "mime": "image/png",
         },
     ]
