@@ -3,6 +3,7 @@ package objective
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -179,4 +180,33 @@ func (o MixFlow) TermsGraph(scope *model.Scope, net nn.Backbone, x1 *Node, cond 
 // LossGraph implements Objective.
 func (o MixFlow) LossGraph(scope *model.Scope, net nn.Backbone, x1 *Node, cond nn.Cond) *Node {
 	return o.TermsGraph(scope, net, x1, cond).Loss
+}
+
+// ParseTarget inverts Target.String: "m" (or "") and "t", case-insensitive.
+func ParseTarget(name string) (Target, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "m":
+		return TargetAtM, nil
+	case "t":
+		return TargetAtT, nil
+	}
+	return 0, fmt.Errorf("objective: unknown target %q: want \"m\" or \"t\"", name)
+}
+
+// MarshalText encodes the target by name (for JSON configs).
+func (x Target) MarshalText() ([]byte, error) {
+	if x != TargetAtM && x != TargetAtT {
+		return nil, fmt.Errorf("objective: unknown target %d", int(x))
+	}
+	return []byte(x.String()), nil
+}
+
+// UnmarshalText decodes a name written by MarshalText.
+func (x *Target) UnmarshalText(text []byte) error {
+	v, err := ParseTarget(string(text))
+	if err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }

@@ -56,6 +56,24 @@ func ParseMethod(name string) (Method, error) {
 	return 0, fmt.Errorf("sampler: unknown method %q: want %q, %q, %q or %q", name, Euler, Heun, EulerMaruyama, HeunSDE)
 }
 
+// MarshalText encodes the method by name (for JSON configs).
+func (m Method) MarshalText() ([]byte, error) {
+	if m < Euler || m > HeunSDE {
+		return nil, fmt.Errorf("sampler: unknown method %d", int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText decodes a name written by MarshalText (any name ParseMethod accepts).
+func (m *Method) UnmarshalText(text []byte) error {
+	v, err := ParseMethod(string(text))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // Stochastic reports whether the method integrates the SDE (and therefore draws noise).
 func (m Method) Stochastic() bool { return m == EulerMaruyama || m == HeunSDE }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -184,4 +185,33 @@ func (j Joint) MeanM() float64 {
 		return 0.5
 	}
 	return j.Times.Mean() * (1 - j.Gamma/2)
+}
+
+// ParseMixture inverts Mixture.String: "relative" (or "") and "absolute", case-insensitive.
+func ParseMixture(name string) (Mixture, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "relative":
+		return Relative, nil
+	case "absolute":
+		return Absolute, nil
+	}
+	return 0, fmt.Errorf("timesteps: unknown mixture %q: want \"relative\" or \"absolute\"", name)
+}
+
+// MarshalText encodes the mixture by name (for JSON configs).
+func (x Mixture) MarshalText() ([]byte, error) {
+	if err := x.Validate(); err != nil {
+		return nil, err
+	}
+	return []byte(x.String()), nil
+}
+
+// UnmarshalText decodes a name written by MarshalText.
+func (x *Mixture) UnmarshalText(text []byte) error {
+	v, err := ParseMixture(string(text))
+	if err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
