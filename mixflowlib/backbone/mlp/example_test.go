@@ -34,3 +34,11 @@ func Example() {
 	// mlp(dim=2,width=128,depth=3,silu,classes=8,params=46242)
 	// velocity: (Float32)[3, 2]
 }
+
+// The wide preset for 256-D vector data: residual, width 2·D.
+func ExampleWide() {
+	cfg := mlp.Wide(256)
+	fmt.Println(cfg)
+	// Output:
+	// mlp(dim=256,width=512,depth=3,silu,residual,params=1974016)
+}

@@ -192,26 +192,12 @@ func (d *DDT) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
 	for i := range c.HeadDepth {
 		z = d.block(xavier.In("head_blocks_%d", i), z, s, c.HeadWidth, c.HeadHeads)
 	}
-	final := xavier.In("final_layer")
-	mod := nn.AdaLNModulation(final.In("adaLN_modulation"), s, 2, c.HeadWidth)
-	out := nn.Modulate(nn.LayerNorm(z, nn.LayerNormEps), mod[0], mod[1])
-	out = layers.Dense(final.In("linear").WithInitializer(initializer.Zero), out, true, c.Patch*c.Patch*c.Dim)
+	out := nn.DiTFinalLayer(xavier.In("final_layer"), z, s, c.Patch*c.Patch*c.Dim)
 	return nn.Unpatchify(out, grid, grid, c.Patch, c.Dim)
 }
 
-// block is an adaLN-Zero block of width w modulated by cond, per sample [B, w'] or per token [B, N, w']:
-//
-//	x = x + gate_msa · Attn(modulate(LN(x), shift_msa, scale_msa))
-//	x = x + gate_mlp · MLP(modulate(LN(x), shift_mlp, scale_mlp))
+// block is an adaLN-Zero block (nn.DiTBlock) of width w modulated by cond, per sample [B, w'] or per
+// token [B, N, w'].
 func (d *DDT) block(scope *model.Scope, x, cond *Node, w, heads int) *Node {
-	mod := nn.AdaLNModulation(scope.In("adaLN_modulation"), cond, 6, w)
-	h := nn.Modulate(nn.LayerNorm(x, nn.LayerNormEps), mod[0], mod[1])
-	h = nn.SelfAttention(scope.In("attn"), h, heads, d.cfg.Attention)
-	x = Add(x, nn.Gate(h, mod[2]))
-	h = nn.Modulate(nn.LayerNorm(x, nn.LayerNormEps), mod[3], mod[4])
-	mlp := scope.In("mlp")
-	h = layers.Dense(mlp.In("fc1"), h, true, int(float64(w)*d.cfg.MLPRatio))
-	h = activation.GeluApproximate(h)
-	h = layers.Dense(mlp.In("fc2"), h, true, w)
-	return Add(x, nn.Gate(h, mod[5]))
+	return nn.DiTBlock(scope, x, cond, nn.DiTBlockConfig{Width: w, Heads: heads, MLPHidden: int(float64(w) * d.cfg.MLPRatio), Attention: d.cfg.Attention}, nil)
 }

@@ -38,7 +38,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
@@ -171,29 +170,14 @@ func (m *Model) Forward(scope *model.Scope, x, t *Node, cond nn.Cond) Outputs {
 		hidden = append(hidden, h)
 	}
 
-	final := xavier.In("final_layer")
-	mod := nn.AdaLNModulation(final.In("adaLN_modulation"), cvec, 2, c.Hidden) // shift, scale
-	out := nn.Modulate(nn.LayerNorm(h, nn.LayerNormEps), mod[0], mod[1])
-	out = layers.Dense(final.In("linear").WithInitializer(initializer.Zero), out, true, c.PatchSize*c.PatchSize*c.Channels)
+	out := nn.DiTFinalLayer(xavier.In("final_layer"), h, cvec, c.PatchSize*c.PatchSize*c.Channels)
 	v := nn.Unpatchify(out, grid, grid, c.PatchSize, c.Channels)
 
 	return Outputs{Velocity: v, Hidden: hidden, Cond: cvec, Pooled: ReduceMean(h, 1)}
 }
 
-// block is one adaLN-Zero DiT/SiT block:
-//
-//	x = x + gate_msa · Attn(modulate(LN(x), shift_msa, scale_msa))
-//	x = x + gate_mlp · MLP(modulate(LN(x), shift_mlp, scale_mlp))
+// block is one adaLN-Zero DiT/SiT block (nn.DiTBlock without cross-attention).
 func (m *Model) block(scope *model.Scope, x, cvec *Node) *Node {
 	c := m.cfg
-	mod := nn.AdaLNModulation(scope.In("adaLN_modulation"), cvec, 6, c.Hidden)
-	h := nn.Modulate(nn.LayerNorm(x, nn.LayerNormEps), mod[0], mod[1])
-	h = nn.SelfAttention(scope.In("attn"), h, c.Heads, c.Attention)
-	x = Add(x, nn.Gate(h, mod[2]))
-	h = nn.Modulate(nn.LayerNorm(x, nn.LayerNormEps), mod[3], mod[4])
-	mlp := scope.In("mlp")
-	h = layers.Dense(mlp.In("fc1"), h, true, c.mlpHidden())
-	h = activation.GeluApproximate(h) // GELU with the tanh approximation, as SiT's Mlp(act_layer=GELU(approximate="tanh"))
-	h = layers.Dense(mlp.In("fc2"), h, true, c.Hidden)
-	return Add(x, nn.Gate(h, mod[5]))
+	return nn.DiTBlock(scope, x, cvec, nn.DiTBlockConfig{Width: c.Hidden, Heads: c.Heads, MLPHidden: c.mlpHidden(), Attention: c.Attention}, nil)
 }

@@ -190,33 +190,18 @@ func (m *Model) Forward(scope *model.Scope, x, t *Node, cond nn.Cond) Outputs {
 		hidden = append(hidden, h)
 	}
 
-	final := xavier.In("final_layer")
-	mod := nn.AdaLNModulation(final.In("adaLN_modulation"), cvec, 2, c.Hidden)
-	out := nn.Modulate(nn.LayerNorm(h, nn.LayerNormEps), mod[0], mod[1])
-	out = layers.Dense(final.In("linear").WithInitializer(initializer.Zero), out, true, c.PatchSize*c.PatchSize*c.Channels)
+	out := nn.DiTFinalLayer(xavier.In("final_layer"), h, cvec, c.PatchSize*c.PatchSize*c.Channels)
 	v := nn.Unpatchify(out, grid, grid, c.PatchSize, c.Channels)
 	return Outputs{Velocity: v, Hidden: hidden, Cond: cvec, Text: text}
 }
 
-// block is an adaLN-Zero DiT block with cross-attention to the caption between self-attention and the
-// MLP:
-//
-//	x = x + gate_msa · SelfAttn(modulate(LN(x), shift_msa, scale_msa))
-//	x = x + CrossAttn(LN(x), text)                  (cross-attention conditioning only)
-//	x = x + gate_mlp · MLP(modulate(LN(x), shift_mlp, scale_mlp))
+// block is an adaLN-Zero DiT block (nn.DiTBlock) with cross-attention to the caption between
+// self-attention and the MLP (x = x + CrossAttn(LN(x), text), cross-attention conditioning only).
 func (m *Model) block(scope *model.Scope, x, cvec, ctx, keep *Node) *Node {
 	c := m.cfg
-	mod := nn.AdaLNModulation(scope.In("adaLN_modulation"), cvec, 6, c.Hidden)
-	h := nn.Modulate(nn.LayerNorm(x, nn.LayerNormEps), mod[0], mod[1])
-	h = nn.SelfAttention(scope.In("attn"), h, c.Heads, c.Attention)
-	x = Add(x, nn.Gate(h, mod[2]))
+	var cross nn.CrossFn
 	if c.Conditioning.usesCross() {
-		x = Add(x, crossAttention(scope.In("cross_attn"), nn.LayerNorm(x, nn.LayerNormEps), ctx, keep, c.Heads))
+		cross = func(scope *model.Scope, normed *Node) *Node { return crossAttention(scope, normed, ctx, keep, c.Heads) }
 	}
-	h = nn.Modulate(nn.LayerNorm(x, nn.LayerNormEps), mod[3], mod[4])
-	mlp := scope.In("mlp")
-	h = layers.Dense(mlp.In("fc1"), h, true, c.mlpHidden())
-	h = activation.GeluApproximate(h)
-	h = layers.Dense(mlp.In("fc2"), h, true, c.Hidden)
-	return Add(x, nn.Gate(h, mod[5]))
+	return nn.DiTBlock(scope, x, cvec, nn.DiTBlockConfig{Width: c.Hidden, Heads: c.Heads, MLPHidden: c.mlpHidden(), Attention: c.Attention}, cross)
 }

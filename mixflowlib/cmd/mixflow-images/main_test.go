@@ -122,3 +122,13 @@ func TestStudies(t *testing.T) {
 		}
 	}
 }
+
+// TestGammaChecksOnce feeds γ = 1.3 and NaN at the top: the error is objective.Spec's one text, named once.
+func TestGammaChecksOnce(t *testing.T) {
+	for _, g := range []string{"1.3", "NaN"} {
+		err := run(context.Background(), "run", []string{"-gamma", g, "-print-spec"}, io.Discard, io.Discard)
+		if err == nil || err.Error() != "objective: gamma "+g+" outside [0, 1]" {
+			t.Errorf("-gamma %s: error %v, want %q", g, err, "objective: gamma "+g+" outside [0, 1]")
+		}
+	}
+}

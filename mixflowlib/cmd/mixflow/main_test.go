@@ -126,3 +126,13 @@ func TestSubcommands(t *testing.T) {
 		}
 	}
 }
+
+// TestGammaChecksOnce feeds γ = 1.3 and NaN at the top: the error is objective.Spec's one text, named once.
+func TestGammaChecksOnce(t *testing.T) {
+	for _, g := range []string{"1.3", "NaN"} {
+		_, err := runCmd(t, "toy-posttrain", "-gamma", g)
+		if err == nil || err.Error() != "objective: gamma "+g+" outside [0, 1]" {
+			t.Errorf("-gamma %s: error %v, want %q", g, err, "objective: gamma "+g+" outside [0, 1]")
+		}
+	}
+}

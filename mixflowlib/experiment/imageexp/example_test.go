@@ -33,7 +33,7 @@ func ExampleSamplerGrid() {
 	// heun 50
 	// heun 50 cfg=1.5 [0.3,1]
 	// MixFlow γ=0.8 | FM t~logit-normal(0,1)
-	// imageexp: objective: toyexp: objective gamma 1.2 outside [0, 1]
+	// objective: gamma 1.2 outside [0, 1]
 }
 
 // A whole (tiny) experiment: train a base SiT on Fashion-MNIST, post-train it with MixFlow, and compare

@@ -22,36 +22,19 @@ const (
 	MaxSteps = 10_000
 )
 
-// Objective kinds of ObjectiveSpec.Kind.
+// Objective kinds of ObjectiveSpec.Kind (objective.KindFM and objective.KindMixFlow).
 const (
-	// KindFM is standard flow matching: x_t = α_t·x1 + σ_t·x0 with t ~ Times (default U[0, 1]).
-	KindFM = toyexp.KindFM
-	// KindMixFlow is MixFlow: conditioned on t ~ Times (default Beta(2,1)), input at m ~ U[(1−γ)t, t].
-	KindMixFlow = toyexp.KindMixFlow
+	// KindFM is standard flow matching.
+	KindFM = objective.KindFM
+	// KindMixFlow is MixFlow.
+	KindMixFlow = objective.KindMixFlow
 )
 
-// ObjectiveSpec describes a training loss: standard flow matching or MixFlow, optionally with label
-// dropout (for classifier-free guidance) and a registered wrapper (e.g. an auxiliary alignment loss).
-// Its first fields mean what they mean in toyexp.ObjectiveSpec, which validates and builds them.
+// ObjectiveSpec describes a training loss: an objective.Spec (flow matching or MixFlow with label
+// dropout; its fields are promoted, and its JSON fields are this struct's) and optionally a registered
+// wrapper (e.g. an auxiliary alignment loss).
 type ObjectiveSpec struct {
-	// Kind is KindFM ("fm") or KindMixFlow ("mixflow").
-	Kind string `json:"kind"`
-	// Path is the interpolation path, a path.ByName name ("" means "linear").
-	Path string `json:"path,omitempty"`
-	// Times is the distribution of the conditioning time t, a timesteps.ByName spec, e.g. "uniform",
-	// "logit-normal(0,1)", "beta21" ("" means "uniform" for fm and "beta21" for mixflow).
-	Times string `json:"times,omitempty"`
-	// Gamma is MixFlow's slowing range γ ∈ [0, 1]: m ~ U[(1−γ)t, t] (must be 0 for fm).
-	Gamma float64 `json:"gamma"`
-	// Mixture is "relative" (m ~ U[(1−γ)t, t], the default) or "absolute" (m ~ U[0, 1]); mixflow only.
-	Mixture string `json:"mixture,omitempty"`
-	// Target is "m" (the velocity at the slowed time, the paper's formula, default) or "t"; mixflow only.
-	Target string `json:"target,omitempty"`
-	// Shift is the time shift s ≥ 1 applied to t before slowing (0: none); mixflow only.
-	Shift float64 `json:"shift,omitempty"`
-	// LabelDropout is the probability in [0, 1] of training a sample unconditionally (null label or
-	// caption), which classifier-free guidance needs (SiT: 0.1).
-	LabelDropout float64 `json:"label_dropout,omitempty"`
+	objective.Spec
 	// Wrap names an ObjectiveWrapper registered with RegisterObjectiveWrapper ("" for none).
 	Wrap string `json:"wrap,omitempty"`
 	// WrapParams are the wrapper's parameters.
@@ -61,32 +44,23 @@ type ObjectiveSpec struct {
 // FM returns standard flow matching with t ~ times ("" means U[0, 1]; e.g. "logit-normal(0,1)") and the
 // given label-dropout probability.
 func FM(times string, labelDropout float64) ObjectiveSpec {
-	return ObjectiveSpec{Kind: KindFM, Times: times, LabelDropout: labelDropout}
+	return ObjectiveSpec{Spec: objective.FMSpec(times, labelDropout)}
 }
 
 // MixFlow returns MixFlow with the paper's defaults (t ~ Beta(2,1), m ~ U[(1−γ)t, t], linear path,
 // target at m), the given γ and label-dropout probability.
 func MixFlow(gamma, labelDropout float64) ObjectiveSpec {
-	return ObjectiveSpec{Kind: KindMixFlow, Gamma: gamma, LabelDropout: labelDropout}
-}
-
-func (o ObjectiveSpec) toy() toyexp.ObjectiveSpec {
-	return toyexp.ObjectiveSpec{Kind: o.Kind, Path: o.Path, Times: o.Times, Gamma: o.Gamma, Mixture: o.Mixture,
-		Target: o.Target, Shift: o.Shift}
+	return ObjectiveSpec{Spec: objective.MixFlowSpec(gamma, labelDropout)}
 }
 
 // Canonical returns o with every default spelled out and names normalised, and an error naming the
-// first invalid field.
+// first invalid field (objective.Spec's own for its fields).
 func (o ObjectiveSpec) Canonical() (ObjectiveSpec, error) {
-	t, err := o.toy().Canonical()
+	spec, err := o.Spec.Canonical()
 	if err != nil {
-		return o, fmt.Errorf("imageexp: objective: %w", err)
+		return o, err
 	}
-	if math.IsNaN(o.LabelDropout) || o.LabelDropout < 0 || o.LabelDropout > 1 {
-		return o, fmt.Errorf("imageexp: objective label_dropout %v outside [0, 1]", o.LabelDropout)
-	}
-	c := ObjectiveSpec{Kind: t.Kind, Path: t.Path, Times: t.Times, Gamma: t.Gamma, Mixture: t.Mixture,
-		Target: t.Target, Shift: t.Shift, LabelDropout: o.LabelDropout, Wrap: o.Wrap}
+	c := ObjectiveSpec{Spec: spec, Wrap: o.Wrap}
 	if o.Wrap != "" {
 		if _, err := wrappers.get(o.Wrap); err != nil {
 			return o, err
@@ -112,19 +86,9 @@ func (o ObjectiveSpec) Build() (trainer.Objective, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := c.toy().Build()
+	obj, err := c.Spec.Build()
 	if err != nil {
-		return nil, fmt.Errorf("imageexp: objective: %w", err)
-	}
-	switch v := obj.(type) {
-	case objective.FlowMatching:
-		v.LabelDropout = c.LabelDropout
-		obj = v
-	case objective.MixFlow:
-		v.LabelDropout = c.LabelDropout
-		obj = v
-	default:
-		return nil, fmt.Errorf("imageexp: objective: unexpected objective type %T", obj)
+		return nil, err
 	}
 	if c.Wrap != "" {
 		w, _ := wrappers.get(c.Wrap)
@@ -135,7 +99,7 @@ func (o ObjectiveSpec) Build() (trainer.Objective, error) {
 		if wrapped == nil {
 			return nil, fmt.Errorf("imageexp: objective wrapper %s returned nil", c.Wrap)
 		}
-		obj = wrapped
+		return wrapped, nil
 	}
 	return obj, nil
 }
@@ -147,7 +111,7 @@ func (o ObjectiveSpec) Label() string {
 	if err != nil {
 		return "invalid objective"
 	}
-	s := c.toy().Label()
+	s := c.Spec.Label()
 	if c.Wrap != "" {
 		s += " +" + c.Wrap
 	}
@@ -155,17 +119,7 @@ func (o ObjectiveSpec) Label() string {
 }
 
 // pathOf returns the objective's interpolation path (linear for an invalid spec).
-func (o ObjectiveSpec) pathOf() path.Path {
-	name := o.Path
-	if name == "" {
-		name = "linear"
-	}
-	p, err := path.ByName(name)
-	if err != nil {
-		return path.Linear{}
-	}
-	return p
-}
+func (o ObjectiveSpec) pathOf() path.Path { return o.Spec.PathOf() }
 
 // TrainSpec holds the trainer settings of a run (see trainer.Config for their meaning). Zero fields take
 // the defaults of DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay,

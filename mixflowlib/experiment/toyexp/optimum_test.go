@@ -69,7 +69,7 @@ func TestOptimumRun(t *testing.T) {
 			return net.Velocity(scope.In("model"), x, tn, nn.Cond{})
 		}, tensors.FromFlatDataAndDimensions(flat, len(pts), 2), tensors.FromValue(ts))
 		got := tensors.MustCopyFlatData[float32](v)
-		mix := net.(*mixflowOptimum).mix
+		mix := net.(*oracle.MixFlowOptimum).Mixture()
 		for i, p := range pts {
 			same := hostOptimum(t, mix, p, times[i], gamma, OptimumNodes) // the same rule: float32 agreement
 			fine := hostOptimum(t, mix, p, times[i], gamma, 4000)         // quadrature error of 32 nodes

@@ -3,16 +3,13 @@ package toyexp
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/mixflow/mixflow/datasets/toy2d"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
-	"github.com/mixflow/mixflow/mixflowlib/path"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
-	"github.com/mixflow/mixflow/mixflowlib/timesteps"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
@@ -26,12 +23,12 @@ const (
 	MaxSteps = 10_000
 )
 
-// Objective kinds of ObjectiveSpec.Kind.
+// Objective kinds of ObjectiveSpec.Kind (objective.KindFM and objective.KindMixFlow).
 const (
-	// KindFM is standard flow matching: x_t = t·x1 + (1−t)·x0 with t ~ Times (default U[0, 1]).
-	KindFM = "fm"
-	// KindMixFlow is MixFlow: conditioned on t ~ Times (default Beta(2,1)), input at m ~ U[(1−γ)t, t].
-	KindMixFlow = "mixflow"
+	// KindFM is standard flow matching.
+	KindFM = objective.KindFM
+	// KindMixFlow is MixFlow.
+	KindMixFlow = objective.KindMixFlow
 )
 
 // DataSpec names the training data: a toy of datasets/toy2d and the seed of its training stream.
@@ -111,163 +108,17 @@ func (m ModelSpec) Validate() error {
 	return err
 }
 
-// ObjectiveSpec describes a training loss; Build turns it into an objective.FlowMatching or
-// objective.MixFlow.
-type ObjectiveSpec struct {
-	// Kind is KindFM ("fm") or KindMixFlow ("mixflow").
-	Kind string `json:"kind"`
-	// Path is the interpolation path, a path.ByName name ("" means "linear").
-	Path string `json:"path,omitempty"`
-	// Times is the distribution of the conditioning time t, a timesteps.ByName spec ("" means "uniform"
-	// for fm and "beta21" for mixflow).
-	Times string `json:"times,omitempty"`
-	// Gamma is MixFlow's slowing range γ ∈ [0, 1]: m ~ U[(1−γ)t, t] (must be 0 for fm).
-	Gamma float64 `json:"gamma"`
-	// Mixture is "relative" (m ~ U[(1−γ)t, t], the default) or "absolute" (m ~ U[0, 1], the paper's
-	// ablation); mixflow only.
-	Mixture string `json:"mixture,omitempty"`
-	// Target is "m" (the velocity at the slowed time, the paper's formula, default) or "t"; mixflow only.
-	Target string `json:"target,omitempty"`
-	// Shift is the time shift s ≥ 1 applied to t before slowing (0: none); mixflow only.
-	Shift float64 `json:"shift,omitempty"`
-}
+// ObjectiveSpec is the toy experiments' training loss: objective.Spec, which validates and builds it
+// (label dropout stays 0: the toy MLP is unconditional).
+type ObjectiveSpec = objective.Spec
 
 // FMObjective returns standard flow matching with t ~ U[0, 1] (the base training of the toy experiments
 // and the "standard post-training" baseline).
-func FMObjective() ObjectiveSpec { return ObjectiveSpec{Kind: KindFM} }
+func FMObjective() ObjectiveSpec { return objective.FMSpec("", 0) }
 
 // MixFlowObjective returns MixFlow with the paper's defaults (t ~ Beta(2,1), m ~ U[(1−γ)t, t], linear
 // path, target at m) and the given γ.
-func MixFlowObjective(gamma float64) ObjectiveSpec {
-	return ObjectiveSpec{Kind: KindMixFlow, Gamma: gamma}
-}
-
-// Canonical returns o with every default spelled out and names normalised, and an error naming the
-// first invalid field.
-func (o ObjectiveSpec) Canonical() (ObjectiveSpec, error) {
-	o.Kind = strings.ToLower(strings.TrimSpace(o.Kind))
-	if o.Path == "" {
-		o.Path = "linear"
-	}
-	p, err := path.ByName(o.Path)
-	if err != nil {
-		return o, fmt.Errorf("toyexp: objective path %q: %w", o.Path, err)
-	}
-	o.Path = p.Name()
-	if math.IsNaN(o.Gamma) || o.Gamma < 0 || o.Gamma > 1 {
-		return o, fmt.Errorf("toyexp: objective gamma %v outside [0, 1]", o.Gamma)
-	}
-	switch o.Kind {
-	case KindFM:
-		if o.Times == "" {
-			o.Times = "uniform"
-		}
-		if o.Gamma != 0 || o.Mixture != "" || o.Target != "" || o.Shift != 0 {
-			return o, fmt.Errorf("toyexp: objective kind %q takes no gamma, mixture, target or shift (got gamma=%v mixture=%q target=%q shift=%v)",
-				o.Kind, o.Gamma, o.Mixture, o.Target, o.Shift)
-		}
-	case KindMixFlow:
-		if o.Times == "" {
-			o.Times = "beta21"
-		}
-		switch strings.ToLower(o.Mixture) {
-		case "", "relative":
-			o.Mixture = "relative"
-		case "absolute":
-			o.Mixture = "absolute"
-		default:
-			return o, fmt.Errorf("toyexp: objective mixture %q: want \"relative\" or \"absolute\"", o.Mixture)
-		}
-		switch strings.ToLower(o.Target) {
-		case "", "m":
-			o.Target = "m"
-		case "t":
-			o.Target = "t"
-		default:
-			return o, fmt.Errorf("toyexp: objective target %q: want \"m\" or \"t\"", o.Target)
-		}
-		if o.Shift != 0 && (math.IsNaN(o.Shift) || math.IsInf(o.Shift, 0) || o.Shift < 1) {
-			return o, fmt.Errorf("toyexp: objective shift %v: want 0 (none) or a finite value ≥ 1", o.Shift)
-		}
-	default:
-		return o, fmt.Errorf("toyexp: objective kind %q: want %q or %q", o.Kind, KindFM, KindMixFlow)
-	}
-	d, err := timesteps.ByName(o.Times)
-	if err != nil {
-		return o, fmt.Errorf("toyexp: objective times %q: %w", o.Times, err)
-	}
-	o.Times = d.Name()
-	return o, nil
-}
-
-// Validate reports the first invalid field of o.
-func (o ObjectiveSpec) Validate() error {
-	_, err := o.Canonical()
-	return err
-}
-
-// Build returns the objective o describes.
-func (o ObjectiveSpec) Build() (trainer.Objective, error) {
-	c, err := o.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	p, _ := path.ByName(c.Path)
-	times, _ := timesteps.ByName(c.Times)
-	if c.Kind == KindFM {
-		fm, err := objective.NewFlowMatching(p, times, 0)
-		if err != nil {
-			return nil, fmt.Errorf("toyexp: objective: %w", err)
-		}
-		return fm, nil
-	}
-	mf, err := objective.NewMixFlow(c.Gamma)
-	if err != nil {
-		return nil, fmt.Errorf("toyexp: objective: %w", err)
-	}
-	mf.Path, mf.Times, mf.Shift = p, times, c.Shift
-	if c.Mixture == "absolute" {
-		mf.Mixture = timesteps.Absolute
-	}
-	if c.Target == "t" {
-		mf.Target = objective.TargetAtT
-	}
-	if err := mf.Validate(); err != nil {
-		return nil, fmt.Errorf("toyexp: objective: %w", err)
-	}
-	return mf, nil
-}
-
-// Label returns a short human-readable name, e.g. "FM", "MixFlow γ=0.8", "MixFlow γ=1 t~uniform m~U[0,1]".
-func (o ObjectiveSpec) Label() string {
-	c, err := o.Canonical()
-	if err != nil {
-		return "invalid objective"
-	}
-	if c.Kind == KindFM {
-		if c.Times == "uniform" {
-			return "FM"
-		}
-		return "FM t~" + c.Times
-	}
-	s := fmt.Sprintf("MixFlow γ=%g", c.Gamma)
-	if c.Mixture == "absolute" {
-		s = "MixFlow m~U[0,1]"
-	}
-	if c.Times != "beta21" {
-		s += " t~" + c.Times
-	}
-	if c.Target == "t" {
-		s += " target@t"
-	}
-	if c.Shift != 0 {
-		s += fmt.Sprintf(" shift=%g", c.Shift)
-	}
-	if c.Path != "linear" {
-		s += " " + c.Path
-	}
-	return s
-}
+func MixFlowObjective(gamma float64) ObjectiveSpec { return objective.MixFlowSpec(gamma, 0) }
 
 // TrainSpec holds the trainer settings that matter for the toy experiments (see trainer.Config for
 // their meaning). Zero fields take the defaults of DefaultTrainSpec when canonicalised, except where

@@ -1,0 +1,61 @@
+package nn
+
+import (
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+)
+
+// DiTBlockConfig sizes one adaLN-Zero DiT block (see DiTBlock).
+type DiTBlockConfig struct {
+	// Width is the token width D.
+	Width int
+	// Heads is the number of self-attention heads (Width must be divisible by it).
+	Heads int
+	// MLPHidden is the hidden width of the block's MLP (DiT/SiT: int(Width·mlp_ratio)).
+	MLPHidden int
+	// Attention selects the self-attention implementation (see AttentionImpl).
+	Attention AttentionImpl
+}
+
+// CrossFn is an optional cross-attention step of a DiT block: given its scope (block/cross_attn) and
+// the LayerNorm of the tokens [B, N, D], it returns the residual [B, N, D] added to the tokens.
+type CrossFn func(scope *model.Scope, normed *Node) *Node
+
+// DiTBlock is the adaLN-Zero DiT/SiT block shared by SiT, the text-to-image DiT and RAE's DDT head:
+//
+//	x = x + gate_msa · Attn(modulate(LN(x), shift_msa, scale_msa))
+//	x = x + cross(LN(x))                           (only when cross is not nil)
+//	x = x + gate_mlp · MLP(modulate(LN(x), shift_mlp, scale_mlp))
+//
+// x is [B, N, D]; cond is per sample [B, Dc] or per token [B, N, Dc]. The variables live under scope
+// with the PyTorch reference's names: adaLN_modulation (zero-initialised, see AdaLNModulation), attn,
+// cross_attn (the cross step's own), mlp/fc1 and mlp/fc2; the MLP uses GELU with the tanh
+// approximation, as SiT's Mlp(act_layer=GELU(approximate="tanh")).
+func DiTBlock(scope *model.Scope, x, cond *Node, cfg DiTBlockConfig, cross CrossFn) *Node {
+	mod := AdaLNModulation(scope.In("adaLN_modulation"), cond, 6, cfg.Width)
+	h := Modulate(LayerNorm(x, LayerNormEps), mod[0], mod[1])
+	h = SelfAttention(scope.In("attn"), h, cfg.Heads, cfg.Attention)
+	x = Add(x, Gate(h, mod[2]))
+	if cross != nil {
+		x = Add(x, cross(scope.In("cross_attn"), LayerNorm(x, LayerNormEps)))
+	}
+	h = Modulate(LayerNorm(x, LayerNormEps), mod[3], mod[4])
+	mlp := scope.In("mlp")
+	h = layers.Dense(mlp.In("fc1"), h, true, cfg.MLPHidden)
+	h = activation.GeluApproximate(h)
+	h = layers.Dense(mlp.In("fc2"), h, true, cfg.Width)
+	return Add(x, Gate(h, mod[5]))
+}
+
+// DiTFinalLayer is DiT's final layer: modulate(LN(h), shift, scale) with a zero-initialised adaLN
+// modulation of cond, then a zero-initialised dense layer to outDim per token. h is [B, N, D]; cond is
+// [B, Dc] or [B, N, Dc]; the variables live under scope/adaLN_modulation and scope/linear.
+func DiTFinalLayer(scope *model.Scope, h, cond *Node, outDim int) *Node {
+	width := h.Shape().Dimensions[h.Rank()-1]
+	mod := AdaLNModulation(scope.In("adaLN_modulation"), cond, 2, width) // shift, scale
+	out := Modulate(LayerNorm(h, LayerNormEps), mod[0], mod[1])
+	return layers.Dense(scope.In("linear").WithInitializer(initializer.Zero), out, true, outDim)
+}

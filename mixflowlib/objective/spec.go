@@ -1,0 +1,185 @@
+package objective
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mixflow/mixflow/mixflowlib/path"
+	"github.com/mixflow/mixflow/mixflowlib/timesteps"
+)
+
+// Kinds of Spec.Kind.
+const (
+	// KindFM is standard flow matching: x_t = α_t·x1 + σ_t·x0 with t ~ Times (default U[0, 1]).
+	KindFM = "fm"
+	// KindMixFlow is MixFlow: conditioned on t ~ Times (default Beta(2,1)), input at m ~ U[(1−γ)t, t].
+	KindMixFlow = "mixflow"
+)
+
+// Spec describes a training loss as plain data (its JSON form is what experiment caches hash): standard
+// flow matching or MixFlow with their settings and label dropout. Validate checks every field once,
+// here; Build turns the spec into a FlowMatching or a MixFlow. Experiments, CLIs and notebooks fill a
+// Spec and pass it down unchanged.
+type Spec struct {
+	// Kind is KindFM ("fm") or KindMixFlow ("mixflow").
+	Kind string `json:"kind"`
+	// Path is the interpolation path, a path.ByName name ("" means "linear").
+	Path string `json:"path,omitempty"`
+	// Times is the distribution of the conditioning time t, a timesteps.ByName spec, e.g. "uniform",
+	// "logit-normal(0,1)", "beta21" ("" means "uniform" for fm and "beta21" for mixflow).
+	Times string `json:"times,omitempty"`
+	// Gamma is MixFlow's slowing range γ ∈ [0, 1]: m ~ U[(1−γ)t, t] (must be 0 for fm).
+	Gamma float64 `json:"gamma"`
+	// Mixture is "relative" (m ~ U[(1−γ)t, t], the default) or "absolute" (m ~ U[0, 1], the paper's
+	// ablation); mixflow only.
+	Mixture string `json:"mixture,omitempty"`
+	// Target is "m" (the velocity at the slowed time, the paper's formula, default) or "t"; mixflow only.
+	Target string `json:"target,omitempty"`
+	// Shift is the time shift s ≥ 1 applied to t before slowing (0: none); mixflow only.
+	Shift float64 `json:"shift,omitempty"`
+	// LabelDropout is the probability in [0, 1] of training a sample unconditionally (null label or
+	// caption), which classifier-free guidance needs (SiT: 0.1). Unconditional networks ignore it.
+	LabelDropout float64 `json:"label_dropout,omitempty"`
+}
+
+// FMSpec returns standard flow matching with t ~ times ("" means U[0, 1]) and the given label dropout.
+func FMSpec(times string, labelDropout float64) Spec {
+	return Spec{Kind: KindFM, Times: times, LabelDropout: labelDropout}
+}
+
+// MixFlowSpec returns MixFlow with the paper's defaults (t ~ Beta(2,1), m ~ U[(1−γ)t, t], linear path,
+// target at m), the given γ and label dropout.
+func MixFlowSpec(gamma, labelDropout float64) Spec {
+	return Spec{Kind: KindMixFlow, Gamma: gamma, LabelDropout: labelDropout}
+}
+
+// Canonical returns s with every default spelled out and names normalised, so that equivalent specs
+// hash alike, and an error naming the first invalid field ("objective: gamma 1.3 outside [0, 1]").
+func (s Spec) Canonical() (Spec, error) {
+	s.Kind = strings.ToLower(strings.TrimSpace(s.Kind))
+	if s.Path == "" {
+		s.Path = "linear"
+	}
+	p, err := path.ByName(s.Path)
+	if err != nil {
+		return s, fmt.Errorf("objective: path %q: %w", s.Path, err)
+	}
+	s.Path = p.Name()
+	if err := timesteps.CheckGamma("objective", s.Gamma); err != nil {
+		return s, err
+	}
+	if err := checkDropout(s.LabelDropout); err != nil {
+		return s, err
+	}
+	switch s.Kind {
+	case KindFM:
+		if s.Times == "" {
+			s.Times = "uniform"
+		}
+		if s.Gamma != 0 || s.Mixture != "" || s.Target != "" || s.Shift != 0 {
+			return s, fmt.Errorf("objective: kind %q takes no gamma, mixture, target or shift (got gamma=%v mixture=%q target=%q shift=%v)",
+				s.Kind, s.Gamma, s.Mixture, s.Target, s.Shift)
+		}
+	case KindMixFlow:
+		if s.Times == "" {
+			s.Times = "beta21"
+		}
+		switch strings.ToLower(s.Mixture) {
+		case "", "relative":
+			s.Mixture = "relative"
+		case "absolute":
+			s.Mixture = "absolute"
+		default:
+			return s, fmt.Errorf("objective: mixture %q: want \"relative\" or \"absolute\"", s.Mixture)
+		}
+		switch strings.ToLower(s.Target) {
+		case "", "m":
+			s.Target = "m"
+		case "t":
+			s.Target = "t"
+		default:
+			return s, fmt.Errorf("objective: target %q: want \"m\" or \"t\"", s.Target)
+		}
+		if s.Shift != 0 && (math.IsNaN(s.Shift) || math.IsInf(s.Shift, 0) || s.Shift < 1) {
+			return s, fmt.Errorf("objective: shift %v: want 0 (none) or a finite value ≥ 1", s.Shift)
+		}
+	default:
+		return s, fmt.Errorf("objective: kind %q: want %q or %q", s.Kind, KindFM, KindMixFlow)
+	}
+	d, err := timesteps.ByName(s.Times)
+	if err != nil {
+		return s, fmt.Errorf("objective: times %q: %w", s.Times, err)
+	}
+	s.Times = d.Name()
+	return s, nil
+}
+
+// Validate reports the first invalid field of s.
+func (s Spec) Validate() error {
+	_, err := s.Canonical()
+	return err
+}
+
+// Build returns the objective s describes: a FlowMatching or a MixFlow.
+func (s Spec) Build() (Objective, error) {
+	c, err := s.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	p, _ := path.ByName(c.Path)
+	times, _ := timesteps.ByName(c.Times)
+	if c.Kind == KindFM {
+		return FlowMatching{Path: p, Times: times, LabelDropout: c.LabelDropout}, nil
+	}
+	mf := MixFlow{Gamma: c.Gamma, Path: p, Times: times, Shift: c.Shift, LabelDropout: c.LabelDropout}
+	if c.Mixture == "absolute" {
+		mf.Mixture = timesteps.Absolute
+	}
+	if c.Target == "t" {
+		mf.Target = TargetAtT
+	}
+	return mf, nil
+}
+
+// PathOf returns the spec's interpolation path (linear for an invalid spec).
+func (s Spec) PathOf() path.Path {
+	c, err := s.Canonical()
+	if err != nil {
+		return path.Linear{}
+	}
+	p, _ := path.ByName(c.Path)
+	return p
+}
+
+// Label returns a short human-readable name, e.g. "FM", "MixFlow γ=0.8", "MixFlow m~U[0,1] t~uniform";
+// label dropout is not shown.
+func (s Spec) Label() string {
+	c, err := s.Canonical()
+	if err != nil {
+		return "invalid objective"
+	}
+	if c.Kind == KindFM {
+		if c.Times == "uniform" {
+			return "FM"
+		}
+		return "FM t~" + c.Times
+	}
+	l := fmt.Sprintf("MixFlow γ=%g", c.Gamma)
+	if c.Mixture == "absolute" {
+		l = "MixFlow m~U[0,1]"
+	}
+	if c.Times != "beta21" {
+		l += " t~" + c.Times
+	}
+	if c.Target == "t" {
+		l += " target@t"
+	}
+	if c.Shift != 0 {
+		l += fmt.Sprintf(" shift=%g", c.Shift)
+	}
+	if c.Path != "linear" {
+		l += " " + c.Path
+	}
+	return l
+}
