@@ -64,3 +64,14 @@ func ExampleMixFlow_TermsGraph() {
 	// mixflow(gamma=0.8,path=gvp,times=beta21,target=t)
 	// samples: 512 all m in [(1−γ)t, t]: true
 }
+
+// Input Perturbation with the published default γ_ip = 0.1: the network sees t·x1 + (1 − t)(x0 + 0.1·ξ)
+// and regresses onto the unperturbed x1 − x0. γ_ip = 0 is flow matching.
+func ExampleInputPerturbation() {
+	o := objective.InputPerturbation{Gamma: objective.DefaultInputPerturbationGamma}
+	fmt.Println(o.Name(), o.Validate())
+	fmt.Println(objective.InputPerturbation{Gamma: -1}.Validate())
+	// Output:
+	// input-perturbation(gamma=0.1,times=uniform) <nil>
+	// objective: input perturbation gamma -1 must be finite and >= 0
+}
