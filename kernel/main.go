@@ -45,6 +45,7 @@ commands:
   install   build GoNB, goimports and gopls, install the %q kernelspec, pre-warm the build cache
   doctor    report what is installed and what is missing, with the fix for each
   exec      execute notebooks headless through Jupyter; fail on any cell error
+  slim      rewrite notebooks' outputs to the compact form (each image stored once)
 
 Run "go run ./kernel <command> -h" for the command's flags.
 `
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdDoctor(ctx, rest, stdout, stderr)
 	case "exec":
 		code, err = cmdExec(ctx, rest, stdout, stderr)
+	case "slim":
+		code, err = cmdSlim(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, usage, defaultKernelName)
 		return 0

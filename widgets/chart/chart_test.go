@@ -327,14 +327,14 @@ func TestHTMLHasFallbackAndOption(t *testing.T) {
 	}
 }
 
-func TestDisplaySendsHTMLAndPNG(t *testing.T) {
+func TestDisplayStoresPNGOnce(t *testing.T) {
 	var got []nb.Output
 	nb.SetSink(func(id string, o nb.Output) { got = append(got, o) })
 	defer nb.SetSink(nil)
 	if err := testFigure().Display(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].HTML == "" || len(got[0].PNG) == 0 || !strings.HasPrefix(got[0].Text, "Figure") {
+	if len(got) != 1 || !strings.Contains(got[0].HTML, "data:image/png;base64,") || len(got[0].PNG) != 0 || !strings.Contains(got[0].HTML, "trust the notebook") || !strings.HasPrefix(got[0].Text, "Figure") {
 		t.Fatalf("Display sent %d outputs: %+v", len(got), got)
 	}
 	bad := Single("broken", Panel{Series: []Series{Line("a", []float64{1}, []float64{math.NaN()})}})

@@ -34,9 +34,14 @@ type Rendered struct {
 	Text string
 }
 
-// output returns the notebook output holding both the HTML and the PNG.
-func (r *Rendered) output() nb.Output {
-	return nb.Output{HTML: r.HTML, PNG: r.PNG, Text: r.Text}
+// output returns the notebook output: the HTML (which carries the PNG as its fallback <img>, so the
+// image is stored once in a saved notebook) and the text description.
+func (r *Rendered) output() nb.Output { return r.Output() }
+
+// Output returns the notebook output of the rendering: text/html, whose fallback <img> holds the PNG
+// (stored once, not also as image/png), and text/plain.
+func (r *Rendered) Output() nb.Output {
+	return nb.Output{HTML: r.HTML, Text: r.Text}
 }
 
 // Render renders the figure for a notebook output. attrs become data-* attributes of the HTML container
@@ -83,6 +88,7 @@ func snippet(r *resolved, id string, png, opt []byte, attrs map[string]string) (
 	fmt.Fprintf(&b, ` style="width:%dpx;max-width:100%%;overflow-x:auto">`, r.W)
 	fmt.Fprintf(&b, `<img class="mixflow-static" src="data:image/png;base64,%s" width="%d" height="%d" alt="%s" style="max-width:100%%;height:auto;display:block">`,
 		base64.StdEncoding.EncodeToString(png), r.W, r.H, html.EscapeString(r.Title))
+	b.WriteString(`<div class="mixflow-static-note" style="font-size:12px;color:#666">` + StaticNote + `</div>`)
 	fmt.Fprintf(&b, `<div class="mixflow-echarts" style="width:%dpx;height:%dpx;display:none"></div>`, r.W, r.H)
 	// json.Marshal escapes <, > and & as \u003c etc., so the option cannot close the script element.
 	b.WriteString(`<script type="application/json" class="mixflow-option">`)
@@ -93,6 +99,11 @@ func snippet(r *resolved, id string, png, opt []byte, attrs map[string]string) (
 	fmt.Fprintf(&b, "<script>\n%s(%s, %s);\n</script></div>", loaderJS, idJS, rel)
 	return b.String(), nil
 }
+
+// StaticNote is the one line under a chart's static image; the loader hides it once the interactive
+// chart is drawn.
+const StaticNote = "Static image. For the interactive chart, trust the notebook (JupyterLab: File &gt; Trust Notebook, or " +
+	"<code>go run ./kernel trust</code>) and reload it."
 
 // HTML returns the text/html representation of the figure (see Render).
 func (f Figure) HTML() (string, error) {

@@ -125,6 +125,8 @@
     chart.setOption(opt);
     root.__mixflowChart = chart;
     if (img) { img.style.display = 'none'; }
+    var note = root.querySelector('.mixflow-static-note');
+    if (note) { note.style.display = 'none'; }
     root.setAttribute('data-mixflow-chart', 'ready');
   }
 

@@ -197,7 +197,7 @@ func (e *Explorer) Run() (Result, error) {
 	static := os.Getenv(StaticEnvVar) == "static"
 	var inbox *mailbox
 	if static {
-		note := "static (MIXFLOW_WIDGETS=static): open the notebook in Jupyter and run the cell to move the slider"
+		note := "saved view: open the notebook in Jupyter and run this cell to move the slider"
 		nb.Update(panelID, nb.Output{HTML: e.panelHTML(panelID, addr, cur, note, 0), Text: e.panelText(cur, note)})
 	} else {
 		// Subscribe before showing the controls: GoNB forwards page messages only to addresses already
@@ -344,7 +344,7 @@ func (e *Explorer) render(s state, seq int) (out nb.Output, err error) {
 	if err != nil {
 		return nb.Output{}, fmt.Errorf("controls: explorer %q at γ = %g, %q: %w", e.Title, s.gamma, s.dist, err)
 	}
-	return nb.Output{HTML: r.HTML, PNG: r.PNG, Text: r.Text}, nil
+	return r.Output(), nil
 }
 
 func (e *Explorer) showFigError(figID string, err error) {

@@ -112,7 +112,7 @@ func TestHeadlessFallsBackWithinHandshake(t *testing.T) {
 	if strings.Contains(panel.HTML, "<script") || !strings.Contains(panel.HTML, "disabled") || !strings.Contains(panel.HTML, "no notebook page answered within 150ms") {
 		t.Errorf("final panel is not static:\n%s", panel.HTML)
 	}
-	if !strings.Contains(fig.HTML, `data-mixflow-gamma="0.8"`) || !strings.Contains(fig.HTML, `data-mixflow-dist="beta21"`) || len(fig.PNG) == 0 {
+	if !strings.Contains(fig.HTML, `data-mixflow-gamma="0.8"`) || !strings.Contains(fig.HTML, `data-mixflow-dist="beta21"`) || len(fig.PNG) != 0 || !strings.Contains(fig.HTML, "data:image/png;base64,") {
 		t.Errorf("figure output lacks the default state or the PNG")
 	}
 	// The first panel shown carried the live script.
@@ -135,7 +135,7 @@ func TestStaticEnvSkipsHandshake(t *testing.T) {
 	if err != nil || res.Live || p.subscribed != 0 {
 		t.Errorf("static: %+v %v, subscribed %d times", res, err, p.subscribed)
 	}
-	if panel := out.get(0); !strings.Contains(panel.HTML, "mixflow-explorer") || strings.Contains(panel.HTML, "<script") || !strings.Contains(panel.HTML, "MIXFLOW_WIDGETS=static") {
+	if panel := out.get(0); !strings.Contains(panel.HTML, "mixflow-explorer") || strings.Contains(panel.HTML, "<script") || !strings.Contains(panel.HTML, "run this cell to move the slider") || strings.Contains(panel.HTML, "MIXFLOW_WIDGETS") {
 		t.Errorf("first output is not the static controls:\n%s", panel.HTML)
 	}
 	if fig := out.get(1); !strings.Contains(fig.HTML, "mixflow-chart") {

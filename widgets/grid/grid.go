@@ -281,8 +281,8 @@ func (g *Grid) Save(path string) error {
 	return nil
 }
 
-// Display shows the grid in the running notebook cell as image/png (with an HTML <img> and a text
-// description for front-ends that prefer them).
+// Display shows the grid in the running notebook cell as an HTML <img> holding the PNG (stored once in
+// a saved notebook, not also as image/png) and a text description.
 func (g *Grid) Display() error {
 	b, err := g.PNG()
 	if err != nil {
@@ -293,7 +293,6 @@ func (g *Grid) Display() error {
 		desc = g.title + ": " + desc
 	}
 	nb.Display(nb.Output{
-		PNG:  b,
 		HTML: fmt.Sprintf(`<img class="mixflow-grid" src="data:image/png;base64,%s" alt="%s" style="max-width:100%%;image-rendering:pixelated">`, encode64(b), html.EscapeString(desc)),
 		Text: desc,
 	})

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"bytes"
+	"encoding/base64"
 	"image"
 	"image/color"
 	"image/png"
@@ -176,10 +177,15 @@ func TestDisplayAndSave(t *testing.T) {
 	if err := g.Display(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || len(got[0].PNG) == 0 || !strings.Contains(got[0].HTML, "data:image/png;base64,") || !strings.Contains(got[0].Text, "4 image(s)") {
-		t.Fatalf("display: %+v", got)
+	if len(got) != 1 || len(got[0].PNG) != 0 || !strings.Contains(got[0].HTML, "data:image/png;base64,") || !strings.Contains(got[0].Text, "4 image(s)") {
+		t.Fatalf("display (want the PNG once, inside the HTML): %+v", got)
 	}
-	im, err := png.Decode(bytes.NewReader(got[0].PNG))
+	b64 := strings.SplitN(strings.SplitN(got[0].HTML, "base64,", 2)[1], `"`, 2)[0]
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := png.Decode(bytes.NewReader(raw))
 	if err != nil || im.Bounds() != g.Image().Bounds() {
 		t.Fatalf("PNG decodes to %v (%v), want %v", im.Bounds(), err, g.Image().Bounds())
 	}

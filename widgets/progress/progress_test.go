@@ -142,8 +142,8 @@ func TestLossPlot(t *testing.T) {
 		}
 	}
 	last := (*outs)[len(*outs)-1]
-	if len(last.PNG) == 0 || !strings.Contains(last.HTML, "mixflow-option") {
-		t.Error("live loss output lacks the PNG or the chart")
+	if len(last.PNG) != 0 || !strings.Contains(last.HTML, "data:image/png;base64,") || !strings.Contains(last.HTML, "mixflow-option") {
+		t.Error("live loss output lacks the chart or its fallback image, or stores the PNG twice")
 	}
 	cs := l.Curves()
 	if len(cs) != 2 || cs[0].Name != "align" || len(cs[1].Value) != 3000 {

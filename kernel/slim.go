@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Size targets for committed notebooks, reported by TestCommittedNotebooksSlim.
+const (
+	maxNotebookBytes = 1 << 20 // one notebook
+	maxNotebooksSize = 6 << 20 // all of notebooks/*.ipynb together
+)
+
+// cmdSlim rewrites notebooks' outputs to the compact form the widgets now write: an image stored once
+// (an image/png whose bytes are already inside the output's text/html fallback <img> is dropped) and
+// the plain wording of static widgets. Code cells and everything else are left as they are.
+func cmdSlim(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("slim", stderr, "slim NOTEBOOK.ipynb...")
+	pos, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code, nil
+	}
+	if len(pos) == 0 {
+		return 2, fmt.Errorf("kernel slim: no notebook given (e.g. go run ./kernel slim notebooks/*.ipynb)")
+	}
+	for _, p := range pos {
+		before, after, err := slimFile(p)
+		if err != nil {
+			return 1, err
+		}
+		fmt.Fprintf(stdout, "%s: %d → %d bytes\n", p, before, after)
+	}
+	return 0, nil
+}
+
+// slimFile slims one notebook in place (written to a temporary file and renamed, so a failure leaves
+// the notebook intact) and returns its sizes before and after.
+func slimFile(path string) (int, int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("kernel slim: %w", err)
+	}
+	out, err := slimNotebook(data)
+	if err != nil {
+		return 0, 0, fmt.Errorf("kernel slim: %s: %w", path, err)
+	}
+	if bytes.Equal(out, data) {
+		return len(data), len(out), nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".slim-*.ipynb")
+	if err != nil {
+		return 0, 0, fmt.Errorf("kernel slim: %w", err)
+	}
+	if _, err := tmp.Write(out); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return 0, 0, fmt.Errorf("kernel slim: writing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		_ = os.Remove(tmp.Name())
+		return 0, 0, fmt.Errorf("kernel slim: writing %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return 0, 0, fmt.Errorf("kernel slim: %w", err)
+	}
+	return len(data), len(out), nil
+}
+
+// oldStaticNote is the wording static explorers used to show; staticNote replaces it.
+const (
+	oldStaticNote = "static (MIXFLOW_WIDGETS=static): open the notebook in Jupyter and run the cell to move the slider"
+	staticNote    = "saved view: open the notebook in Jupyter and run this cell to move the slider"
+)
+
+// slimNotebook returns the compact form of a notebook's JSON, written as nbformat writes it (indent 1,
+// sorted keys, no ASCII escaping, trailing newline).
+func slimNotebook(data []byte) ([]byte, error) {
+	var nbk map[string]any
+	if err := json.Unmarshal(data, &nbk); err != nil {
+		return nil, fmt.Errorf("not notebook JSON: %w", err)
+	}
+	cells, _ := nbk["cells"].([]any)
+	for _, c := range cells {
+		cell, _ := c.(map[string]any)
+		outs, _ := cell["outputs"].([]any)
+		for _, o := range outs {
+			out, _ := o.(map[string]any)
+			d, _ := out["data"].(map[string]any)
+			if d == nil {
+				continue
+			}
+			html := joinLines(d["text/html"])
+			if strings.Contains(html, oldStaticNote) {
+				html = strings.ReplaceAll(html, oldStaticNote, staticNote)
+				d["text/html"] = html
+			}
+			if png := strings.Join(strings.Fields(joinLines(d["image/png"])), ""); png != "" && strings.Contains(html, "base64,"+png) {
+				delete(d, "image/png")
+			}
+			if t := joinLines(d["text/plain"]); strings.Contains(t, oldStaticNote) {
+				d["text/plain"] = strings.ReplaceAll(t, oldStaticNote, staticNote)
+			}
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(nbk); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// joinLines returns a notebook text field (a string or a list of lines) as one string.
+func joinLines(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case []any:
+		var b strings.Builder
+		for _, s := range t {
+			if s, ok := s.(string); ok {
+				b.WriteString(s)
+			}
+		}
+		return b.String()
+	}
+	return ""
+}
