@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -313,6 +315,18 @@ func TestCorruptFilesRejected(t *testing.T) {
 		if _, lerr := Load(p, model.NewStore()); lerr == nil {
 			t.Errorf("%s: Load succeeded on a corrupt file", c.name)
 		}
+	}
+
+	// A damaged last checksum byte: the message prints both full SHA-256 sums, which differ (8-byte prefixes
+	// would print the same bytes twice).
+	p0 := filepath.Join(dir, "last_checksum_byte.mfckpt")
+	if err := os.WriteFile(p0, flip(len(raw)-1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Read(p0)
+	sums := regexp.MustCompile(`[0-9a-f]{64}`).FindAllString(fmt.Sprint(err), -1)
+	if len(sums) != 2 || sums[0] == sums[1] {
+		t.Errorf("checksum mismatch in the last byte: error %q should print two different full SHA-256 sums", err)
 	}
 
 	// Well-formed files this build must refuse.

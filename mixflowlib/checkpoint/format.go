@@ -510,7 +510,7 @@ func (o *openResult) finish(path string) error {
 		return fmt.Errorf("checkpoint: %s: truncated while reading the checksum: %w", path, err)
 	}
 	if string(sum) != string(stored[:]) {
-		return fmt.Errorf("checkpoint: %s: checksum mismatch: the file is corrupt (SHA-256 %x, stored %x)", path, sum[:8], stored[:8])
+		return fmt.Errorf("checkpoint: %s: checksum mismatch: the file is corrupt (SHA-256 of its contents %x, stored %x)", path, sum, stored)
 	}
 	return nil
 }

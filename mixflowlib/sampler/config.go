@@ -227,8 +227,9 @@ func (c Config) Validate() error {
 	if c.TStart == c.TEnd {
 		return fmt.Errorf("sampler: TStart = TEnd = %v: the grid is empty", c.TStart)
 	}
-	if !finite(c.Shift) || c.Shift <= 0 {
-		return fmt.Errorf("sampler: Shift %v must be positive (1 = no shift)", c.Shift)
+	if !finite(c.Shift) || c.Shift < 1 {
+		// A shift < 1 would move steps towards t = 1; objective.Spec rejects it too.
+		return fmt.Errorf("sampler: Shift %v: want 0 or 1 (no shift) or a finite value ≥ 1", c.Shift)
 	}
 	g := c.Guidance
 	if !finite(g.Scale) || g.Scale < 0 {

@@ -441,6 +441,8 @@ func TestBadConfig(t *testing.T) {
 		{Config{Steps: 10, TEnd: 1.5}, "TEnd 1.5 outside [0, 1]"},
 		{Config{Steps: 10, TStart: math.NaN(), TEnd: 1}, "TStart NaN"},
 		{Config{Steps: 10, Shift: -2}, "Shift -2"},
+		{Config{Steps: 10, Shift: 0.5}, "sampler: Shift 0.5: want 0 or 1 (no shift) or a finite value ≥ 1"},
+		{Config{Steps: 10, Shift: math.Inf(1)}, "Shift +Inf"},
 		{Config{Steps: 10, Guidance: Guidance{Scale: -1}}, "Scale -1"},
 		{Config{Steps: 10, Guidance: Guidance{Scale: 2, TMin: 0.8, TMax: 0.2}}, "guidance interval"},
 		{Config{Steps: 10, Guidance: Guidance{Scale: 2, TMin: -0.1}}, "guidance interval"},
