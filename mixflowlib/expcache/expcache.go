@@ -40,6 +40,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -448,6 +449,12 @@ func verify(dir, key string, hashes bool) (*manifest, error) {
 	}
 	have := map[string]bool{}
 	for _, f := range m.Files {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == manifestName {
+			return nil, fmt.Errorf("%s lists %q, which is not a file inside the entry", manifestName, f.Path)
+		}
+		if isTemp(f.Path) {
+			return nil, fmt.Errorf("%s lists the temporary file %s", manifestName, f.Path)
+		}
 		have[f.Path] = true
 		p := filepath.Join(dir, filepath.FromSlash(f.Path))
 		st, err := os.Stat(p)
@@ -488,7 +495,11 @@ func fileSHA256(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// hashTree lists every regular file under root (except the manifest) with its size and SHA-256,
+// isTemp reports whether the slash-separated path rel names a temporary file (".tmp-" prefix, as
+// writeFileSync and checkpoint.Save create them).
+func isTemp(rel string) bool { return strings.HasPrefix(path.Base(rel), ".tmp-") }
+
+// hashTree removes leftover temporary files under root and lists every other regular file (except the manifest) with its size and SHA-256,
 // sorted by path.
 func hashTree(root string) ([]fileRecord, error) {
 	var files []fileRecord
@@ -503,6 +514,10 @@ func hashTree(root string) ([]fileRecord, error) {
 			return nil
 		case !d.Type().IsRegular():
 			return fmt.Errorf("compute left %s, which is not a regular file", rel)
+		case isTemp(rel):
+			// A temporary file of a write that a kill interrupted (a checkpoint's sync or rename):
+			// compute has returned, so no writer owns it; it is removed, never made part of the entry.
+			return os.Remove(p)
 		}
 		st, err := d.Info()
 		if err != nil {

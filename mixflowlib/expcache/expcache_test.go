@@ -296,6 +296,12 @@ func TestCorruptEntriesAreRecomputed(t *testing.T) {
 			mj, _ := json.Marshal(m)
 			_ = os.WriteFile(filepath.Join(dir, manifestName), mj, 0o644)
 		}, "holds another configuration"},
+		{"manifest lists a temporary file", func(t *testing.T, dir string) {
+			listExtra(t, dir, "ckpt/.tmp-w.bin-123")
+		}, "lists the temporary file ckpt/.tmp-w.bin-123"},
+		{"manifest lists a file outside the entry", func(t *testing.T, dir string) {
+			listExtra(t, dir, "../other/result.json")
+		}, "not a file inside the entry"},
 		{"result of another type", func(t *testing.T, dir string) {
 			// Consistent checksums, but the result does not decode into resT.
 			p := filepath.Join(dir, resultFile)
@@ -517,5 +523,55 @@ func TestCrossProcessLockAndCrashResume(t *testing.T) {
 	if strings.Count(all, `hit=false loss=8 file="step 500" resumed=true`) != 1 || strings.Count(all, `hit=true loss=8 file="step 500" resumed=false`) != 1 ||
 		!strings.Contains(all, "was interrupted before") {
 		t.Errorf("helper outputs:\n%s", all)
+	}
+}
+
+// listExtra adds a record for rel (a file it creates, where it can) to the entry's manifest.
+func listExtra(t *testing.T, dir, rel string) {
+	t.Helper()
+	if filepath.IsLocal(rel) {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m manifest
+	raw, _ := os.ReadFile(filepath.Join(dir, manifestName))
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Files = append(m.Files, fileRecord{Path: rel, Size: 1, SHA256: strings.Repeat("0", 64)})
+	mj, _ := json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, manifestName), mj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A kill during a checkpoint's sync or rename leaves a .tmp- file in the work dir: the finished entry
+// neither holds nor lists it.
+func TestTempFilesLeftByComputeAreDropped(t *testing.T) {
+	c, _ := testCache(t)
+	var n atomic.Int32
+	_, info, err := Compute(c, "run", 7, func(dir string) (resT, error) {
+		r, err := counted(&n, 0.5)(dir)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "ckpt", ".tmp-ckpt-000100.mfckpt-42"), []byte("half"), 0o644)
+		}
+		return r, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(info.Dir, "ckpt", ".tmp-ckpt-000100.mfckpt-42")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the temporary file is in the entry: stat err = %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(info.Dir, manifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(".tmp-")) {
+		t.Errorf("MANIFEST.json lists a temporary file: %s", raw)
+	}
+	if _, err := verify(info.Dir, filepath.Base(info.Dir), true); err != nil {
+		t.Errorf("entry does not verify: %v", err)
 	}
 }
