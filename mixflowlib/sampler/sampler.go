@@ -353,6 +353,13 @@ func (s *Sampler) stepGraph(scope *model.Scope, inputs []*Node) *Node {
 	net := scope.In("model")
 	slope := func(x *Node, t, g, a, b int) *Node {
 		v := s.velocity(net, x, Reshape(Slice(params, AxisRange(t, t+1))), p(g), cond)
+		if s.cfg.EpsilonScaling.Enabled() {
+			a, c := pEsACur, pEsCCur
+			if t == pTNext {
+				a, c = pEsANext, pEsCNext
+			}
+			v = Add(Mul(p(a), v), Mul(p(c), x)) // v' = v/λ + (1 − 1/λ)·x/t
+		}
 		if !s.cfg.Method.Stochastic() {
 			return v
 		}

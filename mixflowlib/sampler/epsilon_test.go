@@ -1,0 +1,65 @@
+package sampler
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
+)
+
+// TestEpsilonScaling checks λ = 1 against the plain sampler (identical), Euler with λ_t = K·t + B against
+// a host integration of v' = v/λ + (1 − 1/λ)·x/t with the oracle's host velocity, and the named errors.
+func TestEpsilonScaling(t *testing.T) {
+	g, _ := oracle.NewGaussian([]float64{1, -0.5}, []float64{0.5, 1.5})
+	const b, steps = 4, 10
+	x0 := mustNoise(t, 3, b, 2)
+	plain := mustSample(t, g, Config{Steps: steps}, x0, datasets.Cond{})
+	one := mustSample(t, g, Config{Steps: steps, EpsilonScaling: EpsilonScaling{B: 1}}, x0, datasets.Cond{})
+	for i := range plain {
+		if plain[i] != one[i] {
+			t.Fatalf("λ = 1: value %d = %v, plain sampler %v", i, one[i], plain[i])
+		}
+	}
+	es := EpsilonScaling{K: 0.01, B: 1.02, TMin: 0.05}
+	got := mustSample(t, g, Config{Steps: steps, EpsilonScaling: es}, x0, datasets.Cond{})
+	start := tensors.MustCopyFlatData[float32](x0)
+	for i := range b {
+		x := []float64{float64(start[2*i]), float64(start[2*i+1])}
+		for k := range steps {
+			tt := float64(float32(float64(k) / steps))
+			v, _ := g.VelocityAt(x, tt)
+			for j := range x {
+				if tt >= 0.05 {
+					lam := 0.01*tt + 1.02
+					v[j] = v[j]/lam + (1-1/lam)*x[j]/tt
+				}
+				x[j] += 1.0 / steps * v[j]
+			}
+		}
+		for j := range x {
+			if math.Abs(float64(got[2*i+j])-x[j]) > 1e-4*(1+math.Abs(x[j])) {
+				t.Errorf("row %d coord %d: sampler %v, host %v", i, j, got[2*i+j], x[j])
+			}
+			if math.Abs(float64(got[2*i+j]-plain[2*i+j])) < 1e-4 {
+				t.Errorf("row %d coord %d: λ = 1.02 left the sample unchanged", i, j)
+			}
+		}
+	}
+	for _, c := range []struct {
+		es   EpsilonScaling
+		want string
+	}{
+		{EpsilonScaling{B: -1}, "sampler: epsilon scaling lambda -1"},
+		{EpsilonScaling{B: math.NaN()}, "sampler: epsilon scaling lambda NaN"},
+		{EpsilonScaling{K: -2, B: 1}, "sampler: epsilon scaling lambda -1 (at t = 1) must be > 0"},
+		{EpsilonScaling{B: 1, TMin: 1.5}, "sampler: epsilon scaling TMin 1.5 outside [0, 1]"},
+	} {
+		if err := (Config{Steps: 4, EpsilonScaling: c.es}).Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one containing %q", c.es, err, c.want)
+		}
+	}
+}
