@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -563,5 +565,38 @@ func TestLoadedVariablesUsedByGraph(t *testing.T) {
 		if gotRand[i] != wantRand[i] {
 			t.Fatalf("random stream after load = %v, want %v", gotRand, wantRand)
 		}
+	}
+}
+
+// A writer killed during a checkpoint's sync or rename leaves its temporary file: OpenDir removes it,
+// but not the temporary file of a live writer nor files it does not recognise.
+func TestOpenDirRemovesOrphans(t *testing.T) {
+	root := t.TempDir()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip("no true command to obtain a finished process id:", err)
+	}
+	orphan := fmt.Sprintf(".tmp-%s-%d-123456", FileName(100), gone.Process.Pid)
+	live := strings.Replace(tempPattern(FileName(200)), "*", "987", 1)
+	other := ".tmp-notes"
+	for _, name := range []string{orphan, live, other} {
+		if err := os.WriteFile(filepath.Join(root, name), bytes.Repeat([]byte{1}, 100), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := OpenDir(root, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, orphan)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphan %s of a finished writer was kept (stat err %v)", orphan, err)
+	}
+	for _, name := range []string{live, other} {
+		if _, err := os.Stat(filepath.Join(root, name)); err != nil {
+			t.Errorf("%s was removed: %v", name, err)
+		}
+	}
+	// Save's own temporary file carries the pid pattern RemoveOrphans recognises.
+	if m := tempRE.FindStringSubmatch(live); m == nil || m[1] != strconv.Itoa(os.Getpid()) {
+		t.Errorf("temporary name %q does not carry this process's id", live)
 	}
 }

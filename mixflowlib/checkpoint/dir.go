@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/gomlx/ml/model"
@@ -24,6 +25,51 @@ func FileName(step int64) string {
 	return fmt.Sprintf("ckpt-%012d%s", step, Ext)
 }
 
+// tempRE matches the temporary files Write creates: .tmp-<name>-<writer pid>-<random digits>.
+var tempRE = regexp.MustCompile(`^\.tmp-.+-(\d+)-\d+$`)
+
+// tempPattern is the os.CreateTemp pattern of Write's temporary file for the file named base: it holds
+// this process's id, so RemoveOrphans can tell a live writer's file from one a killed writer left.
+func tempPattern(base string) string { return fmt.Sprintf(".tmp-%s-%d-*", base, os.Getpid()) }
+
+// alive reports whether a process with the given id exists.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// RemoveOrphans deletes the temporary files in dir that a writer killed during a checkpoint's write,
+// sync or rename left behind (those whose writer process no longer runs; a live writer's file is kept)
+// and returns how many it removed. OpenDir calls it.
+func RemoveOrphans(dir string) (int, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: removing orphaned temporary files: %w", err)
+	}
+	n := 0
+	for _, de := range des {
+		m := tempRE.FindStringSubmatch(de.Name())
+		if m == nil || !de.Type().IsRegular() {
+			continue
+		}
+		if pid, err := strconv.Atoi(m[1]); err == nil && alive(pid) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, de.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, fmt.Errorf("checkpoint: removing orphaned temporary file: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // Entry is one checkpoint file in a directory.
 type Entry struct {
 	// Path is the file's path.
@@ -38,7 +84,7 @@ type Entry struct {
 
 // Dir manages a directory of step-numbered checkpoints: it saves new ones, keeps the most recent Keep and
 // finds the latest. Files it does not recognise (and the temporary files of writes in progress) are
-// ignored and never deleted.
+// ignored and never deleted; OpenDir removes the temporary files of killed writers (RemoveOrphans).
 type Dir struct {
 	path string
 	keep int
@@ -52,6 +98,9 @@ func OpenDir(path string, keep int) (*Dir, error) {
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("checkpoint: creating checkpoint directory: %w", err)
+	}
+	if _, err := RemoveOrphans(path); err != nil {
+		return nil, err
 	}
 	return &Dir{path: path, keep: keep}, nil
 }

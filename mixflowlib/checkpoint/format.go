@@ -269,7 +269,7 @@ func Write(path string, vars []Variable, meta Metadata) (err error) {
 	}
 
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	f, err := os.CreateTemp(dir, tempPattern(filepath.Base(path)))
 	if err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}
