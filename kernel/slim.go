@@ -18,7 +18,8 @@ const (
 
 // cmdSlim rewrites notebooks' outputs to the compact form the widgets now write: an image stored once
 // (an image/png whose bytes are already inside the output's text/html fallback <img> is dropped) and
-// the plain wording of static widgets. Code cells and everything else are left as they are.
+// the plain wording of static widgets; it also names Go as the notebook's Pygments lexer and
+// CodeMirror mode when they are empty. Code cells and everything else are left as they are.
 func cmdSlim(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("slim", stderr, "slim NOTEBOOK.ipynb...")
 	pos, code, ok := parseFlags(fs, args)
@@ -84,6 +85,18 @@ func slimNotebook(data []byte) ([]byte, error) {
 	var nbk map[string]any
 	if err := json.Unmarshal(data, &nbk); err != nil {
 		return nil, fmt.Errorf("not notebook JSON: %w", err)
+	}
+	// GoNB's kernel_info leaves pygments_lexer and codemirror_mode empty, so nbconvert highlights Go
+	// cells as Python and JupyterLab's editor has no Go mode: name Go for both.
+	if md, _ := nbk["metadata"].(map[string]any); md != nil {
+		if li, _ := md["language_info"].(map[string]any); li != nil {
+			if s, _ := li["pygments_lexer"].(string); s == "" {
+				li["pygments_lexer"] = "go"
+			}
+			if s, _ := li["codemirror_mode"].(string); s == "" {
+				li["codemirror_mode"] = "go"
+			}
+		}
 	}
 	cells, _ := nbk["cells"].([]any)
 	for _, c := range cells {

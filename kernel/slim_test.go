@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ func TestSlimNotebookDropsDuplicatePNG(t *testing.T) {
  {"output_type":"display_data","metadata":{},"data":{"image/png":"QUJD\n","text/html":["<div class=\"mixflow-chart\"><img src=\"data:image/png;base64,QUJD\">","</div>"],"text/plain":["Figure"]}},
  {"output_type":"display_data","metadata":{},"data":{"image/png":"WFla\n","text/plain":["other image"]}},
  {"output_type":"display_data","metadata":{},"data":{"text/html":["<p>` + oldStaticNote + `</p>"]}}]}],
- "metadata":{},"nbformat":4,"nbformat_minor":5}`
+ "metadata":{"language_info":{"name":"go","pygments_lexer":"","codemirror_mode":""}},"nbformat":4,"nbformat_minor":5}`
 	out, err := slimNotebook([]byte(in))
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +45,9 @@ func TestSlimNotebookDropsDuplicatePNG(t *testing.T) {
 	}
 	if strings.Join(nbk.Cells[0].Source, "") != "x := 1" {
 		t.Error("code cell changed")
+	}
+	if !strings.Contains(string(out), `"pygments_lexer": "go"`) || !strings.Contains(string(out), `"codemirror_mode": "go"`) {
+		t.Error("language_info does not name Go for highlighting")
 	}
 	again, err := slimNotebook(out)
 	if err != nil || string(again) != string(out) {
@@ -82,5 +86,26 @@ func TestCommittedNotebooksSlim(t *testing.T) {
 	}
 	if total > maxNotebooksSize {
 		t.Logf("notebooks/*.ipynb: %d bytes together, over the %d-byte limit", total, maxNotebooksSize)
+	}
+}
+
+// TestNbconvertHighlightsGo exports a committed notebook with Debian's nbconvert and checks that its code
+// cells are highlighted as Go (skipped where nbconvert is not installed).
+func TestNbconvertHighlightsGo(t *testing.T) {
+	nbc, err := exec.LookPath("jupyter-nbconvert")
+	if err != nil {
+		t.Skip("jupyter-nbconvert not installed")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(nbc, "--to", "html", "--output-dir", dir, filepath.Join("..", "notebooks", "00-quickstart.ipynb"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nbconvert: %v\n%s", err, out)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "00-quickstart.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "highlight hl-go") || strings.Contains(string(page), "highlight hl-ipython") {
+		t.Error("nbconvert HTML does not highlight the code cells as Go")
 	}
 }
