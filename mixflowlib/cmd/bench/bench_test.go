@@ -377,3 +377,18 @@ func TestRunWithTorch(t *testing.T) {
 		t.Errorf("verify_max_abs_diff %q", vals["verify_max_abs_diff"])
 	}
 }
+
+func TestSIMDFlags(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f avx512_vnni avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu\n", "avx2,fma,avx512f,avx512_bf16,avx512_vnni"},
+		{"flags\t: fpu sse2 avx avx2 fma\n", "avx2,fma"},
+		{"flags\t: fpu sse2\n", "none"},
+		{"processor\t: 0\nvendor_id\t: AuthenticAMD\n", "unknown"},
+		{"", "unknown"},
+	}
+	for _, c := range cases {
+		if got := simdFlags(c.in); got != c.want {
+			t.Errorf("simdFlags(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -242,9 +242,9 @@ func printHeader(w io.Writer, o options, be compute.Backend) {
 		simd += " (WARNING: built without GOEXPERIMENT=simd; the pure-Go backend is about 10x slower)"
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(w, "# bench %s: %s %s GOMAXPROCS=%d NumCPU=%d cpu=%q host=%s load=%s\n",
+	fmt.Fprintf(w, "# bench %s: %s %s GOMAXPROCS=%d NumCPU=%d cpu=%q cpu_flags=%s host=%s load=%s\n",
 		time.Now().Format(time.RFC3339), runtime.Version(), simd, runtime.GOMAXPROCS(0), runtime.NumCPU(),
-		cpuModel(), host, loadString())
+		cpuModel(), cpuSIMDFlags(), host, loadString())
 	fmt.Fprintf(w, "# go backend: %s — %s\n", be.Description(), backend.Current().Reason)
 	s := o.settings
 	t := s.Train
@@ -262,6 +262,7 @@ func printHeader(w io.Writer, o options, be compute.Backend) {
 func benchWorkload(o options, be compute.Backend, w Workload, stdout, stderr io.Writer, several bool) (Result, error) {
 	r := Result{Workload: w.Name, Description: w.Description, Batch: w.Batch, VerifyDiff: -1}
 	r.LoadAvg[0] = loadAvg()
+	r.CPUFlags = cpuSIMDFlags()
 	warmup, steps := w.Warmup, w.Steps
 	if o.warmup >= 0 {
 		warmup = o.warmup
@@ -333,7 +334,7 @@ func benchWorkload(o options, be compute.Backend, w Workload, stdout, stderr io.
 			if err := CheckParams(w.Name, r.ParamsGo, wk.ready.Params); err != nil {
 				return r, err
 			}
-			r.ParamsTorch, r.TorchBLAS = wk.ready.Params, wk.ready.BLAS
+			r.ParamsTorch, r.TorchBLAS, r.TorchVersion = wk.ready.Params, wk.ready.BLAS, wk.ready.Torch
 			if wk.ready.BLAS == "reference" && n == o.torchThreads[0] {
 				fmt.Fprintf(stderr, "bench: WARNING: PyTorch is using the reference BLAS (Debian's libblas3), many times slower than OpenBLAS: "+
 					"the ratio would flatter Go; apt-get install libopenblas0 for a fair baseline\n")
@@ -460,6 +461,45 @@ func buildSetting(key string) string {
 		}
 	}
 	return "unset"
+}
+
+// simdFlagNames are the /proc/cpuinfo flags reported with every figure: the kernels of GoMLX's pure-Go
+// backend and of OpenBLAS/MKL pick their AVX2 or AVX-512 paths from them.
+var simdFlagNames = []string{"avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni"}
+
+// cpuSIMDFlags returns the SIMD flags of this machine's CPU (Linux), or "unknown".
+func cpuSIMDFlags() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	return simdFlags(string(b))
+}
+
+// simdFlags returns, comma-separated in simdFlagNames order, which of those flags the first "flags" line of
+// a /proc/cpuinfo text lists: "none" if it lists none of them, "unknown" if there is no flags line.
+func simdFlags(cpuinfo string) string {
+	for line := range strings.Lines(cpuinfo) {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(name) != "flags" {
+			continue
+		}
+		have := map[string]bool{}
+		for _, f := range strings.Fields(value) {
+			have[f] = true
+		}
+		var out []string
+		for _, f := range simdFlagNames {
+			if have[f] {
+				out = append(out, f)
+			}
+		}
+		if len(out) == 0 {
+			return "none"
+		}
+		return strings.Join(out, ",")
+	}
+	return "unknown"
 }
 
 // loadAvg returns the 1-minute load average (Linux), or -1 where it is unknown.

@@ -95,7 +95,11 @@ type Result struct {
 	Go          Side   `json:"go"`
 	Torch       []Side `json:"torch,omitempty"`
 	// TorchBLAS is the BLAS library PyTorch loaded: openblas, mkl, reference or unknown.
-	TorchBLAS  string  `json:"torch_blas,omitempty"`
+	TorchBLAS string `json:"torch_blas,omitempty"`
+	// TorchVersion is torch.__version__ of the PyTorch measured.
+	TorchVersion string `json:"torch_version,omitempty"`
+	// CPUFlags lists the SIMD flags of the CPU that matter to both sides' kernels (see simdFlags).
+	CPUFlags   string  `json:"cpu_flags"`
 	VerifyDiff float64 `json:"verify_max_abs_diff"`
 	Verified   bool    `json:"verified"`
 	// LoadAvg is the 1-minute load average when the workload started and ended.
@@ -196,6 +200,7 @@ func (r Result) Line() string {
 	if haveTorch {
 		kv("torch_runs", runsList(best))
 		kv("torch_blas", r.TorchBLAS)
+		kv("torch", r.TorchVersion)
 		if r.Verified {
 			kv("verify_max_abs_diff", strconv.FormatFloat(r.VerifyDiff, 'e', 1, 64))
 		}
@@ -204,6 +209,7 @@ func (r Result) Line() string {
 		kv("cpu_ratio_vs_pytorch", fmtFloat(r.CPURatio()))
 	}
 	kv("load", fmt.Sprintf("%.1f-%.1f", r.LoadAvg[0], r.LoadAvg[1]))
+	kv("cpu_flags", r.CPUFlags)
 	kv("ratio_vs_pytorch", fmtFloat(r.Ratio()))
 	return b.String()
 }
