@@ -145,11 +145,12 @@ func selectFor(req string) (Choice, error) {
 	case strings.HasPrefix(req, "go:"):
 		return Choice{Go, req, "requested by " + EnvVar}, nil
 	case req == "cuda" || req == "gpu":
+		// No GPU is the likelier cause and the one a notebook user can act on: say it first.
+		if gpu, why := GPUVisible(); !gpu {
+			return Choice{}, fmt.Errorf("backend: %s=%s but there is no GPU (%s): unset %s or set it to go to run on the CPU (in Jupyter: a cell with %%env %s go, or restart Jupyter without it)", EnvVar, req, why, EnvVar, EnvVar)
+		}
 		if !xlaAvailable {
 			return Choice{}, fmt.Errorf("backend: %s=%s but this binary was built without XLA (-tags noxla); rebuild without it", EnvVar, req)
-		}
-		if gpu, why := GPUVisible(); !gpu {
-			return Choice{}, fmt.Errorf("backend: %s=%s but %s; unset %s (or set it to go) to run on the CPU", EnvVar, req, why, EnvVar)
 		}
 		p := cudaPlugin()
 		if p == "" {
