@@ -85,22 +85,17 @@ func (s Spec) Canonical() (Spec, error) {
 		if s.Times == "" {
 			s.Times = "beta21"
 		}
-		switch strings.ToLower(s.Mixture) {
-		case "", "relative":
-			s.Mixture = "relative"
-		case "absolute":
-			s.Mixture = "absolute"
-		default:
+		// The names are parsed by the enums' own parsers; a name with surrounding spaces stays an error here.
+		mix, err := timesteps.ParseMixture(s.Mixture)
+		if err != nil || strings.TrimSpace(s.Mixture) != s.Mixture {
 			return s, fmt.Errorf("objective: mixture %q: want \"relative\" or \"absolute\"", s.Mixture)
 		}
-		switch strings.ToLower(s.Target) {
-		case "", "m":
-			s.Target = "m"
-		case "t":
-			s.Target = "t"
-		default:
+		s.Mixture = mix.String()
+		target, err := ParseTarget(s.Target)
+		if err != nil || strings.TrimSpace(s.Target) != s.Target {
 			return s, fmt.Errorf("objective: target %q: want \"m\" or \"t\"", s.Target)
 		}
+		s.Target = target.String()
 		if s.Shift != 0 && (math.IsNaN(s.Shift) || math.IsInf(s.Shift, 0) || s.Shift < 1) {
 			return s, fmt.Errorf("objective: shift %v: want 0 (none) or a finite value ≥ 1", s.Shift)
 		}
@@ -132,14 +127,11 @@ func (s Spec) Build() (Objective, error) {
 	if c.Kind == KindFM {
 		return FlowMatching{Path: p, Times: times, LabelDropout: c.LabelDropout}, nil
 	}
-	mf := MixFlow{Gamma: c.Gamma, Path: p, Times: times, Shift: c.Shift, LabelDropout: c.LabelDropout}
-	if c.Mixture == "absolute" {
-		mf.Mixture = timesteps.Absolute
-	}
-	if c.Target == "t" {
-		mf.Target = TargetAtT
-	}
-	return mf, nil
+	// Canonical has checked the names.
+	mix, _ := timesteps.ParseMixture(c.Mixture)
+	target, _ := ParseTarget(c.Target)
+	return MixFlow{Gamma: c.Gamma, Path: p, Times: times, Mixture: mix, Target: target, Shift: c.Shift,
+		LabelDropout: c.LabelDropout}, nil
 }
 
 // PathOf returns the spec's interpolation path (linear for an invalid spec).
