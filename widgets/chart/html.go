@@ -102,8 +102,8 @@ func snippet(r *resolved, id string, png, opt []byte, attrs map[string]string) (
 
 // StaticNote is the one line under a chart's static image; the loader hides it once the interactive
 // chart is drawn.
-const StaticNote = "Static image. For the interactive chart, trust the notebook (JupyterLab: File &gt; Trust Notebook, or " +
-	"<code>go run ./kernel trust</code>) and reload it."
+const StaticNote = "Static image. For the interactive chart, trust the notebook (Jupyter Notebook: File &gt; Trust Notebook; " +
+	"JupyterLab: the command palette's Trust Notebook) and reload it."
 
 // HTML returns the text/html representation of the figure (see Render).
 func (f Figure) HTML() (string, error) {
