@@ -1,6 +1,13 @@
-// Package exposure measures exposure bias directly: the injected-lag test (start sampling at t0 from a
-// state that is noisier than t0 and see whether the model recovers). Time convention: t = 0 noise,
-// t = 1 data, x_t = t·x1 + (1 − t)·x0, on the linear path.
+// Package exposure measures exposure bias directly:
+//
+//   - InjectedLag: start sampling at t0 from a state that is noisier than t0 and see whether the model
+//     recovers (residual noise against the injected lag δ);
+//   - VarianceGap: Ning et al.'s gap between E‖x̂_t‖² of generated states and E‖x_t‖² of the forward
+//     process on real data, per sampling step (no oracle needed);
+//   - OwnTrajectoryError: where an exact velocity exists, the model's velocity error along its own
+//     trajectory against its error on true interpolations at the same times.
+//
+// Time convention: t = 0 noise, t = 1 data, x_t = t·x1 + (1 − t)·x0, on the linear path.
 package exposure
 
 import (
@@ -76,41 +83,23 @@ func InjectedLag(b compute.Backend, store *model.Store, net nn.Backbone, x1 *ten
 			return nil, fmt.Errorf("exposure: injected lag delta %v must be < t0 %v", d, t0)
 		}
 	}
-	if x1 == nil || x1.Rank() < 1 || x1.Size() == 0 {
-		return nil, fmt.Errorf("exposure: injected lag needs held-out data x1 [N, ...]")
-	}
-	data, err := tensors.CopyFlatData[float32](x1)
-	if err != nil {
-		return nil, fmt.Errorf("exposure: injected lag: x1: %w", err)
-	}
-	dims := x1.Shape().Dimensions
-	n := dims[0]
-	dim := len(data) / n
 	sc := cfg.Sampler
 	sc.TStart, sc.TEnd = t0, 1
-	s, err := sampler.New(b, store, net, sc)
-	if err != nil {
-		return nil, fmt.Errorf("exposure: injected lag: %w", err)
-	}
-	defer s.Finalize()
-	noise, err := sampler.Noise(cfg.Seed, dims...)
+	u, err := newSetup("injected lag", b, store, net, x1, sc, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	x0 := tensors.MustCopyFlatData[float32](noise)
+	defer u.finalize()
 	out := make([]LagPoint, 0, len(deltas))
 	for _, delta := range deltas {
-		m0 := t0 - delta
-		start := make([]float32, len(data))
-		for i := range start {
-			start[i] = float32(m0*float64(data[i]) + (1-m0)*float64(x0[i]))
-		}
-		final, err := s.Sample(tensors.FromFlatDataAndDimensions(start, dims...), cond)
+		start := tensors.FromFlatDataAndDimensions(u.interpolate(nil, t0-delta), u.dims...)
+		final, err := u.s.Sample(start, cond)
+		_ = start.FinalizeAll()
 		if err != nil {
 			return nil, fmt.Errorf("exposure: injected lag delta %v: %w", delta, err)
 		}
 		flat := tensors.MustCopyFlatData[float32](final)
-		ms, err := slowflow.NearestTimes(path.Linear{}, flat, x0, data, dim)
+		ms, err := slowflow.NearestTimes(path.Linear{}, flat, u.x0, u.data, u.dim)
 		if err != nil {
 			_ = final.FinalizeAll()
 			return nil, fmt.Errorf("exposure: injected lag delta %v: %w", delta, err)

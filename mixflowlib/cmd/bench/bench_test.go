@@ -95,11 +95,11 @@ func parseLine(t *testing.T, line string) ([]string, map[string]string) {
 
 func TestLineFormat(t *testing.T) {
 	r := Result{
-		Workload: "sit-tiny", Batch: 64, ParamsGo: 1275408, ParamsTorch: 1275408, TorchBLAS: "openblas",
+		Workload: "sit-tiny", Batch: 64, ParamsGo: 1275408, ParamsTorch: 1275408,
 		Go: Side{Threads: 2, Runs: []Run{{Steps: 8, Seconds: 4, CPUSeconds: 6}, {Steps: 8, Seconds: 2, CPUSeconds: 6}, {Steps: 8, Seconds: 8, CPUSeconds: 7}}},
 		Torch: []Side{
-			{Threads: 1, Runs: []Run{{Steps: 8, Seconds: 4, CPUSeconds: 3}, {Steps: 8, Seconds: 5, CPUSeconds: 3}, {Steps: 8, Seconds: 4, CPUSeconds: 3}}},
-			{Threads: 2, Runs: []Run{{Steps: 8, Seconds: 16}, {Steps: 8, Seconds: 16}, {Steps: 8, Seconds: 16}}},
+			{Threads: 1, Version: "1.13.1", BLAS: "openblas", Runs: []Run{{Steps: 8, Seconds: 4, CPUSeconds: 3}, {Steps: 8, Seconds: 5, CPUSeconds: 3}, {Steps: 8, Seconds: 4, CPUSeconds: 3}}},
+			{Threads: 2, Version: "1.13.1", BLAS: "openblas", Runs: []Run{{Steps: 8, Seconds: 16}, {Steps: 8, Seconds: 16}, {Steps: 8, Seconds: 16}}},
 		},
 		Verified: true, VerifyDiff: 1.5e-6, LoadAvg: [2]float64{3.3, 4},
 	}
@@ -117,7 +117,8 @@ func TestLineFormat(t *testing.T) {
 	want := map[string]string{
 		"workload": "sit-tiny", "params_go": "1275408", "params_torch": "1275408",
 		"go_steps_per_s": "2", "torch_best_steps_per_s": "2", "torch_threads": "1",
-		"torch_1t_steps_per_s": "2", "torch_2t_steps_per_s": "0.5", "go_cpu_ms_per_step": "750",
+		"torch1.13_1t_steps_per_s": "2", "torch1.13_2t_steps_per_s": "0.5", "go_cpu_ms_per_step": "750",
+		"torch": "1.13.1", "torches": "1.13.1:openblas", "ratio_vs_torch1.13": "1", "cpu_ratio_vs_torch1.13": "0.5",
 		"go_runs": "[2.00,4.00,1.00]", "torch_blas": "openblas", "verify_max_abs_diff": "1.5e-06",
 		"load": "3.3-4.0", "ratio_vs_pytorch": "1", "torch_cpu_ms_per_step": "375", "cpu_ratio_vs_pytorch": "0.5",
 	}
@@ -136,6 +137,22 @@ func TestLineFormat(t *testing.T) {
 	ratio, err := strconv.ParseFloat(vals["ratio_vs_pytorch"], 64)
 	if err != nil || math.Abs(ratio-r.Go.Median()/4) > 1e-12 {
 		t.Errorf("ratio %q, want %v", vals["ratio_vs_pytorch"], r.Go.Median()/4)
+	}
+
+	// Two versions: a ratio against each at its best thread count; ratio_vs_pytorch against the best of all.
+	r.Torch = append(r.Torch,
+		Side{Threads: 1, Version: "2.11.0+cu130", BLAS: "mkl", Runs: []Run{{Steps: 8, Seconds: 1, CPUSeconds: 1}}},
+		Side{Threads: 2, Version: "2.11.0+cu130", BLAS: "mkl", Runs: []Run{{Steps: 8, Seconds: 8, CPUSeconds: 16}}})
+	_, vals = parseLine(t, r.Line())
+	for k, v := range map[string]string{
+		"torch": "2.11.0+cu130", "torch_blas": "mkl", "torches": "1.13.1:openblas,2.11.0+cu130:mkl",
+		"torch_threads": "1", "torch_best_steps_per_s": "8", "torch2.11_1t_steps_per_s": "8", "torch2.11_2t_steps_per_s": "1",
+		"ratio_vs_torch1.13": "0.5", "ratio_vs_torch2.11": "0.25", "ratio_vs_pytorch": "0.25",
+		"cpu_ratio_vs_torch2.11": "0.1667", "cpu_ratio_vs_pytorch": "0.1667",
+	} {
+		if vals[k] != v {
+			t.Errorf("two versions: %s = %q, want %q (line %q)", k, vals[k], v, r.Line())
+		}
 	}
 
 	// Go alone: no PyTorch fields, ratio nan.
@@ -163,6 +180,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-label-dropout", "2"}, "-label-dropout 2"},
 		{[]string{"-optimizer", "sgd"}, `unknown optimizer "sgd"`},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-torch-python", " , "}, "names no interpreter"},
 	} {
 		_, err := parseFlags(c.args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "bench: ") {
@@ -369,7 +387,7 @@ func TestRunWithTorch(t *testing.T) {
 		}
 	}
 	_, vals := parseLine(t, line)
-	if vals["params_go"] != vals["params_torch"] || vals["torch_1t_steps_per_s"] == "" || vals["torch_threads"] != "1" {
+	if vals["params_go"] != vals["params_torch"] || vals["torch1.13_1t_steps_per_s"] == "" || vals["torch_threads"] != "1" {
 		t.Errorf("line %q", line)
 	}
 	if v, err := strconv.ParseFloat(vals["ratio_vs_pytorch"], 64); err != nil || !(v > 0) {
@@ -377,6 +395,48 @@ func TestRunWithTorch(t *testing.T) {
 	}
 	if _, err := strconv.ParseFloat(vals["verify_max_abs_diff"], 64); err != nil {
 		t.Errorf("verify_max_abs_diff %q", vals["verify_max_abs_diff"])
+	}
+}
+
+// TestRunTwoTorches runs Debian's PyTorch and the pinned PyTorch 2.x of scripts/bench-torch2.sh (when its
+// virtualenv exists) in one run: one ratio against each version.
+func TestRunTwoTorches(t *testing.T) {
+	py := torchPython(t)
+	home, _ := os.UserHomeDir()
+	py2 := filepath.Join(home, ".cache", "mixflow", "torch2-2.11.0", "bin", "python")
+	if err := exec.Command(py2, "-c", "import torch").Run(); err != nil {
+		t.Skipf("no PyTorch 2.x virtualenv at %s (scripts/bench-torch2.sh --install-only makes it): %v", py2, err)
+	}
+	var out, errOut bytes.Buffer
+	code := run([]string{"-workloads", "mlp", "-torch-python", py + "," + py2, "-torch-threads", "1", "-runs", "1", "-steps", "2", "-warmup", "0"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var line string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "workload=") {
+			line = l
+		}
+	}
+	_, vals := parseLine(t, line)
+	for _, k := range []string{"ratio_vs_torch1.13", "ratio_vs_torch2.11", "cpu_ratio_vs_torch2.11", "torch1.13_1t_steps_per_s", "torch2.11_1t_steps_per_s"} {
+		if v, err := strconv.ParseFloat(vals[k], 64); err != nil || !(v > 0) {
+			t.Errorf("%s = %q in line %q", k, vals[k], line)
+		}
+	}
+	if !strings.Contains(vals["torches"], "1.13") || !strings.Contains(vals["torches"], "2.11") {
+		t.Errorf("torches = %q", vals["torches"])
+	}
+	if n := strings.Count(out.String(), "same weights"); n != 2 {
+		t.Errorf("%d verification lines, want one per PyTorch version:\n%s", n, out.String())
+	}
+}
+
+func TestShortVersion(t *testing.T) {
+	for in, want := range map[string]string{"2.11.0+cu130": "2.11", "1.13.1": "1.13", "2.5": "2.5", "2.6a0": "2.6", "": "unknown", "x": "unknown"} {
+		if got := shortVersion(in); got != want {
+			t.Errorf("shortVersion(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

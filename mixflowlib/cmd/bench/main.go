@@ -33,6 +33,11 @@
 // order) so that a change of machine load hits every side alike; the median steps/s of each side is
 // reported. PyTorch runs at every -torch-threads count with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
 // MKL_NUM_THREADS set to the same count, and the best median is the baseline.
+//
+// Several PyTorch versions are measured in the same run when -torch-python lists several interpreters
+// (scripts/bench-torch2.sh passes Debian's 1.13 and a pinned 2.x): each line then has
+// ratio_vs_torch<major.minor> and cpu_ratio_vs_torch<major.minor> per version, and ratio_vs_pytorch against
+// the best configuration of any version.
 package main
 
 import (
@@ -82,7 +87,7 @@ type options struct {
 	warmup       int
 	runs         int
 	steps        int
-	torchPython  string
+	torchPython  []string
 	torchThreads []int
 	goOnly       bool
 	noVerify     bool
@@ -101,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.warmup, "warmup", -1, "warm-up steps after the first step, excluded from timing (-1: the workload's default)")
 	fs.IntVar(&o.runs, "runs", 5, "timed runs per side; the median steps/s is reported")
 	fs.IntVar(&o.steps, "steps", -1, "training steps per timed run (-1: the workload's default)")
-	fs.StringVar(&o.torchPython, "torch-python", "/usr/bin/python3", "Python interpreter with PyTorch (Debian's python3-torch)")
+	pythons := fs.String("torch-python", "/usr/bin/python3", "comma-separated Python interpreters with PyTorch, each a baseline in the same run (Debian's python3-torch; scripts/bench-torch2.sh adds a pinned PyTorch 2.x)")
 	threads := fs.String("torch-threads", "1,2", "PyTorch thread counts to measure; the best is the baseline")
 	fs.BoolVar(&o.goOnly, "go-only", false, "time the Go side alone (no PyTorch)")
 	fs.BoolVar(&o.noVerify, "no-verify", false, "skip the forward-pass comparison of the Go and PyTorch models")
@@ -133,6 +138,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	var err error
 	if o.torchThreads, err = parseThreads(*threads); err != nil {
+		return o, err
+	}
+	if o.torchPython, err = parsePythons(*pythons); err != nil {
 		return o, err
 	}
 	switch {
@@ -186,6 +194,23 @@ func parseThreads(s string) ([]int, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("bench: -torch-threads %q names no thread count", s)
+	}
+	return out, nil
+}
+
+// parsePythons parses "/usr/bin/python3,/venv/bin/python" into distinct interpreter paths.
+func parsePythons(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f != "" && !seen[f] {
+			out = append(out, f)
+			seen[f] = true
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("bench: -torch-python %q names no interpreter", s)
 	}
 	return out, nil
 }
@@ -263,8 +288,8 @@ func printHeader(w io.Writer, o options, be compute.Backend) {
 	if o.goOnly {
 		fmt.Fprintf(w, "# pytorch: not run (-go-only)\n")
 	} else {
-		fmt.Fprintf(w, "# pytorch: %s, threads %v (OPENBLAS/OMP/MKL_NUM_THREADS matched); runs interleaved with Go\n",
-			o.torchPython, o.torchThreads)
+		fmt.Fprintf(w, "# pytorch: %s, threads %v each (OPENBLAS/OMP/MKL_NUM_THREADS matched); runs interleaved with Go\n",
+			strings.Join(o.torchPython, " and "), o.torchThreads)
 	}
 }
 
@@ -334,37 +359,43 @@ func benchWorkload(o options, be compute.Backend, w Workload, stdout, stderr io.
 		}
 	}()
 	if !o.goOnly {
-		for _, n := range o.torchThreads {
-			t0 := time.Now()
-			wk, err := startTorch(o.torchPython, o.settings.TorchSpec(w, n), n)
-			if err != nil {
-				return r, err
+		for _, py := range o.torchPython {
+			first := len(workers) // this interpreter's first worker: the one that verifies
+			for _, n := range o.torchThreads {
+				t0 := time.Now()
+				wk, err := startTorch(py, o.settings.TorchSpec(w, n), n)
+				if err != nil {
+					return r, err
+				}
+				workers = append(workers, wk)
+				if err := CheckParams(w.Name, r.ParamsGo, wk.ready.Params); err != nil {
+					return r, err
+				}
+				r.ParamsTorch = wk.ready.Params
+				if wk.ready.BLAS == "reference" && len(workers) == first+1 {
+					fmt.Fprintf(stderr, "bench: WARNING: PyTorch %s (%s) is using the reference BLAS (Debian's libblas3), many times slower than OpenBLAS: "+
+						"the ratio would flatter Go; apt-get install libopenblas0 for a fair baseline\n", wk.ready.Torch, py)
+				}
+				firstStep, _, err := wk.Steps(1)
+				if err != nil {
+					return r, err
+				}
+				r.Torch = append(r.Torch, Side{Label: fmt.Sprintf("torch%s-%dt", shortVersion(wk.ready.Torch), n), Threads: wk.ready.Threads,
+					FirstStepSeconds: firstStep.Seconds, Version: wk.ready.Torch, BLAS: wk.ready.BLAS, Python: py})
+				fmt.Fprintf(stderr, "bench: %s: PyTorch %s worker with %d threads ready in %.1fs\n", w.Name, wk.ready.Torch, wk.ready.Threads, time.Since(t0).Seconds())
 			}
-			workers = append(workers, wk)
-			if err := CheckParams(w.Name, r.ParamsGo, wk.ready.Params); err != nil {
-				return r, err
+			if !o.noVerify {
+				d, err := verifyAgainstTorch(be, w, workers[first], uint64(o.settings.Seed))
+				if err != nil {
+					return r, err
+				}
+				if !r.Verified || d > r.VerifyDiff {
+					r.VerifyDiff = d
+				}
+				r.Verified = true
+				fmt.Fprintf(stdout, "# workload %s: params_go=%d params_torch=%d (PyTorch %s); same weights → outputs agree to %.2g (max |Go − PyTorch|)\n",
+					w.Name, r.ParamsGo, r.ParamsTorch, workers[first].ready.Torch, d)
 			}
-			r.ParamsTorch, r.TorchBLAS, r.TorchVersion = wk.ready.Params, wk.ready.BLAS, wk.ready.Torch
-			if wk.ready.BLAS == "reference" && n == o.torchThreads[0] {
-				fmt.Fprintf(stderr, "bench: WARNING: PyTorch is using the reference BLAS (Debian's libblas3), many times slower than OpenBLAS: "+
-					"the ratio would flatter Go; apt-get install libopenblas0 for a fair baseline\n")
-			}
-			first, _, err := wk.Steps(1)
-			if err != nil {
-				return r, err
-			}
-			r.Torch = append(r.Torch, Side{Label: fmt.Sprintf("torch-%dt", n), Threads: wk.ready.Threads,
-				FirstStepSeconds: first.Seconds})
-			fmt.Fprintf(stderr, "bench: %s: PyTorch %s worker with %d threads ready in %.1fs\n", w.Name, wk.ready.Torch, wk.ready.Threads, time.Since(t0).Seconds())
-		}
-		if !o.noVerify {
-			d, err := verifyAgainstTorch(be, w, workers[0], uint64(o.settings.Seed))
-			if err != nil {
-				return r, err
-			}
-			r.VerifyDiff, r.Verified = d, true
-			fmt.Fprintf(stdout, "# workload %s: params_go=%d params_torch=%d; same weights → outputs agree to %.2g (max |Go − PyTorch|)\n",
-				w.Name, r.ParamsGo, r.ParamsTorch, d)
 		}
 	}
 
@@ -434,12 +465,15 @@ func trainableParams(store *model.Store, scope string) int {
 func writeJSON(file string, results []Result) error {
 	type out struct {
 		Result
-		GoStepsPerS    float64  `json:"go_steps_per_s"`
-		TorchBestPerS  float64  `json:"torch_best_steps_per_s,omitempty"`
-		TorchThreads   int      `json:"torch_threads,omitempty"`
-		CPURatioVsPT   *float64 `json:"cpu_ratio_vs_pytorch,omitempty"`
-		RatioVsPyTorch *float64 `json:"ratio_vs_pytorch"`
-		Line           string   `json:"line"`
+		GoStepsPerS   float64  `json:"go_steps_per_s"`
+		TorchBestPerS float64  `json:"torch_best_steps_per_s,omitempty"`
+		TorchThreads  int      `json:"torch_threads,omitempty"`
+		CPURatioVsPT  *float64 `json:"cpu_ratio_vs_pytorch,omitempty"`
+		// By PyTorch version (torch.__version__), at that version's best thread count.
+		RatioByTorch    map[string]float64 `json:"ratio_vs_torch_version,omitempty"`
+		CPURatioByTorch map[string]float64 `json:"cpu_ratio_vs_torch_version,omitempty"`
+		RatioVsPyTorch  *float64           `json:"ratio_vs_pytorch"`
+		Line            string             `json:"line"`
 	}
 	var all []out
 	for _, r := range results {
@@ -448,6 +482,10 @@ func writeJSON(file string, results []Result) error {
 			e.TorchBestPerS, e.TorchThreads = best.Median(), best.Threads
 			ratio, cpu := r.Ratio(), r.CPURatio()
 			e.RatioVsPyTorch, e.CPURatioVsPT = &ratio, &cpu
+			e.RatioByTorch, e.CPURatioByTorch = map[string]float64{}, map[string]float64{}
+			for _, v := range r.TorchVersions() {
+				e.RatioByTorch[v], e.CPURatioByTorch[v] = wallRatio(r.Go, r.sidesOf(v)), cpuRatio(r.Go, r.sidesOf(v))
+			}
 		}
 		all = append(all, e)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,8 +27,13 @@ func (r Run) StepsPerSecond() float64 {
 
 // Side is the timing of one implementation (Go, or PyTorch at one thread count).
 type Side struct {
-	// Label names the side: "go" or "torch-<k>t".
+	// Label names the side: "go" or "torch<major.minor>-<k>t", e.g. "torch2.11-1t".
 	Label string `json:"label"`
+	// Version, BLAS and Python describe a PyTorch side: torch.__version__, the BLAS library it loaded
+	// (openblas, mkl, reference or unknown) and the interpreter that ran it. Empty for Go.
+	Version string `json:"torch_version,omitempty"`
+	BLAS    string `json:"torch_blas,omitempty"`
+	Python  string `json:"python,omitempty"`
 	// Threads is GOMAXPROCS for Go and torch.get_num_threads() (= OPENBLAS_NUM_THREADS) for PyTorch.
 	Threads int `json:"threads"`
 	// FirstStepSeconds is the wall time of the first step (graph building and compilation for Go).
@@ -94,10 +100,6 @@ type Result struct {
 	ParamsTorch int    `json:"params_torch,omitempty"`
 	Go          Side   `json:"go"`
 	Torch       []Side `json:"torch,omitempty"`
-	// TorchBLAS is the BLAS library PyTorch loaded: openblas, mkl, reference or unknown.
-	TorchBLAS string `json:"torch_blas,omitempty"`
-	// TorchVersion is torch.__version__ of the PyTorch measured.
-	TorchVersion string `json:"torch_version,omitempty"`
 	// CPUFlags lists the SIMD flags of the CPU that matter to both sides' kernels (see simdFlags).
 	CPUFlags   string  `json:"cpu_flags"`
 	VerifyDiff float64 `json:"verify_max_abs_diff"`
@@ -106,10 +108,14 @@ type Result struct {
 	LoadAvg [2]float64 `json:"load_avg"`
 }
 
-// BestTorch returns the PyTorch side with the highest median steps/s, or false if there is none.
-func (r Result) BestTorch() (Side, bool) {
+// BestTorch returns the PyTorch side with the highest median steps/s (any version, any thread count), or
+// false if there is none.
+func (r Result) BestTorch() (Side, bool) { return bestOf(r.Torch) }
+
+// bestOf returns the side with the highest median steps/s, or false for none.
+func bestOf(sides []Side) (Side, bool) {
 	best, ok := Side{}, false
-	for _, s := range r.Torch {
+	for _, s := range sides {
 		if !ok || s.Median() > best.Median() {
 			best, ok = s, true
 		}
@@ -117,26 +123,70 @@ func (r Result) BestTorch() (Side, bool) {
 	return best, ok
 }
 
-// Ratio returns Go's median steps/s over PyTorch's best median steps/s, or NaN without PyTorch.
-func (r Result) Ratio() float64 {
-	best, ok := r.BestTorch()
-	if !ok || best.Median() <= 0 {
-		return math.NaN()
+// TorchVersions returns the PyTorch versions measured, in the order they ran.
+func (r Result) TorchVersions() []string {
+	var out []string
+	for _, s := range r.Torch {
+		if !slices.Contains(out, s.Version) {
+			out = append(out, s.Version)
+		}
 	}
-	return r.Go.Median() / best.Median()
+	return out
 }
 
-// CPURatio returns PyTorch's CPU time per step (at its best thread count) over Go's: the work-efficiency
+// sidesOf returns the PyTorch sides of one version.
+func (r Result) sidesOf(version string) []Side {
+	var out []Side
+	for _, s := range r.Torch {
+		if s.Version == version {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Ratio returns Go's median steps/s over PyTorch's best median steps/s, or NaN without PyTorch.
+func (r Result) Ratio() float64 { return wallRatio(r.Go, r.Torch) }
+
+// CPURatio returns PyTorch's CPU time per step (at its best configuration) over Go's: the work-efficiency
 // ratio, ≥ 1 when Go needs less CPU time per step. Unlike Ratio it does not reward using more cores,
 // which matters on a loaded machine, where a process with more threads gets a larger share of the CPUs.
 // NaN without PyTorch.
-func (r Result) CPURatio() float64 {
-	best, ok := r.BestTorch()
-	g := r.Go.CPUMillisPerStep()
-	if !ok || !(g > 0) {
+func (r Result) CPURatio() float64 { return cpuRatio(r.Go, r.Torch) }
+
+// wallRatio is Go's median steps/s over the best of sides, NaN without sides.
+func wallRatio(g Side, sides []Side) float64 {
+	best, ok := bestOf(sides)
+	if !ok || best.Median() <= 0 {
 		return math.NaN()
 	}
-	return best.CPUMillisPerStep() / g
+	return g.Median() / best.Median()
+}
+
+// cpuRatio is the CPU time per step of the best (fastest) of sides over Go's, NaN without sides.
+func cpuRatio(g Side, sides []Side) float64 {
+	best, ok := bestOf(sides)
+	gm := g.CPUMillisPerStep()
+	if !ok || !(gm > 0) {
+		return math.NaN()
+	}
+	return best.CPUMillisPerStep() / gm
+}
+
+// shortVersion returns major.minor of a torch.__version__ ("2.11.0+cu130" → "2.11"), or "unknown".
+func shortVersion(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 || parts[0] == "" {
+		return "unknown"
+	}
+	minor := parts[1]
+	if i := strings.IndexFunc(minor, func(c rune) bool { return c < '0' || c > '9' }); i >= 0 {
+		minor = minor[:i]
+	}
+	if minor == "" {
+		return "unknown"
+	}
+	return parts[0] + "." + minor
 }
 
 // CheckParams returns an error unless the Go and PyTorch models have the same number of trainable
@@ -157,8 +207,10 @@ func fmtFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
-// Line formats the result as one key=value line, ending in ratio_vs_pytorch (nan when PyTorch was not
-// run):
+// Line formats the result as one key=value line, with the ratios against each PyTorch version measured
+// (ratio_vs_torch<major.minor>, cpu_ratio_vs_torch<major.minor>, at that version's best thread count) and
+// ending in ratio_vs_pytorch, against the best PyTorch configuration of any version (nan when PyTorch was
+// not run):
 //
 //	workload=mlp params_go=148994 params_torch=148994 go_steps_per_s=… torch_best_steps_per_s=… torch_threads=1 … ratio_vs_pytorch=…
 func (r Result) Line() string {
@@ -184,7 +236,7 @@ func (r Result) Line() string {
 		kv("torch_best_steps_per_s", fmtFloat(best.Median()))
 		kv("torch_threads", strconv.Itoa(best.Threads))
 		for _, s := range r.Torch {
-			kv(fmt.Sprintf("torch_%dt_steps_per_s", s.Threads), fmtFloat(s.Median()))
+			kv(fmt.Sprintf("torch%s_%dt_steps_per_s", shortVersion(s.Version), s.Threads), fmtFloat(s.Median()))
 		}
 	} else {
 		kv("torch_best_steps_per_s", "na")
@@ -199,13 +251,22 @@ func (r Result) Line() string {
 	kv("go_runs", runsList(r.Go))
 	if haveTorch {
 		kv("torch_runs", runsList(best))
-		kv("torch_blas", r.TorchBLAS)
-		kv("torch", r.TorchVersion)
+		kv("torch_blas", best.BLAS)
+		kv("torch", best.Version)
+		var all []string
+		for _, v := range r.TorchVersions() {
+			all = append(all, v+":"+r.sidesOf(v)[0].BLAS)
+		}
+		kv("torches", strings.Join(all, ","))
 		if r.Verified {
 			kv("verify_max_abs_diff", strconv.FormatFloat(r.VerifyDiff, 'e', 1, 64))
 		}
 	}
 	if haveTorch {
+		for _, v := range r.TorchVersions() {
+			kv("ratio_vs_torch"+shortVersion(v), fmtFloat(wallRatio(r.Go, r.sidesOf(v))))
+			kv("cpu_ratio_vs_torch"+shortVersion(v), fmtFloat(cpuRatio(r.Go, r.sidesOf(v))))
+		}
 		kv("cpu_ratio_vs_pytorch", fmtFloat(r.CPURatio()))
 	}
 	kv("load", fmt.Sprintf("%.1f-%.1f", r.LoadAvg[0], r.LoadAvg[1]))
