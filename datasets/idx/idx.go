@@ -30,6 +30,12 @@ const (
 	typeUbyte = 0x08
 	// maxElements bounds what a header may claim (1 TiB), so a corrupt header cannot overflow sizes.
 	maxElements = 1 << 40
+	// MaxBytes is the largest data block Decode and ReadFile accept (4 GiB, some 90 times Fashion-MNIST's
+	// training images): a header claiming more is an error before anything is allocated.
+	MaxBytes = 1 << 32
+	// unknownSizeHint is what decode allocates up front when the input's length is unknown (Decode): the
+	// buffer then grows only as data actually arrives, so a lying header cannot exhaust memory.
+	unknownSizeHint = 1 << 20
 )
 
 // typeNames names the IDX element types, for errors about files this package does not read.
@@ -158,6 +164,9 @@ func decode(r io.Reader, fileSize int64, name string) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header dimensions %v: %w", dims, err)
 	}
+	if n > MaxBytes {
+		return nil, fmt.Errorf("header dimensions %v claim %d data bytes, more than the %d-byte (4 GiB) limit: corrupt header or not an image data set", dims, n, int64(MaxBytes))
+	}
 	headerLen := int64(4 + len(dimBytes))
 	if !compressed && fileSize >= 0 && fileSize != headerLen+n {
 		if fileSize < headerLen+n {
@@ -168,7 +177,7 @@ func decode(r io.Reader, fileSize int64, name string) (*Array, error) {
 	}
 	// Allocate up front only what the input can hold (a raw file's size bounds its data; for gzip, allow up
 	// to 1000:1 compression), growing beyond that as data actually arrives.
-	capHint := n
+	capHint := min(n, unknownSizeHint)
 	if fileSize >= 0 {
 		capHint = min(n, 1000*fileSize)
 	}

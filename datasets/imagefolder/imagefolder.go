@@ -17,6 +17,7 @@ import (
 	"image/draw"
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -189,13 +190,36 @@ func Load(root string, opt Options) (*images.Set, error) {
 		pixels, labels, classes)
 }
 
+// MaxPixels is the largest image Load decodes (64 megapixels): a file whose header claims more is an error
+// before its pixels are allocated, so a corrupt or hostile header cannot exhaust memory.
+const MaxPixels = 64 << 20
+
 func decode(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("imagefolder: %w", err)
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	return decodeFrom(f, path)
+}
+
+// decodeFrom decodes one PNG or JPEG image from r, checking its size in the header first; path is used
+// in errors.
+func decodeFrom(r io.ReadSeeker, path string) (image.Image, error) {
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
+		return nil, fmt.Errorf("imagefolder: %s: cannot decode image: %w", path, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("imagefolder: %s: empty image", path)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return nil, fmt.Errorf("imagefolder: %s: %d×%d image is larger than the %d-megapixel limit", path, cfg.Width, cfg.Height, MaxPixels>>20)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("imagefolder: %s: %w", path, err)
+	}
+	img, _, err := image.Decode(r)
 	if err != nil {
 		return nil, fmt.Errorf("imagefolder: %s: cannot decode image: %w", path, err)
 	}

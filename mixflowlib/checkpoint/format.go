@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -466,10 +467,26 @@ func open(path string) (res *openResult, err error) {
 		if derr != nil || dtype == dtypes.InvalidDType {
 			return nil, fmt.Errorf("checkpoint: %s: variable %q has unknown dtype %q", path, jv.Path, jv.DType)
 		}
+		// More elements than the file has bytes is corrupt; checking it here also keeps ByteSize below
+		// from overflowing on a forged shape.
+		elems := int64(1)
 		for _, d := range jv.Shape {
 			if d < 0 {
 				return nil, fmt.Errorf("checkpoint: %s: variable %q has a negative dimension in shape %v", path, jv.Path, jv.Shape)
 			}
+			switch {
+			case elems > size:
+			case d > 0 && elems > size/int64(d):
+				elems = size + 1
+			default:
+				elems *= int64(d)
+			}
+		}
+		if slices.Contains(jv.Shape, 0) {
+			elems = 0
+		}
+		if elems > size {
+			return nil, fmt.Errorf("checkpoint: %s: corrupt header: variable %q has shape %v, more elements than the %d-byte file holds", path, jv.Path, jv.Shape, size)
 		}
 		shape := shapes.Make(dtype, jv.Shape...)
 		if err := checkStorable(jv.Path, shape); err != nil {

@@ -198,6 +198,8 @@ type Config struct {
 	Seed uint64
 	// EpsilonScaling applies Ning et al.'s Epsilon Scaling (default: off).
 	EpsilonScaling EpsilonScaling
+	// TimeShift applies Li et al.'s Time-Shift Sampler (default: off).
+	TimeShift TimeShift
 }
 
 // EpsilonScaling is Epsilon Scaling (Ning et al., ICLR 2024), a training-free exposure-bias baseline,
@@ -317,6 +319,9 @@ func (c Config) Validate() error {
 	if err := c.EpsilonScaling.Validate(); err != nil {
 		return err
 	}
+	if err := c.TimeShift.Validate(); err != nil {
+		return err
+	}
 	if c.Method.Stochastic() {
 		if c.TStart > c.TEnd {
 			return fmt.Errorf("sampler: %s integrates forward only, got TStart %v > TEnd %v", c.Method, c.TStart, c.TEnd)
@@ -403,6 +408,10 @@ const (
 	pEsCCur            //
 	pEsANext           // Epsilon Scaling coefficients at tNext
 	pEsCNext           //
+	pTsLoCur           // Time-Shift window [lo, hi] of the evaluation at tCur ([tCur, tCur] when off)
+	pTsHiCur           //
+	pTsLoNext          // Time-Shift window at tNext
+	pTsHiNext          //
 	numParams
 )
 
@@ -430,6 +439,8 @@ func (c Config) plan() ([]stepPlan, error) {
 		}
 		p[pEsACur], p[pEsCCur] = c.EpsilonScaling.coeffs(tCur)
 		p[pEsANext], p[pEsCNext] = c.EpsilonScaling.coeffs(tNext)
+		p[pTsLoCur], p[pTsHiCur] = c.TimeShift.window(tCur)
+		p[pTsLoNext], p[pTsHiNext] = c.TimeShift.window(tNext)
 		if heun {
 			p[pHeunWeight] = 1
 		}

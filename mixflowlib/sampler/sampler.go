@@ -352,7 +352,15 @@ func (s *Sampler) stepGraph(scope *model.Scope, inputs []*Node) *Node {
 	p := func(i int) *Node { return ConvertDType(Reshape(Slice(params, AxisRange(i, i+1))), x.DType()) }
 	net := scope.In("model")
 	slope := func(x *Node, t, g, a, b int) *Node {
-		v := s.velocity(net, x, Reshape(Slice(params, AxisRange(t, t+1))), p(g), cond)
+		tb := BroadcastToDims(Reshape(Slice(params, AxisRange(t, t+1))), x.Shape().Dimensions[0])
+		if s.cfg.TimeShift.Enabled() {
+			lo, hi := pTsLoCur, pTsHiCur
+			if t == pTNext {
+				lo, hi = pTsLoNext, pTsHiNext
+			}
+			tb = s.cfg.TimeShift.tauGraph(x, p(lo), p(hi)) // the network sees each sample's τ
+		}
+		v := s.velocity(net, x, tb, p(g), cond)
 		if s.cfg.EpsilonScaling.Enabled() {
 			a, c := pEsACur, pEsCCur
 			if t == pTNext {
@@ -388,11 +396,10 @@ func (s *Sampler) stepGraph(scope *model.Scope, inputs []*Node) *Node {
 	return next
 }
 
-// velocity evaluates the backbone at x and the scalar time t (float32), with classifier-free guidance
-// of scale g (a scalar in x's dtype) when enabled.
-func (s *Sampler) velocity(scope *model.Scope, x, t, g *Node, cond nn.Cond) *Node {
+// velocity evaluates the backbone at x and the per-example times tb (float32 [B]), with classifier-free
+// guidance of scale g (a scalar in x's dtype) when enabled.
+func (s *Sampler) velocity(scope *model.Scope, x, tb, g *Node, cond nn.Cond) *Node {
 	b := x.Shape().Dimensions[0]
-	tb := BroadcastToDims(ConvertDType(t, dtypes.Float32), b)
 	var v *Node
 	if s.guidable == nil {
 		v = s.net.Velocity(scope, x, tb, cond)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/internal/cli/clitest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
@@ -487,5 +489,18 @@ func TestSampleAndFeatureWorkloads(t *testing.T) {
 		if !o.goOnly && (!r.Verified || r.ParamsGo != r.ParamsTorch || !(r.Ratio() > 0)) {
 			t.Errorf("%s: verified %v, params %d vs %d, ratio %v", w.Name, r.Verified, r.ParamsGo, r.ParamsTorch, r.Ratio())
 		}
+	}
+}
+
+// TestHelpAndFlagErrors: -h starts with the one-line description; flag errors come back once, unprinted.
+func TestHelpAndFlagErrors(t *testing.T) {
+	parse := func(args []string, _, stderr io.Writer) error { _, err := parseFlags(args, stderr); return err }
+	clitest.Check(t, parse, "bench", summary, map[string][]string{
+		"bench: flag provided but not defined: -nope (run 'bench -h' for the flags)":          {"-nope"},
+		`bench: invalid value "x" for flag -runs: parse error (run 'bench -h' for the flags)`: {"-runs", "x"},
+	})
+	o, err := parseFlags([]string{"-quick", "-runs", "2"}, io.Discard)
+	if err != nil || o.runs != 2 || o.steps != 3 || o.warmup != 1 || len(o.torchThreads) != 1 {
+		t.Errorf("-quick -runs 2: %+v, %v", o, err)
 	}
 }

@@ -65,9 +65,13 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
+
+// summary is the first line of -h.
+const summary = "time one training step of the Go library against PyTorch on the same workloads (steps/s ratios)"
 
 func main() {
 	// An interrupted bench stops its PyTorch workers and removes its temporary script.
@@ -103,8 +107,7 @@ type options struct {
 // parseFlags parses args into options; errors name the flag and the problem.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("bench", summary, stderr)
 	fs.StringVar(&o.workloads, "workloads", "mlp,sit-tiny,sampling,features", "comma-separated workloads: "+strings.Join(workloadNames(), ", "))
 	fs.IntVar(&o.warmup, "warmup", -1, "warm-up steps after the first step, excluded from timing (-1: the workload's default)")
 	fs.IntVar(&o.runs, "runs", 5, "timed runs per side; the median steps/s is reported")
@@ -126,11 +129,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	clip := fs.Float64("clip", 0, "global gradient-norm clipping (0: off)")
 	ema := fs.Float64("ema", 0, "EMA decay of the weights (0: off)")
 	seed := fs.Int64("seed", 1, "seed of the Go trainer, the data and PyTorch")
-	if err := fs.Parse(args); err != nil {
-		return o, err
+	var quick bool
+	cli.Quick(fs, &quick, "1 timed run of 3 steps after 1 warm-up step, PyTorch on 1 thread")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, fmt.Errorf("bench: %w", err)
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	if quick {
+		if err := cli.SetUnset(fs, map[string]string{"runs": "1", "steps": "3", "warmup": "1", "torch-threads": "1"}); err != nil {
+			return o, err
+		}
 	}
 	var err error
 	if o.torchThreads, err = parseThreads(*threads); err != nil {

@@ -26,7 +26,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,10 +37,10 @@ import (
 	"time"
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
-	"github.com/mixflow/mixflow/mixflowlib/env"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp/imageview"
@@ -69,23 +68,19 @@ func main() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	err := run(ctx, os.Args[1], os.Args[2:], os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mixflow-images:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	stop()
+	cli.Exit("mixflow-images", err)
 }
 
 // usageError marks errors in the command line (exit status 2).
-type usageError struct{ error }
+func usageError(err error) error { return cli.UsageError{Err: err} }
+
+// Summaries of the subcommands: the first line of their -h.
+const (
+	runSummary    = "train the base model, post-train it (standard FM and MixFlow), evaluate FID vs sampling steps with and without guidance, measure Slow Flow; print the tables"
+	sampleSummary = "draw samples of every model of the workflow from the same noise and labels into a PNG grid"
+)
 
 func run(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
 	switch sub {
@@ -94,7 +89,7 @@ func run(ctx context.Context, sub string, args []string, stdout, stderr io.Write
 	case "sample":
 		return cmdSample(ctx, args, stdout, stderr)
 	}
-	return usageError{fmt.Errorf("unknown subcommand %q (want run or sample)", sub)}
+	return cli.Usagef("unknown subcommand %q (want run or sample)", sub)
 }
 
 // workflowFlags are the flags that shape the workflow.
@@ -118,7 +113,7 @@ type workflowFlags struct {
 
 func (w *workflowFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&w.study, "study", "sit", "experiment: sit (notebook 03), repa (notebook 05) or rae (notebook 06)")
-	fs.BoolVar(&w.quick, "quick", env.Quick(), "quick mode (smoke-test sizes; default from "+env.QuickVar+")")
+	cli.Quick(fs, &w.quick, "the notebooks' quick workflows")
 	fs.Int64Var(&w.baseSteps, "base-steps", 0, "base training steps (0: the default workflow's, 4000, quick 150)")
 	fs.Int64Var(&w.postSteps, "post-steps", 0, "post-training steps per variant (0: default, 1000, quick 60)")
 	fs.Float64Var(&w.gamma, "gamma", 0.8, "MixFlow's slowing range γ")
@@ -155,7 +150,7 @@ func (w *workflowFlags) workflow() (imageexp.Workflow, error) {
 	case "rae":
 		return w.raeWorkflow()
 	}
-	return imageexp.Workflow{}, usageError{fmt.Errorf("-study %q: want sit, repa or rae", w.study)}
+	return imageexp.Workflow{}, usageError(fmt.Errorf("-study %q: want sit, repa or rae", w.study))
 }
 
 // raeWorkflow returns raeexp.DefaultWorkflow with the size flags applied; the flags that shape a SiT
@@ -164,7 +159,7 @@ func (w *workflowFlags) workflow() (imageexp.Workflow, error) {
 func (w *workflowFlags) raeWorkflow() (imageexp.Workflow, error) {
 	for _, name := range []string{"gamma", "base-times", "steps", "methods", "cfg", "cfg-min", "cfg-max"} {
 		if w.set[name] {
-			return imageexp.Workflow{}, usageError{fmt.Errorf("-%s cannot be used with -study rae (its workflow is raeexp.DefaultWorkflow; change it in Go)", name)}
+			return imageexp.Workflow{}, usageError(fmt.Errorf("-%s cannot be used with -study rae (its workflow is raeexp.DefaultWorkflow; change it in Go)", name))
 		}
 	}
 	wf, err := raeexp.DefaultWorkflow(w.quick)
@@ -178,7 +173,7 @@ func (w *workflowFlags) raeWorkflow() (imageexp.Workflow, error) {
 		wf.SlowFlow.Steps = nil
 	}
 	if err := wf.Validate(); err != nil {
-		return wf, usageError{err}
+		return wf, usageError(err)
 	}
 	return wf, nil
 }
@@ -199,7 +194,7 @@ func (w *workflowFlags) applySizes(wf *imageexp.Workflow) error {
 	if w.seeds != "" {
 		seeds, err := parseList(w.seeds, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 		if err != nil {
-			return usageError{fmt.Errorf("-seeds: %w", err)}
+			return usageError(fmt.Errorf("-seeds: %w", err))
 		}
 		wf.Eval.Seeds = seeds
 	}
@@ -216,7 +211,7 @@ func (w *workflowFlags) sitWorkflow() (imageexp.Workflow, error) {
 	if w.steps != "" {
 		var err error
 		if steps, err = parseList(w.steps, strconv.Atoi); err != nil {
-			return wf, usageError{fmt.Errorf("-steps: %w", err)}
+			return wf, usageError(fmt.Errorf("-steps: %w", err))
 		}
 	}
 	methods, _ := parseList(w.methods, func(s string) (string, error) { return s, nil })
@@ -231,7 +226,7 @@ func (w *workflowFlags) sitWorkflow() (imageexp.Workflow, error) {
 		wf.SlowFlow.Steps = nil
 	}
 	if err := wf.Validate(); err != nil {
-		return wf, usageError{err}
+		return wf, usageError(err)
 	}
 	return wf, nil
 }
@@ -270,13 +265,12 @@ func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("mixflow-images run", runSummary, stderr)
 	var wfl workflowFlags
 	wfl.register(fs)
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	outDir := fs.String("out", "", "also write tables (Markdown), figures and grids (PNG) into this directory")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	wfl.parsed(fs)
@@ -385,8 +379,7 @@ func writeOut(dir string, res *imageexp.WorkflowResult, report []section) error 
 }
 
 func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("mixflow-images sample", sampleSummary, stderr)
 	var wfl workflowFlags
 	wfl.register(fs)
 	method := fs.String("method", "euler", "sampler: euler, heun, euler-maruyama, heun-sde")
@@ -396,7 +389,10 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	seed := fs.Uint64("seed", 0, "seed of the noise and labels")
 	out := fs.String("o", "samples.png", "PNG file to write")
 	useEMA := fs.Bool("ema", true, "sample with the EMA weights (false: the raw weights)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := cli.CheckPositive(fs, "sample-steps", "cols"); err != nil {
 		return err
 	}
 	wfl.parsed(fs)

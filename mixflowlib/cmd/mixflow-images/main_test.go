@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
@@ -63,13 +64,25 @@ func TestFlags(t *testing.T) {
 		{"fly", nil, "unknown subcommand"},
 	} {
 		err := run(context.Background(), tc.sub, tc.args, io.Discard, io.Discard)
-		var ue usageError
+		var ue cli.UsageError
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ue) {
 			t.Errorf("%s %v: error %v, want a usage error containing %q", tc.sub, tc.args, err, tc.want)
 		}
 	}
-	if err := run(context.Background(), "run", []string{"-h"}, io.Discard, io.Discard); !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("-h: %v", err)
+	for _, sub := range []string{"run", "sample"} {
+		var help bytes.Buffer
+		if err := run(context.Background(), sub, []string{"-h"}, io.Discard, &help); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s -h: %v", sub, err)
+		}
+		first, _, _ := strings.Cut(help.String(), "\n")
+		if want := "mixflow-images " + sub + ": " + map[string]string{"run": runSummary, "sample": sampleSummary}[sub]; first != want {
+			t.Errorf("%s -h starts with %q, want %q", sub, first, want)
+		}
+	}
+	var errOut bytes.Buffer
+	if err := run(context.Background(), "sample", []string{"-cols", "0"}, io.Discard, &errOut); err == nil ||
+		err.Error() != "-cols 0: must be > 0" || errOut.Len() != 0 {
+		t.Errorf("sample -cols 0: error %v, printed %q", err, errOut.String())
 	}
 }
 
@@ -116,7 +129,7 @@ func TestStudies(t *testing.T) {
 	}
 	for _, args := range [][]string{{"-study", "rae", "-gamma", "0.5"}, {"-study", "rae", "-steps", "3"}, {"-study", "vit"}} {
 		err := run(context.Background(), "run", append(args, "-print-spec"), io.Discard, io.Discard)
-		var ue usageError
+		var ue cli.UsageError
 		if err == nil || !errors.As(err, &ue) {
 			t.Errorf("%v: error %v, want a usage error", args, err)
 		}

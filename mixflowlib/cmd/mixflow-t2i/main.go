@@ -14,50 +14,69 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i/t2iexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
-	"github.com/mixflow/mixflow/mixflowlib/env"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 )
 
+// summary is the first line of -h.
+const summary = "the text-to-image MixFlow study of notebook 07: train a text-conditioned DiT, post-train it (standard FM and MixFlow), print attribute scores"
+
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "mixflow-t2i:", err)
-		os.Exit(1)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	cli.Exit("mixflow-t2i", err)
 }
 
-func run() error {
-	sizesName := flag.String("sizes", "cpu", "size preset: cpu, quick or gpu")
-	quick := flag.Bool("quick", env.Quick(), "shorthand for -sizes quick (default from "+env.QuickVar+")")
-	modelName := flag.String("model", "", "t2i preset (micro, tiny, small, base); empty: the size preset's")
-	hidden := flag.Int("hidden", -1, "model width override (-1: the size preset's)")
-	depth := flag.Int("depth", -1, "model depth override (-1: the size preset's)")
-	baseSteps := flag.Int64("base-steps", -1, "base training steps (-1: the size preset's)")
-	postSteps := flag.Int64("post-steps", -1, "post-training steps; 0 trains and evaluates the base only")
-	batch := flag.Int("batch", -1, "batch size")
-	n := flag.Int("n", -1, "generated images per sampler setting and seed")
-	seeds := flag.Int("seeds", -1, "number of evaluation seeds")
-	steps := flag.String("steps", "", "comma-separated Euler step counts, e.g. 10,40")
-	cfg := flag.Float64("cfg", -1, "guidance scale of the guided settings")
-	flag.Parse()
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("mixflow-t2i", summary, stderr)
+	sizesName := fs.String("sizes", "cpu", "size preset: cpu, quick or gpu")
+	var quick bool
+	cli.Quick(fs, &quick, "-sizes quick: a micro model, 60 + 20 steps, 16 images")
+	modelName := fs.String("model", "", "t2i preset (micro, tiny, small, base); empty: the size preset's")
+	hidden := fs.Int("hidden", -1, "model width override (-1: the size preset's)")
+	depth := fs.Int("depth", -1, "model depth override (-1: the size preset's)")
+	baseSteps := fs.Int64("base-steps", -1, "base training steps (-1: the size preset's)")
+	postSteps := fs.Int64("post-steps", -1, "post-training steps (-1: the size preset's); 0 trains and evaluates the base only")
+	batch := fs.Int("batch", -1, "batch size (-1: the size preset's)")
+	n := fs.Int("n", -1, "generated images per sampler setting and seed (-1: the size preset's)")
+	seeds := fs.Int("seeds", -1, "number of evaluation seeds (-1: the size preset's)")
+	steps := fs.String("steps", "", "comma-separated Euler step counts, e.g. 10,40")
+	cfg := fs.Float64("cfg", -1, "guidance scale of the guided settings (-1: the size preset's)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	// -1 keeps the preset's value; 0 is no size (post-steps excepted: 0 is "base only").
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"hidden", int64(*hidden)}, {"depth", int64(*depth)}, {"base-steps", *baseSteps}, {"batch", int64(*batch)}, {"n", int64(*n)}, {"seeds", int64(*seeds)}} {
+		if f.v == 0 || f.v < -1 {
+			return cli.Usagef("-%s %d: must be > 0 (or -1 for the size preset's)", f.name, f.v)
+		}
+	}
+	if *postSteps < -1 {
+		return cli.Usagef("-post-steps %d: want > 0, 0 (base only) or -1 (the size preset's)", *postSteps)
+	}
 
 	s := t2iexp.CPUSizes()
 	switch {
-	case *quick || *sizesName == "quick":
+	case quick || *sizesName == "quick":
 		s = t2iexp.QuickSizes()
 	case *sizesName == "gpu":
 		s = t2iexp.GPUSizes()
 	case *sizesName != "cpu":
-		return fmt.Errorf("unknown -sizes %q (want cpu, quick or gpu)", *sizesName)
+		return cli.Usagef("-sizes %q: want cpu, quick or gpu", *sizesName)
 	}
 	if *modelName != "" {
 		s.Model = *modelName
@@ -87,7 +106,10 @@ func run() error {
 		for _, f := range strings.Split(*steps, ",") {
 			k, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil {
-				return fmt.Errorf("-steps %q: %w", *steps, err)
+				return cli.Usagef("-steps %s: %q is not an integer", *steps, f)
+			}
+			if k <= 0 {
+				return cli.Usagef("-steps %s: %d must be > 0", *steps, k)
 			}
 			s.Steps = append(s.Steps, k)
 		}
@@ -96,11 +118,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("backend: %s\nsizes: %+v\n", backend.Describe(), s)
+	fmt.Fprintf(stdout, "backend: %s\nsizes: %+v\n", backend.Describe(), s)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	lab := &imageexp.Lab{Observer: imageexp.LogObserver(os.Stdout, 1, 30*time.Second)}
+	lab := &imageexp.Lab{Observer: imageexp.LogObserver(stdout, 1, 30*time.Second)}
 	var runs []*imageexp.Run
 	if baseOnly {
 		base, err := lab.TrainBase(ctx, exp.Base)
@@ -117,12 +137,12 @@ func run() error {
 		runs = r.All()
 	}
 	for _, r := range runs {
-		fmt.Printf("%s: %d parameters, trained %.0f s, final loss %.4f\n", r.Label, r.NumParams, r.TrainSeconds, r.FinalLoss)
+		fmt.Fprintf(stdout, "%s: %d parameters, trained %.0f s, final loss %.4f\n", r.Label, r.NumParams, r.TrainSeconds, r.FinalLoss)
 	}
 	cmp, err := lab.Compare(ctx, runs, exp.Eval)
 	if err != nil {
 		return err
 	}
-	fmt.Print(t2iexp.FormatComparison(cmp))
+	fmt.Fprint(stdout, t2iexp.FormatComparison(cmp))
 	return nil
 }

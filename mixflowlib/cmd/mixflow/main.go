@@ -14,7 +14,8 @@
 // toy-eval and slowflow measure the model named by -model: base, post (default), oracle (the exact
 // velocity of the toy) or optimum (the exact minimiser of the MixFlow loss with -gamma).
 //
-// Run a subcommand with -h for its flags. Every subcommand prints its spec (JSON), its results as
+// Run a subcommand with -h for its flags; -quick (or MIXFLOW_QUICK=1) gives smoke-test sizes (flags given
+// on the command line win). Every subcommand prints its spec (JSON), its results as
 // tables, and with -json FILE writes the results as JSON; -print-spec prints the spec and stops.
 // Results are cached under $MIXFLOW_CACHE/experiments (default ~/.cache/mixflow/experiments); -cache DIR
 // uses another cache root.
@@ -33,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
@@ -63,28 +65,34 @@ func main() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	err := run(ctx, os.Args[1], os.Args[2:], os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mixflow:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	stop()
+	cli.Exit("mixflow", err)
 }
 
-// usageError marks bad command-line input (exit status 2).
-type usageError struct{ error }
+// summaries are the one-line descriptions of the subcommands, the first line of their -h.
+var summaries = map[string]string{
+	"toy-train":     "train the base model (standard flow matching) on a 2-D toy",
+	"toy-posttrain": "post-train the base model with flow matching or MixFlow",
+	"toy-eval":      "evaluate a model (sliced W2, MMD vs fresh true samples) at several sampling steps",
+	"slowflow":      "measure the Slow Flow of a model (nearest-data, nearest-final or forward-noised-pair)",
+	"ablation":      "sweep post-training variants (γ, timestep distributions) over seeds",
+}
+
+// quickSizes are the flags -quick (or MIXFLOW_QUICK) sets when the command line does not: smoke-test
+// sizes, the quick sizes of notebook 00 where it has them.
+var quickSizes = map[string]string{
+	"base-steps": "300", "post-steps": "100", "samples": "1000", "mmd-samples": "500",
+	"n": "200", "ref": "1000", "seeds": "1", "gammas": "0,0.8",
+}
 
 // run executes one subcommand; it is main without the process exit, for tests.
 func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mixflow "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	summary, ok := summaries[cmd]
+	if !ok {
+		return cli.Usagef("unknown subcommand %q (want toy-train, toy-posttrain, toy-eval, slowflow or ablation)", cmd)
+	}
+	fs := cli.NewFlagSet("mixflow "+cmd, summary, stderr)
 	var o options
 	o.common(fs)
 	switch cmd {
@@ -108,20 +116,20 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		o.post(fs)
 		o.eval(fs)
 		o.sweepFlags(fs)
-	default:
-		return usageError{fmt.Errorf("unknown subcommand %q (want toy-train, toy-posttrain, toy-eval, slowflow or ablation)", cmd)}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if o.quick {
+		if err := cli.SetUnset(fs, quickSizes); err != nil {
 			return err
 		}
-		return usageError{err}
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	if err := cli.CheckPositive(fs, o.positive...); err != nil {
+		return err
 	}
 	if err := o.finish(); err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	lab := toyexp.Lab{}
 	if o.cacheDir != "" {
@@ -149,6 +157,8 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 type options struct {
 	jsonOut, cacheDir string
 	quiet, printSpec  bool
+	quick             bool
+	positive          []string // flags that must be > 0
 
 	baseSpec toyexp.BaseSpec
 	postSpec toyexp.PostSpec
@@ -178,7 +188,8 @@ type trainFlags struct {
 	optimizer string
 }
 
-func (t *trainFlags) register(fs *flag.FlagSet, prefix string, def toyexp.TrainSpec) {
+func (t *trainFlags) register(fs *flag.FlagSet, o *options, prefix string, def toyexp.TrainSpec) {
+	o.positive = append(o.positive, prefix+"steps", prefix+"batch", prefix+"lr")
 	fs.Int64Var(&t.steps, prefix+"steps", def.Steps, "number of optimiser steps")
 	fs.IntVar(&t.batch, prefix+"batch", def.BatchSize, "batch size")
 	fs.Float64Var(&t.lr, prefix+"lr", def.LR, "learning rate (constant)")
@@ -198,6 +209,7 @@ func (o *options) common(fs *flag.FlagSet) {
 	fs.StringVar(&o.cacheDir, "cache", "", "cache root directory (default $MIXFLOW_CACHE/experiments or ~/.cache/mixflow/experiments)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines")
 	fs.BoolVar(&o.printSpec, "print-spec", false, "print the spec as JSON and exit")
+	cli.Quick(fs, &o.quick, "base 300 steps, post-training 100, 1000 samples, 1 seed, γ 0 and 0.8; flags given win")
 }
 
 func (o *options) base(fs *flag.FlagSet) {
@@ -211,7 +223,7 @@ func (o *options) base(fs *flag.FlagSet) {
 	fs.IntVar(&o.baseSpec.Model.Depth, "depth", def.Model.Depth, "MLP depth")
 	fs.StringVar(&o.baseSpec.Model.Activation, "activation", "", "MLP activation (default silu)")
 	fs.BoolVar(&o.baseSpec.Model.Residual, "residual", false, "residual MLP")
-	o.baseTrain.register(fs, "base-", def.Train)
+	o.baseTrain.register(fs, o, "base-", def.Train)
 }
 
 func (o *options) post(fs *flag.FlagSet) {
@@ -225,7 +237,7 @@ func (o *options) post(fs *flag.FlagSet) {
 	fs.Float64Var(&o.shift, "shift", 0, "MixFlow time shift s ≥ 1 applied before slowing (0: none)")
 	fs.BoolVar(&o.postFromRaw, "post-from-raw", false, "start post-training from the base's raw weights instead of its EMA")
 	fs.Uint64Var(&o.postDataSeed, "post-data-seed", 0, "seed of the post-training data stream (0: derived from the base's)")
-	o.postTrain.register(fs, "post-", def.Train)
+	o.postTrain.register(fs, o, "post-", def.Train)
 }
 
 func (o *options) model(fs *flag.FlagSet) {
@@ -244,6 +256,7 @@ func (o *options) eval(fs *flag.FlagSet) {
 	fs.IntVar(&o.evalSpec.Projections, "projections", def.Projections, "sliced W2 projections")
 	fs.StringVar(&o.evalSeeds, "eval-seeds", "0", "evaluation seeds (noise and true points), comma-separated")
 	fs.BoolVar(&o.evalSpec.UseEMA, "ema-weights", def.UseEMA, "sample with the EMA weights")
+	o.positive = append(o.positive, "samples", "projections")
 }
 
 func (o *options) slowflow(fs *flag.FlagSet) {
@@ -257,6 +270,7 @@ func (o *options) slowflow(fs *flag.FlagSet) {
 	fs.IntVar(&o.sfSpec.ReferenceSize, "ref", def.ReferenceSize, "reference points (nearest-data, nearest-final)")
 	fs.Uint64Var(&o.sfSpec.Seed, "sf-seed", def.Seed, "seed of the noise and the reference points")
 	fs.BoolVar(&o.sfSpec.UseEMA, "ema-weights", def.UseEMA, "sample with the EMA weights")
+	o.positive = append(o.positive, "n", "ref")
 }
 
 func (o *options) sweepFlags(fs *flag.FlagSet) {
@@ -536,12 +550,18 @@ func splitList(s string) []string {
 	return out
 }
 
+// parseInts parses a comma-separated list of positive integers (numbers of sampling steps).
 func parseInts(flagName, s string) ([]int, error) {
 	var out []int
 	for _, f := range splitList(s) {
 		v, err := strconv.Atoi(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q is not an integer", flagName, f)
+		}
+		if v <= 0 && f == strings.TrimSpace(s) {
+			return nil, fmt.Errorf("%s %d: must be > 0", flagName, v)
+		} else if v <= 0 {
+			return nil, fmt.Errorf("%s %s: %d must be > 0", flagName, s, v)
 		}
 		out = append(out, v)
 	}

@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/internal/cli"
+	"github.com/mixflow/mixflow/mixflowlib/env"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
 )
 
@@ -42,16 +46,26 @@ func TestBadInput(t *testing.T) {
 		{"ablation", []string{"-seeds", ""}, "no seeds"},
 		{"toy-train", []string{"-toy", "dragon"}, `toy "dragon"`},
 		{"toy-train", []string{"extra"}, "unexpected arguments"},
-		{"toy-train", []string{"-nope"}, "flag provided but not defined"},
+		{"toy-train", []string{"-nope"}, "flag provided but not defined: -nope (run 'mixflow toy-train -h' for the flags)"},
+		{"toy-train", []string{"-base-batch", "0"}, "-base-batch 0: must be > 0"},
+		{"toy-train", []string{"-base-steps", "0"}, "-base-steps 0: must be > 0"},
+		{"toy-posttrain", []string{"-post-lr", "0"}, "-post-lr 0: must be > 0"},
+		{"toy-train", []string{"-base-lr", "NaN"}, "-base-lr NaN: must be > 0"},
+		{"toy-eval", []string{"-steps", "0"}, "-steps 0: must be > 0"},
+		{"toy-eval", []string{"-steps", "5,0"}, "-steps 5,0: 0 must be > 0"},
+		{"slowflow", []string{"-n", "0"}, "-n 0: must be > 0"},
 	}
 	for _, c := range cases {
 		out, err := runCmd(t, c.cmd, c.args...)
-		var ue usageError
+		var ue cli.UsageError
 		if err == nil || !errors.As(err, &ue) {
 			t.Errorf("%s %v: error %v, want a usage error", c.cmd, c.args, err)
 			continue
 		}
-		msg := strings.ReplaceAll(err.Error()+out, " ", "")
+		if out != "" {
+			t.Errorf("%s %v: printed %q; the error must be printed once, by main", c.cmd, c.args, out)
+		}
+		msg := strings.ReplaceAll(err.Error(), " ", "")
 		if !strings.Contains(msg, strings.ReplaceAll(c.want, " ", "")) {
 			t.Errorf("%s %v: %q does not mention %q", c.cmd, c.args, err, c.want)
 		}
@@ -134,5 +148,56 @@ func TestGammaChecksOnce(t *testing.T) {
 		if err == nil || err.Error() != "objective: gamma "+g+" outside [0, 1]" {
 			t.Errorf("-gamma %s: error %v, want %q", g, err, "objective: gamma "+g+" outside [0, 1]")
 		}
+	}
+}
+
+// TestHelp: every subcommand's -h starts with its one-line description and exits 0.
+func TestHelp(t *testing.T) {
+	for cmd, summary := range summaries {
+		out, err := runCmd(t, cmd, "-h")
+		if !errors.Is(err, flag.ErrHelp) || cli.Report(io.Discard, "mixflow", err) != 0 {
+			t.Errorf("%s -h: error %v, want flag.ErrHelp (exit 0)", cmd, err)
+		}
+		if first, _, _ := strings.Cut(out, "\n"); first != "mixflow "+cmd+": "+summary {
+			t.Errorf("%s -h starts with %q, want %q", cmd, first, "mixflow "+cmd+": "+summary)
+		}
+		if !strings.Contains(out, "-quick") {
+			t.Errorf("%s -h lists no -quick:\n%s", cmd, out)
+		}
+	}
+}
+
+// TestQuick: -quick and MIXFLOW_QUICK give the smoke-test sizes; flags given on the command line win.
+func TestQuick(t *testing.T) {
+	spec := func(args ...string) toyexp.SweepSpec {
+		t.Helper()
+		out, err := runCmd(t, "ablation", append([]string{"-print-spec"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s toyexp.SweepSpec
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return s
+	}
+	t.Setenv(env.QuickVar, "0")
+	full := spec()
+	if full.Base.Train.Steps != toyexp.DefaultTrainSpec().Steps || len(full.Seeds) != 3 {
+		t.Errorf("full sizes: base %d steps, %d seeds", full.Base.Train.Steps, len(full.Seeds))
+	}
+	q := spec("-quick")
+	if q.Base.Train.Steps != 300 || q.Post.Train.Steps != 100 || q.Eval.Samples != 1000 || len(q.Seeds) != 1 {
+		t.Errorf("-quick: base %d steps, post %d, %d samples, %d seeds", q.Base.Train.Steps, q.Post.Train.Steps, q.Eval.Samples, len(q.Seeds))
+	}
+	if q2 := spec("-quick", "-base-steps", "50"); q2.Base.Train.Steps != 50 || q2.Post.Train.Steps != 100 {
+		t.Errorf("-quick -base-steps 50: base %d steps, post %d", q2.Base.Train.Steps, q2.Post.Train.Steps)
+	}
+	t.Setenv(env.QuickVar, "1")
+	if e := spec(); e.Base.Train.Steps != 300 {
+		t.Errorf("%s=1: base %d steps, want 300", env.QuickVar, e.Base.Train.Steps)
+	}
+	if e := spec("-quick=false"); e.Base.Train.Steps != full.Base.Train.Steps {
+		t.Errorf("%s=1 -quick=false: base %d steps, want %d", env.QuickVar, e.Base.Train.Steps, full.Base.Train.Steps)
 	}
 }

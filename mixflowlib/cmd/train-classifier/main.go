@@ -13,36 +13,60 @@
 package main
 
 import (
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/evaluator"
 )
 
+// summary is the first line of -h.
+const summary = "train the evaluator's Fashion-MNIST ConvNet and write its weights and the FID reference statistics"
+
 func main() {
+	cli.Exit("train-classifier", run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
 	def := evaluator.DefaultTrainConfig()
 	cfg := def
-	seed := flag.Uint64("seed", def.Seed, "seed of the initial weights, batch order and augmentations")
-	flag.IntVar(&cfg.Epochs, "epochs", def.Epochs, "passes over the 60000 training images")
-	flag.IntVar(&cfg.Steps, "steps", 0, "if positive, train this many steps instead of -epochs")
-	flag.IntVar(&cfg.BatchSize, "batch", def.BatchSize, "batch size")
-	flag.Float64Var(&cfg.LR, "lr", def.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
-	flag.IntVar(&cfg.WarmupSteps, "warmup", def.WarmupSteps, "warm-up steps")
-	flag.Float64Var(&cfg.WeightDecay, "wd", def.WeightDecay, "AdamW weight decay")
-	flag.BoolVar(&cfg.Flip, "flip", def.Flip, "random horizontal flips")
-	flag.IntVar(&cfg.MaxShift, "shift", def.MaxShift, "random translations of up to this many pixels")
-	out := flag.String("out", filepath.Join("mixflowlib", "evaluator", "weights"), "directory to write the two files into")
-	flag.Parse()
-	cfg.Seed = *seed
-
-	fmt.Println("backend:", backend.Describe())
-	rep, err := evaluator.TrainAndWrite(cfg, *out, os.Stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "train-classifier:", err)
-		os.Exit(1)
+	fs := cli.NewFlagSet("train-classifier", summary, stderr)
+	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights, batch order and augmentations")
+	fs.IntVar(&cfg.Epochs, "epochs", def.Epochs, "passes over the 60000 training images")
+	fs.IntVar(&cfg.Steps, "steps", 0, "if positive, train this many steps instead of -epochs")
+	fs.IntVar(&cfg.BatchSize, "batch", def.BatchSize, "batch size")
+	fs.Float64Var(&cfg.LR, "lr", def.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
+	fs.IntVar(&cfg.WarmupSteps, "warmup", def.WarmupSteps, "warm-up steps")
+	fs.Float64Var(&cfg.WeightDecay, "wd", def.WeightDecay, "AdamW weight decay")
+	fs.BoolVar(&cfg.Flip, "flip", def.Flip, "random horizontal flips")
+	fs.IntVar(&cfg.MaxShift, "shift", def.MaxShift, "random translations of up to this many pixels")
+	out := fs.String("out", filepath.Join("mixflowlib", "evaluator", "weights"), "directory to write the two files into")
+	var quick bool
+	cli.Quick(fs, &quick, "20 steps, 10 warm-up, files written under the temporary directory, not over the shipped ones")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
 	}
-	fmt.Printf("test accuracy: %.2f %%  (training took %s)\n", 100*rep.TestAccuracy, rep.TrainTime.Round(1e9))
+	if quick {
+		if err := cli.SetUnset(fs, map[string]string{"steps": "20", "warmup": "10",
+			"out": filepath.Join(os.TempDir(), "mixflow-quick", "evaluator")}); err != nil {
+			return err
+		}
+	}
+	if err := cli.CheckPositive(fs, "batch", "lr"); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cli.UsageError{Err: err}
+	}
+
+	fmt.Fprintln(stdout, "backend:", backend.Describe())
+	rep, err := evaluator.TrainAndWrite(cfg, *out, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "test accuracy: %.2f %%  (training took %s)\n", 100*rep.TestAccuracy, rep.TrainTime.Round(1e9))
+	return nil
 }

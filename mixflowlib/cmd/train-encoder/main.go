@@ -17,42 +17,64 @@
 package main
 
 import (
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
 )
 
-func main() {
-	def := encoder.DefaultTrainConfig()
-	cfg := def
-	flag.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights, masks, batch order and augmentations")
-	flag.IntVar(&cfg.Steps, "steps", def.Steps, "optimiser steps (0: use -epochs)")
-	flag.IntVar(&cfg.Epochs, "epochs", def.Epochs, "passes over the 60000 training images when -steps is 0")
-	flag.IntVar(&cfg.BatchSize, "batch", def.BatchSize, "batch size")
-	flag.Float64Var(&cfg.LR, "lr", def.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
-	flag.IntVar(&cfg.WarmupSteps, "warmup", def.WarmupSteps, "warm-up steps")
-	flag.Float64Var(&cfg.WeightDecay, "wd", def.WeightDecay, "AdamW weight decay")
-	flag.Float64Var(&cfg.MaskRatio, "mask", def.MaskRatio, "fraction of patches masked during training")
-	flag.Float64Var(&cfg.ReconWeight, "recon", def.ReconWeight, "weight of the reconstruction term")
-	flag.BoolVar(&cfg.Flip, "flip", def.Flip, "random horizontal flips")
-	flag.IntVar(&cfg.MaxShift, "shift", def.MaxShift, "random translations of up to this many pixels")
-	out := flag.String("out", filepath.Join("mixflowlib", "encoder", "weights", encoder.WeightsFile), "weights file to write")
-	every := flag.Int("every", 100, "print progress every this many steps")
-	flag.Parse()
+// summary is the first line of -h.
+const summary = "train the frozen ViT encoder (REPA target, RAE encoder) on Fashion-MNIST and write its weights"
 
-	if err := run(cfg, *out, *every); err != nil {
-		fmt.Fprintln(os.Stderr, "train-encoder:", err)
-		os.Exit(1)
-	}
+func main() {
+	cli.Exit("train-encoder", parse(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(cfg encoder.TrainConfig, out string, every int) error {
-	fmt.Println("backend:", backend.Describe())
+// parse reads the flags and runs the training.
+func parse(args []string, stdout, stderr io.Writer) error {
+	def := encoder.DefaultTrainConfig()
+	cfg := def
+	fs := cli.NewFlagSet("train-encoder", summary, stderr)
+	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights, masks, batch order and augmentations")
+	fs.IntVar(&cfg.Steps, "steps", def.Steps, "optimiser steps (0: use -epochs)")
+	fs.IntVar(&cfg.Epochs, "epochs", def.Epochs, "passes over the 60000 training images when -steps is 0")
+	fs.IntVar(&cfg.BatchSize, "batch", def.BatchSize, "batch size")
+	fs.Float64Var(&cfg.LR, "lr", def.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
+	fs.IntVar(&cfg.WarmupSteps, "warmup", def.WarmupSteps, "warm-up steps")
+	fs.Float64Var(&cfg.WeightDecay, "wd", def.WeightDecay, "AdamW weight decay")
+	fs.Float64Var(&cfg.MaskRatio, "mask", def.MaskRatio, "fraction of patches masked during training")
+	fs.Float64Var(&cfg.ReconWeight, "recon", def.ReconWeight, "weight of the reconstruction term")
+	fs.BoolVar(&cfg.Flip, "flip", def.Flip, "random horizontal flips")
+	fs.IntVar(&cfg.MaxShift, "shift", def.MaxShift, "random translations of up to this many pixels")
+	out := fs.String("out", filepath.Join("mixflowlib", "encoder", "weights", encoder.WeightsFile), "weights file to write")
+	every := fs.Int("every", 100, "print progress every this many steps")
+	var quick bool
+	cli.Quick(fs, &quick, "20 steps, 10 warm-up, weights written under the temporary directory, not over the shipped ones")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if quick {
+		if err := cli.SetUnset(fs, map[string]string{"steps": "20", "warmup": "10", "every": "5",
+			"out": filepath.Join(os.TempDir(), "mixflow-quick", encoder.WeightsFile)}); err != nil {
+			return err
+		}
+	}
+	if err := cli.CheckPositive(fs, "batch", "lr", "every"); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cli.UsageError{Err: err}
+	}
+	return run(cfg, *out, *every, stdout)
+}
+
+func run(cfg encoder.TrainConfig, out string, every int, stdout io.Writer) error {
+	fmt.Fprintln(stdout, "backend:", backend.Describe())
 	train, err := fashionmnist.Load(fashionmnist.Train)
 	if err != nil {
 		return err
@@ -61,9 +83,9 @@ func run(cfg encoder.TrainConfig, out string, every int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("encoder %s, %d parameters; training on %s\n", cfg.Arch.Name(), cfg.Arch.NumParams(), train)
+	fmt.Fprintf(stdout, "encoder %s, %d parameters; training on %s\n", cfg.Arch.Name(), cfg.Arch.NumParams(), train)
 	vit, rep, err := encoder.Train(train, test, cfg, every, func(p encoder.TrainProgress) {
-		fmt.Printf("step %5d/%d  loss %.4f  (ce %.4f, recon %.4f)  lr %.2e  %s\n", p.Step, p.Steps, p.Loss, p.CE,
+		fmt.Fprintf(stdout, "step %5d/%d  loss %.4f  (ce %.4f, recon %.4f)  lr %.2e  %s\n", p.Step, p.Steps, p.Loss, p.CE,
 			p.Recon, p.LR, p.Elapsed.Round(1e9))
 	})
 	if err != nil {
@@ -75,9 +97,9 @@ func run(cfg encoder.TrainConfig, out string, every int) error {
 	if err := encoder.SaveTrained(out, vit, cfg, rep, map[string]any{"backend": backend.Current().Config}); err != nil {
 		return err
 	}
-	fmt.Printf("trained %d steps in %s\n", rep.Steps, rep.TrainTime.Round(1e9))
-	fmt.Printf("held-out (%d test images): accuracy %.2f %%, reconstruction MSE %.4f\n", rep.TestImages,
+	fmt.Fprintf(stdout, "trained %d steps in %s\n", rep.Steps, rep.TrainTime.Round(1e9))
+	fmt.Fprintf(stdout, "held-out (%d test images): accuracy %.2f %%, reconstruction MSE %.4f\n", rep.TestImages,
 		100*rep.TestAccuracy, rep.TestReconMSE)
-	fmt.Printf("wrote %s\nspec %s\nfingerprint %s\n", out, vit.Spec(), vit.Fingerprint())
+	fmt.Fprintf(stdout, "wrote %s\nspec %s\nfingerprint %s\n", out, vit.Spec(), vit.Fingerprint())
 	return nil
 }

@@ -17,45 +17,66 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
-func main() {
-	spec := raeexp.DefaultAutoencoderSpec()
-	flag.StringVar(&spec.Encoder, "encoder", spec.Encoder, `frozen encoder: "default" (the project's) or a weights file written by encoder.ViT.Save`)
-	flag.IntVar(&spec.StatsImages, "stats-images", spec.StatsImages, "training images the latent statistics are computed on")
-	flag.IntVar(&spec.Decoder.Width, "width", spec.Decoder.Width, "decoder width")
-	flag.IntVar(&spec.Decoder.Depth, "depth", spec.Decoder.Depth, "decoder blocks")
-	flag.IntVar(&spec.Decoder.Heads, "heads", spec.Decoder.Heads, "decoder attention heads")
-	flag.Float64Var(&spec.Decoder.MLPRatio, "mlp-ratio", spec.Decoder.MLPRatio, "decoder MLP width relative to its width")
-	flag.Float64Var(&spec.Decoder.NoiseTau, "tau", spec.Decoder.NoiseTau, "noise augmentation τ of the normalised latents (0: none)")
-	flag.Int64Var(&spec.Train.Steps, "steps", spec.Train.Steps, "training steps")
-	flag.IntVar(&spec.Train.BatchSize, "batch", 64, "batch size")
-	flag.Float64Var(&spec.Train.LR, "lr", 1e-3, "peak learning rate (AdamW, warm-up then cosine to lr/10)")
-	flag.Int64Var(&spec.Train.Seed, "seed", 1, "seed of the initialisation, augmentation and batch order")
-	flag.IntVar(&spec.HeldOut, "held-out", spec.HeldOut, "test images the reconstruction is scored on")
-	flag.Parse()
+// summary is the first line of -h.
+const summary = "train RAE's stage 1 for Fashion-MNIST (latent statistics of the frozen encoder and a decoder back to images), cached"
 
-	fmt.Println("backend:", backend.Describe())
+func main() {
+	cli.Exit("train-rae-decoder", run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	spec := raeexp.DefaultAutoencoderSpec()
+	fs := cli.NewFlagSet("train-rae-decoder", summary, stderr)
+	fs.StringVar(&spec.Encoder, "encoder", spec.Encoder, `frozen encoder: "default" (the project's) or a weights file written by encoder.ViT.Save`)
+	fs.IntVar(&spec.StatsImages, "stats-images", spec.StatsImages, "training images the latent statistics are computed on")
+	fs.IntVar(&spec.Decoder.Width, "width", spec.Decoder.Width, "decoder width")
+	fs.IntVar(&spec.Decoder.Depth, "depth", spec.Decoder.Depth, "decoder blocks")
+	fs.IntVar(&spec.Decoder.Heads, "heads", spec.Decoder.Heads, "decoder attention heads")
+	fs.Float64Var(&spec.Decoder.MLPRatio, "mlp-ratio", spec.Decoder.MLPRatio, "decoder MLP width relative to its width")
+	fs.Float64Var(&spec.Decoder.NoiseTau, "tau", spec.Decoder.NoiseTau, "noise augmentation τ of the normalised latents (0: none)")
+	fs.Int64Var(&spec.Train.Steps, "steps", spec.Train.Steps, "training steps")
+	fs.IntVar(&spec.Train.BatchSize, "batch", 64, "batch size")
+	fs.Float64Var(&spec.Train.LR, "lr", 1e-3, "peak learning rate (AdamW, warm-up then cosine to lr/10)")
+	fs.Int64Var(&spec.Train.Seed, "seed", 1, "seed of the initialisation, augmentation and batch order")
+	fs.IntVar(&spec.HeldOut, "held-out", spec.HeldOut, "test images the reconstruction is scored on")
+	var quick bool
+	cli.Quick(fs, &quick, "20 steps, statistics over 512 images, 100 held-out images")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if quick {
+		if err := cli.SetUnset(fs, map[string]string{"steps": "20", "stats-images": "512", "held-out": "100"}); err != nil {
+			return err
+		}
+	}
+	if err := cli.CheckPositive(fs, "steps", "batch", "lr", "stats-images", "held-out"); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "backend:", backend.Describe())
 	every := max(1, spec.Train.Steps/20)
 	s1, err := raeexp.TrainAutoencoder(context.Background(), spec, func(r trainer.StepReport) {
 		if r.Step%every == 0 || r.Step == spec.Train.Steps {
-			fmt.Printf("decoder %d/%d: %s\n", r.Step, spec.Train.Steps, r)
+			fmt.Fprintf(stdout, "decoder %d/%d: %s\n", r.Step, spec.Train.Steps, r)
 		}
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "train-rae-decoder:", err)
-		os.Exit(1)
+		return err
 	}
-	fmt.Println("decoder:", s1.Spec.Decoder)
-	fmt.Printf("statistics over %d images took %.0f s, decoder training %.0f s\n", s1.Spec.StatsImages, s1.StatsSeconds, s1.TrainSeconds)
-	fmt.Println("reconstruction:", s1.Report)
-	fmt.Println("files:", filepath.Join(s1.Dir, s1.StatsFile), filepath.Join(s1.Dir, s1.DecoderDir))
+	fmt.Fprintln(stdout, "decoder:", s1.Spec.Decoder)
+	fmt.Fprintf(stdout, "statistics over %d images took %.0f s, decoder training %.0f s\n", s1.Spec.StatsImages, s1.StatsSeconds, s1.TrainSeconds)
+	fmt.Fprintln(stdout, "reconstruction:", s1.Report)
+	fmt.Fprintln(stdout, "files:", filepath.Join(s1.Dir, s1.StatsFile), filepath.Join(s1.Dir, s1.DecoderDir))
+	return nil
 }

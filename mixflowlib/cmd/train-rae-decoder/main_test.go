@@ -1,0 +1,11 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/mixflow/mixflow/internal/cli/clitest"
+)
+
+func TestFlags(t *testing.T) {
+	clitest.CheckTrainer(t, run, "train-rae-decoder", summary, map[string][]string{"-steps 0: must be > 0": {"-steps", "0"}})
+}

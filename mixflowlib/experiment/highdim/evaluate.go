@@ -1,0 +1,285 @@
+package highdim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/metrics"
+	"github.com/mixflow/mixflow/mixflowlib/sampler"
+)
+
+// Metric names of an evaluation (lower is better for MetricFD and MetricModes; MetricSpread is best at 1).
+const (
+	// MetricFD is the Fréchet distance between Gaussian fits of the samples and of fresh true points
+	// (the FID formula on the raw coordinates), divided by D.
+	MetricFD = "fd"
+	// MetricSpread is the mean squared distance of a sample to its nearest component mean, per
+	// coordinate, in units of the components' variance s²: 1 for true data (up to O(1/D)), above 1 when
+	// samples keep noise (lag carried to the end), below 1 when they collapse onto the means.
+	MetricSpread = "spread"
+	// MetricModes is the total-variation distance between the fraction of samples nearest to each
+	// component and the component weights (0: every mode has its share).
+	MetricModes = "modes"
+)
+
+// Metrics lists the metrics of an evaluation in table order.
+var Metrics = []string{MetricFD, MetricSpread, MetricModes}
+
+// Row is one measured number.
+type Row struct {
+	// Sampler is the setting's Sampler.Name(); "data" for the noise-floor rows.
+	Sampler string `json:"sampler"`
+	// Seed is the evaluation seed.
+	Seed uint64 `json:"seed"`
+	// Metric is one of Metrics.
+	Metric string `json:"metric"`
+	// Value is the metric's value.
+	Value float64 `json:"value"`
+}
+
+// EvalResult is the evaluation of one run.
+type EvalResult struct {
+	// Run and RunKey identify the evaluated run.
+	Run    string `json:"run"`
+	RunKey string `json:"run_key"`
+	// Spec is the evaluation spec, canonical.
+	Spec EvalSpec `json:"spec"`
+	// Rows holds one row per (sampler, seed, metric); Floor the same metrics of a second independent
+	// set of true points (what a perfect sampler scores), Sampler "data".
+	Rows  []Row `json:"rows"`
+	Floor []Row `json:"floor"`
+	// Seconds is the wall time of the evaluation when it was computed.
+	Seconds float64 `json:"seconds"`
+	// FromCache is true when the call that returned the result loaded it from the cache.
+	FromCache bool `json:"-"`
+}
+
+// Mean returns the mean over evaluation seeds of metric for the sampler named name (Sampler.Name, or
+// "data" for the floor), NaN and false when absent.
+func (r *EvalResult) Mean(name, metric string) (float64, bool) {
+	rows := r.Rows
+	if name == "data" {
+		rows = r.Floor
+	}
+	var sum float64
+	var n int
+	for _, row := range rows {
+		if row.Sampler == name && row.Metric == metric {
+			sum += row.Value
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), false
+	}
+	return sum / float64(n), true
+}
+
+type evalKey struct {
+	Run  string   `json:"run"`
+	Data DataSpec `json:"data"`
+	Eval EvalSpec `json:"eval"`
+}
+
+// Evaluate samples run with every setting of spec from the same initial noise per evaluation seed and
+// scores the samples against fresh true points of the data. The result is cached under the run's key.
+func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResult, error) {
+	if run == nil {
+		return nil, fmt.Errorf("highdim: evaluate: nil run")
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	res, info, err := expcache.Compute(l.cache(), "hd-eval", evalKey{Run: run.Key, Data: run.Data, Eval: c},
+		func(string) (EvalResult, error) { return evaluate(ctx, run, c) })
+	if err != nil {
+		return nil, err
+	}
+	res.FromCache = info.Hit
+	return &res, nil
+}
+
+func evaluate(ctx context.Context, run *Run, c EvalSpec) (EvalResult, error) {
+	start := time.Now()
+	res := EvalResult{Run: run.Label, RunKey: run.Key, Spec: c}
+	mix, err := run.Data.Mixture()
+	if err != nil {
+		return res, err
+	}
+	net, store, err := run.Backbone(c.UseEMA)
+	if err != nil {
+		return res, err
+	}
+	dim := run.Data.Dim
+	for _, seed := range c.Seeds {
+		truth, _, err := TruePoints(run.Data, c.Samples, seed)
+		if err != nil {
+			return res, err
+		}
+		sc, err := newScorer(mix, truth)
+		if err != nil {
+			return res, err
+		}
+		floor, _, err := TruePoints(run.Data, c.Samples, seed+seedFloor)
+		if err != nil {
+			return res, err
+		}
+		fl, err := sc.score(floor)
+		if err != nil {
+			return res, fmt.Errorf("highdim: evaluate noise floor: %w", err)
+		}
+		for _, m := range Metrics {
+			res.Floor = append(res.Floor, Row{Sampler: "data", Seed: seed, Metric: m, Value: fl[m]})
+		}
+		x0, err := sampler.Noise(seedNoise+seed, c.Samples, dim)
+		if err != nil {
+			return res, fmt.Errorf("highdim: evaluate: %w", err)
+		}
+		for _, s := range c.Samplers {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			cfg, _ := s.Config()
+			smp, err := sampler.New(nil, store, net, cfg)
+			if err != nil {
+				return res, fmt.Errorf("highdim: evaluate %s, %s: %w", run.Label, s.Name(), err)
+			}
+			xt, err := smp.Sample(x0, datasets.Cond{})
+			smp.Finalize()
+			if err != nil {
+				return res, fmt.Errorf("highdim: evaluate %s, %s: %w", run.Label, s.Name(), err)
+			}
+			x := tensors.MustCopyFlatData[float32](xt)
+			_ = xt.FinalizeAll()
+			v, err := sc.score(x)
+			if err != nil {
+				return res, fmt.Errorf("highdim: evaluate %s, %s, seed %d: %w", run.Label, s.Name(), seed, err)
+			}
+			for _, m := range Metrics {
+				res.Rows = append(res.Rows, Row{Sampler: s.Name(), Seed: seed, Metric: m, Value: v[m]})
+			}
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// scorer scores sample sets against one set of true points of a mixture.
+type scorer struct {
+	mix   *oracle.Mixture
+	means [][]float64
+	truth metrics.Gaussian
+	dim   int
+}
+
+func newScorer(mix *oracle.Mixture, truth []float32) (*scorer, error) {
+	d := mix.Dim()
+	rows, err := metrics.Float32Rows(truth, d)
+	if err != nil {
+		return nil, fmt.Errorf("highdim: true points: %w", err)
+	}
+	g, err := metrics.FeatureStats(rows)
+	if err != nil {
+		return nil, fmt.Errorf("highdim: true points: %w", err)
+	}
+	return &scorer{mix: mix, means: mix.Means(), truth: g, dim: d}, nil
+}
+
+// score returns every metric of the samples x (row-major [n, D]).
+func (s *scorer) score(x []float32) (map[string]float64, error) {
+	rows, err := metrics.Float32Rows(x, s.dim)
+	if err != nil {
+		return nil, err
+	}
+	g, err := metrics.FeatureStats(rows)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := metrics.FrechetDistance(g, s.truth)
+	if err != nil {
+		return nil, err
+	}
+	spread, modes := s.modeStats(rows)
+	return map[string]float64{MetricFD: fd / float64(s.dim), MetricSpread: spread, MetricModes: modes}, nil
+}
+
+// modeStats returns MetricSpread and MetricModes of rows.
+func (s *scorer) modeStats(rows [][]float64) (spread, tv float64) {
+	k := len(s.means)
+	counts := make([]float64, k)
+	stds := s.mix.Stds()
+	for _, r := range rows {
+		best, bi := math.Inf(1), 0
+		for j, mu := range s.means {
+			var d2 float64
+			for i, v := range r {
+				d2 += (v - mu[i]) * (v - mu[i])
+			}
+			if d2 < best {
+				best, bi = d2, j
+			}
+		}
+		counts[bi]++
+		sd := stds[0]
+		if len(stds) == k {
+			sd = stds[bi]
+		}
+		spread += best / (float64(s.dim) * sd * sd)
+	}
+	n := float64(len(rows))
+	w := s.mix.Weights()
+	for j := range counts {
+		tv += math.Abs(counts[j]/n-w[j]) / 2
+	}
+	return spread / n, tv
+}
+
+// PairedDiff returns, over training seeds, the paired difference arm − ref of metric for the sampler
+// named name (each model's value averaged over its evaluation seeds), with its Student-t 95 % interval:
+// arm[i] and ref[i] must come from the same base seed i (or ref[i] is that seed's reference). Negative
+// means arm is lower (better for MetricFD and MetricModes).
+func PairedDiff(arm, ref []*EvalResult, name, metric string) (metrics.Summary, error) {
+	if len(arm) != len(ref) {
+		return metrics.Summary{}, fmt.Errorf("highdim: paired difference: %d arm results vs %d reference results", len(arm), len(ref))
+	}
+	d := make([]float64, len(arm))
+	for i := range arm {
+		a, ok1 := arm[i].Mean(name, metric)
+		b, ok2 := ref[i].Mean(name, metric)
+		if !ok1 || !ok2 {
+			return metrics.Summary{}, fmt.Errorf("highdim: paired difference: no %s of %s for seed %d", metric, name, i)
+		}
+		d[i] = a - b
+	}
+	s, err := metrics.Summarize(d)
+	if err != nil {
+		return s, fmt.Errorf("highdim: paired difference: %w", err)
+	}
+	return s, nil
+}
+
+// OverSeeds returns the mean of metric for the sampler named name over results (one per training seed)
+// with its Student-t 95 % interval.
+func OverSeeds(results []*EvalResult, name, metric string) (metrics.Summary, error) {
+	v := make([]float64, len(results))
+	for i, r := range results {
+		m, ok := r.Mean(name, metric)
+		if !ok {
+			return metrics.Summary{}, fmt.Errorf("highdim: no %s of %s for seed %d", metric, name, i)
+		}
+		v[i] = m
+	}
+	s, err := metrics.Summarize(v)
+	if err != nil {
+		return s, fmt.Errorf("highdim: %w", err)
+	}
+	return s, nil
+}

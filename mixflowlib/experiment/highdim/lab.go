@@ -1,0 +1,315 @@
+package highdim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+)
+
+// CacheSalt is mixed into every cache key of this package; bump it when the meaning of a cached result
+// changes for the same spec.
+const CacheSalt = "highdim/1"
+
+// Run kinds.
+const (
+	// RunBase is a model trained from scratch (TrainBase).
+	RunBase = "base"
+	// RunPost is a model post-trained from a base (PostTrain).
+	RunPost = "post"
+	// RunOracle is the exact velocity of the data (OracleRun).
+	RunOracle = "oracle"
+	// RunOptimum is the exact minimiser of the MixFlow loss for a γ (OptimumRun).
+	RunOptimum = "optimum"
+)
+
+// Lab runs the study's experiments with a cache. The zero value caches under expcache.Default()
+// (salted with CacheSalt) and logs one line per computed training to os.Stderr.
+type Lab struct {
+	// Cache stores results; nil means expcache.Default().WithSalt(CacheSalt).
+	Cache *expcache.Cache
+	// Log receives one line per training or evaluation that is computed (not loaded); nil means
+	// os.Stderr, and Quiet silences it.
+	Log   func(format string, args ...any)
+	Quiet bool
+}
+
+func (l *Lab) cache() *expcache.Cache {
+	if l.Cache == nil {
+		l.Cache = expcache.Default().WithSalt(CacheSalt).WithLog(os.Stderr)
+	}
+	return l.Cache
+}
+
+func (l *Lab) logf(format string, args ...any) {
+	if l.Quiet {
+		return
+	}
+	if l.Log != nil {
+		l.Log(format, args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
+// Run is a model the study samples from: a trained base, a post-trained model, or an exact reference.
+type Run struct {
+	// Kind is RunBase, RunPost, RunOracle or RunOptimum.
+	Kind string `json:"kind"`
+	// Label names the run, e.g. "base (FM)", "MixFlow γ=0.8", "exact velocity".
+	Label string `json:"label"`
+	// Key identifies the run (its cache key, or "oracle:…"/"optimum:…"); evaluations are cached under it.
+	Key string `json:"key"`
+	// Data is the data spec (canonical); Model the network (zero for the exact references).
+	Data  DataSpec         `json:"data"`
+	Model toyexp.ModelSpec `json:"model"`
+	// Base is the spec of the base (of the base it started from, for a post-trained run).
+	Base *BaseSpec `json:"base,omitempty"`
+	// Post is the post-training spec (RunPost only); BaseKey the key of its base.
+	Post    *PostSpec `json:"post,omitempty"`
+	BaseKey string    `json:"base_key,omitempty"`
+	// Checkpoint is the absolute path of the final checkpoint (trained runs).
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// History is the training history.
+	History *trainer.History `json:"history,omitempty"`
+	// NumParams is the number of trainable parameters.
+	NumParams int `json:"num_params,omitempty"`
+	// TrainSeconds is the wall time of the training when it was computed.
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
+	// FinalLoss is the mean loss of the last History entry.
+	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Gamma is the slowing range of a RunOptimum run.
+	Gamma float64 `json:"gamma,omitempty"`
+	// FromCache is true when the call that returned the run loaded it from the cache.
+	FromCache bool `json:"-"`
+}
+
+// TrainBase trains the base of spec from scratch, or loads it from the cache. A cancelled ctx stops
+// training after a checkpoint and the next call resumes from it, as it does after a killed process.
+func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	label := "base (" + c.Arm.Label() + ")"
+	run, info, err := expcache.Compute(l.cache(), "hd-base", c, func(dir string) (Run, error) {
+		src, err := newSource(c.Data, c.Data.StreamSeed)
+		if err != nil {
+			return Run{}, err
+		}
+		r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
+		return r, l.train(ctx, dir, &r, c.Arm, c.Train, src, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	run.Key, run.FromCache = info.Key, info.Hit
+	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	return &run, nil
+}
+
+type postKey struct {
+	Base BaseSpec `json:"base"`
+	Post PostSpec `json:"post"`
+}
+
+// PostTrain post-trains base (a run from TrainBase) with spec from the base's EMA weights, with a fresh
+// optimiser and a fresh EMA, or loads the result from the cache.
+func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
+	if base == nil || base.Kind != RunBase || base.Base == nil || base.Checkpoint == "" {
+		return nil, errors.New("highdim: post-train: base must be a run returned by TrainBase")
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	bspec := *base.Base
+	label := c.Arm.Label()
+	run, info, err := expcache.Compute(l.cache(), "hd-post", postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+		seed := c.DataSeed
+		if seed == 0 {
+			seed = bspec.Data.StreamSeed + 1<<32 + uint64(c.Train.Seed)<<20
+		}
+		src, err := newSource(bspec.Data, seed)
+		if err != nil {
+			return Run{}, err
+		}
+		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
+		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: bspec.Train.EMADecay > 0, ResetEMA: true}
+		return r, l.train(ctx, dir, &r, c.Arm, c.Train, src, opts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	run.Key, run.FromCache = info.Key, info.Hit
+	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	return &run, nil
+}
+
+func (l *Lab) train(ctx context.Context, dir string, r *Run, arm Arm, ts toyexp.TrainSpec, src datasets.Source, post *trainer.PostTrainOptions) error {
+	obj, err := arm.build()
+	if err != nil {
+		return err
+	}
+	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	if err != nil {
+		return fmt.Errorf("highdim: model: %w", err)
+	}
+	cfg, err := ts.TrainerConfig()
+	if err != nil {
+		return err
+	}
+	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
+	cfg.CheckpointEvery = max(1, cfg.Steps/4)
+	var tr *trainer.Trainer
+	if post == nil {
+		tr, err = trainer.New(cfg, net, obj, src)
+	} else {
+		tr, err = trainer.PostTrain(cfg, net, obj, src, *post)
+	}
+	if err != nil {
+		return fmt.Errorf("highdim: %s: %w", r.Label, err)
+	}
+	tr.SetLog(nil)
+	start := time.Now()
+	hist, err := tr.Train(ctx)
+	if err != nil {
+		return fmt.Errorf("highdim: training %s: %w", r.Label, err)
+	}
+	r.TrainSeconds = time.Since(start).Seconds()
+	r.History = hist
+	r.NumParams = tr.NumParameters()
+	if n := hist.Len(); n > 0 {
+		r.FinalLoss = hist.Loss[n-1]
+	}
+	rel, err := filepath.Rel(dir, tr.LastCheckpoint())
+	if err != nil {
+		return fmt.Errorf("highdim: checkpoint path: %w", err)
+	}
+	r.Checkpoint = rel
+	l.logf("highdim: trained %s (D=%d, seed %d, %d steps) in %.1f s, final loss %.4f", r.Label, r.Data.Dim, ts.Seed, ts.Steps, r.TrainSeconds, r.FinalLoss)
+	return nil
+}
+
+// OracleRun returns the exact velocity of data: the "perfect model", whose only error is the sampler's.
+func OracleRun(data DataSpec) (*Run, error) {
+	c, err := data.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	return &Run{Kind: RunOracle, Label: "exact velocity", Key: fmt.Sprintf("oracle:%+v", c), Data: c}, nil
+}
+
+// OptimumRun returns the exact minimiser of the MixFlow loss with slowing range gamma for data
+// (oracle.NewMixFlowOptimum): what MixFlow asks a network of unlimited capacity to compute.
+func OptimumRun(data DataSpec, gamma float64) (*Run, error) {
+	c, err := data.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	mix, err := c.Mixture()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := oracle.NewMixFlowOptimum(mix, gamma, 0); err != nil {
+		return nil, fmt.Errorf("highdim: %w", err)
+	}
+	return &Run{Kind: RunOptimum, Label: fmt.Sprintf("MixFlow optimum γ=%g", gamma), Key: fmt.Sprintf("optimum:%g:%+v", gamma, c), Data: c, Gamma: gamma}, nil
+}
+
+// Backbone returns the network and the weights to sample run with (the EMA weights when useEMA and the
+// run kept them), e.g. for the diagnostics of mixflowlib/exposure.
+func (r *Run) Backbone(useEMA bool) (nn.Backbone, *model.Store, error) {
+	if r == nil {
+		return nil, nil, errors.New("highdim: nil run")
+	}
+	switch r.Kind {
+	case RunOracle:
+		mix, err := r.Data.Mixture()
+		return mix, model.NewStore(), err
+	case RunOptimum:
+		mix, err := r.Data.Mixture()
+		if err != nil {
+			return nil, nil, err
+		}
+		o, err := oracle.NewMixFlowOptimum(mix, r.Gamma, 0)
+		return o, model.NewStore(), err
+	case RunBase, RunPost:
+	default:
+		return nil, nil, fmt.Errorf("highdim: run %q has unknown kind %q", r.Label, r.Kind)
+	}
+	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	if err != nil {
+		return nil, nil, fmt.Errorf("highdim: run %s: model: %w", r.Key, err)
+	}
+	hasEMA := r.Base != nil && r.Base.Train.EMADecay > 0
+	if r.Post != nil {
+		hasEMA = r.Post.Train.EMADecay > 0
+	}
+	store, err := trainer.SamplingStoreFromCheckpoint(r.Checkpoint, useEMA && hasEMA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("highdim: run %s: %w", r.Key, err)
+	}
+	return net, store, nil
+}
+
+// source is the training stream of the rotated mixture: batch k is a pure function of (seed, k).
+type source struct {
+	mix  *oracle.Mixture
+	seed uint64
+	name string
+}
+
+// newSource returns the training stream of d with the given seed.
+func newSource(d DataSpec, seed uint64) (datasets.Source, error) {
+	mix, err := d.Mixture()
+	if err != nil {
+		return nil, err
+	}
+	return &source{mix: mix, seed: seed, name: fmt.Sprintf("rotated(dim=%d,k=%d,seed=%d)", d.Dim, d.Components, seed)}, nil
+}
+
+func (s *source) Name() string { return s.name }
+
+func (s *source) Batch(step int64, size int) (datasets.Batch, error) {
+	if size < 1 {
+		return datasets.Batch{}, fmt.Errorf("highdim: batch size %d must be >= 1", size)
+	}
+	x, _ := s.mix.Sample(rand.New(rand.NewPCG(s.seed, uint64(step))), size)
+	return datasets.Batch{X: tensors.FromFlatDataAndDimensions(x, size, s.mix.Dim())}, nil
+}
+
+// TruePoints returns n fresh points of data (row-major [n, D]) and their components, drawn with seed
+// from a stream independent of the training streams.
+func TruePoints(data DataSpec, n int, seed uint64) ([]float32, []int32, error) {
+	mix, err := data.Mixture()
+	if err != nil {
+		return nil, nil, err
+	}
+	if n < 1 || n > 1<<20 {
+		return nil, nil, fmt.Errorf("highdim: true points n %d outside [1, %d]", n, 1<<20)
+	}
+	x, k := mix.Sample(rand.New(rand.NewPCG(seed, seedTruth)), n)
+	return x, k, nil
+}
+
+// Stream offsets that keep the random draws of an evaluation apart from the training streams.
+const (
+	seedTruth uint64 = 0x7e57_0000_0000
+	seedNoise uint64 = 1 << 40
+	seedFloor uint64 = 3 << 40
+)
