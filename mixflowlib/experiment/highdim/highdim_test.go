@@ -29,7 +29,7 @@ func TestSpecValidation(t *testing.T) {
 			t.Errorf("%s: error %v, want it to contain %q", tc.name, tc.err, tc.want)
 		}
 	}
-	if got := ControlArm().Label(); got != "MixFlow γ=0 (control)" {
+	if got := ControlArm().Label(); got != "MixFlow γ=0 control" {
 		t.Errorf("control label %q", got)
 	}
 	if got := InputPerturbationArm(0.1).Label(); got != "IP γ=0.1" {

@@ -120,7 +120,8 @@ func (a Arm) Canonical() (Arm, error) {
 	return a, nil
 }
 
-// Label returns a short name: "FM", "MixFlow γ=0.8", "MixFlow γ=0 (control)", "IP γ=0.1".
+// Label returns a short name: "FM", "MixFlow γ=0.8", objective.ControlLabel ("MixFlow γ=0 control"),
+// "IP γ=0.1".
 func (a Arm) Label() string {
 	c, err := a.Canonical()
 	if err != nil {
@@ -128,9 +129,6 @@ func (a Arm) Label() string {
 	}
 	if c.InputPerturbation != 0 {
 		return fmt.Sprintf("IP γ=%g", c.InputPerturbation)
-	}
-	if c.Objective.Kind == objective.KindMixFlow && c.Objective.Gamma == 0 && c.Objective.Mixture == "relative" {
-		return c.Objective.Label() + " (control)"
 	}
 	return c.Objective.Label()
 }
