@@ -666,3 +666,31 @@ func TestFindJupyterLab(t *testing.T) {
 		t.Errorf("JupyterLab 4.6.6: %+v, %v", lab, err)
 	}
 }
+
+// TestQuickstartCUDAWithoutGPU: MIXFLOW_BACKEND=cuda on a machine without a GPU stops the quick-start
+// notebook at its setup cell with the backend's one-line message, not a panic and a stack trace.
+func TestQuickstartCUDAWithoutGPU(t *testing.T) {
+	needJupyter(t)
+	sharedInstall(t)
+	t.Setenv("MIXFLOW_BACKEND", "cuda")
+	t.Setenv("CUDA_VISIBLE_DEVICES", "") // hides any GPU this machine has
+	out := t.TempDir()
+	nbPath := filepath.Join(repoRoot, "notebooks", "00-quickstart.ipynb")
+	code, stdout, stderr := runCLI(t, "exec", "--quick", "--timeout", "5m", "--out", out, nbPath)
+	if code != 1 {
+		t.Fatalf("exec exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	want := "exit status 1: backend: MIXFLOW_BACKEND=cuda but there is no GPU (CUDA_VISIBLE_DEVICES hides all GPUs): unset MIXFLOW_BACKEND or set it to go"
+	if !strings.Contains(stdout, "FAIL "+nbPath+": cell 3 (In [1]): "+want) {
+		t.Errorf("stdout lacks the one-line failure of the setup cell %q:\n%s", want, stdout)
+	}
+	nb, err := notebook.Read(filepath.Join(out, "00-quickstart.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Cells {
+		if s := c.Stderr(); strings.Contains(s, "panic:") || strings.Contains(s, "goroutine ") {
+			t.Errorf("cell %d printed a panic or stack trace:\n%s", c.Index+1, s)
+		}
+	}
+}
