@@ -474,13 +474,14 @@ func TestThinOption(t *testing.T) {
 	if !hasSpike || last[0] != 4999 {
 		t.Errorf("thinned line lost the spike (%v) or its end (%v)", hasSpike, last)
 	}
-	if len(pts) != 3000 {
-		t.Errorf("scatter keeps %d of 3000 points; scatter points are rounded, never dropped", len(pts))
+	if len(pts) != maxScatter {
+		t.Errorf("scatter keeps %d of 3000 points, want %d", len(pts), maxScatter)
 	}
 	step := (opt.YAxis[0].Max - opt.YAxis[0].Min) / axisSteps
 	for i, p := range pts[:50] {
-		if d := math.Abs(p[1] - ys[i]); d > step {
-			t.Errorf("point %d moved by %g > %g", i, d, step)
+		j := i * 3000 / maxScatter
+		if d := math.Abs(p[1] - ys[j]); p[0] != xs[j] || d > step {
+			t.Errorf("point %d = %v, want (%g, %g ± %g)", i, p, xs[j], ys[j], step)
 		}
 	}
 	// Thinning what is already thin changes nothing; garbage is an error.

@@ -11,11 +11,14 @@ import (
 //   - a line with more than 2·lineBuckets points keeps, per bucket of consecutive points, the lowest
 //     and the highest one (the envelope a noisy loss curve draws at any screen width up to
 //     lineBuckets pixels per panel);
+//   - a scatter series with more than maxScatter points keeps maxScatter of them, evenly spread over
+//     the series (ECharts' own "large" mode starts there; overlapping points draw the same cloud);
 //   - line and scatter coordinates on an axis with a fixed range are rounded to 1/axisSteps of
 //     that range (a twentieth of a pixel on a 2000-pixel-wide panel); on a log axis to 4 significant
 //     digits.
 const (
 	lineBuckets = 400
+	maxScatter  = 2000
 	axisSteps   = 2000
 )
 
@@ -83,6 +86,12 @@ func thinOption(opt map[string]any) {
 		}
 		if typ == "line" {
 			rows = envelope(rows, lineBuckets)
+		} else if n := len(rows); n > maxScatter {
+			kept := make([][2]float64, maxScatter)
+			for i := range kept {
+				kept[i] = rows[i*n/maxScatter]
+			}
+			rows = kept
 		}
 		xi, _ := m["xAxisIndex"].(float64)
 		yi, _ := m["yAxisIndex"].(float64)
