@@ -270,7 +270,7 @@ func (m *MLP) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
 	for i := range c.Depth {
 		bs := scope.In("block_%d", i)
 		u := norm.LayerNorm(bs, h, -1).Epsilon(1e-5).Done()
-		u = Add(nn.Dense(bs.In("fc1"), u, true, c.Width), layers.Dense(bs.In("cond"), cvec, false, c.Width))
+		u = Add(nn.Dense(bs.In("fc1"), u, true, c.Width), nn.Dense(bs.In("cond"), cvec, false, c.Width))
 		u = nn.Dense(bs.In("fc2").WithInitializer(initializer.Zero), act(u), true, c.Width)
 		h = Add(h, u)
 	}
