@@ -1,0 +1,37 @@
+// Package nb holds the few helpers every notebook cell uses, so that notebooks stop redefining them:
+// Must and Check stop the cell on an error (`kernel exec` then reports the cell as failed, naming the
+// error), and Interruptible is the context the kernel's interrupt cancels (a training run then stops
+// after its current step, saves a checkpoint and resumes when the cell runs again).
+//
+// Each GoNB cell is a separate process, so these are plain functions with no state.
+package nb
+
+import (
+	"context"
+	"os"
+	"os/signal"
+)
+
+// Must returns v, or stops the cell with err when err is not nil:
+//
+//	base := nb.Must(lab.TrainBase(nb.Interruptible(), spec))
+func Must[T any](v T, err error) T {
+	Check(err)
+	return v
+}
+
+// Check stops the cell with err when err is not nil. It panics with err itself, so the cell's output and
+// `kernel exec` show the error's own text ("panic: objective: gamma 1.3 outside [0, 1]").
+func Check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Interruptible returns a context cancelled by the kernel's interrupt (SIGINT): pass it to the
+// library's long computations (training, sweeps, evaluation), which stop cleanly and resume on the next
+// run of the cell.
+func Interruptible() context.Context {
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt)
+	return ctx
+}
