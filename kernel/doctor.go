@@ -137,10 +137,17 @@ func runDoctor(ctx context.Context, o doctorOptions) bool {
 		}
 		if len(uis) == 0 {
 			add(check{name: "jupyter UI", detail: "neither Jupyter Notebook nor JupyterLab for " + o.python,
-				fix: "sudo apt-get install jupyter-notebook (JupyterLab: pip install jupyterlab in a virtualenv, or use docker/Dockerfile.cpu)"})
+				fix: "sudo apt-get install jupyter-notebook (or run scripts/setup.sh)"})
 		} else {
-			add(check{name: "jupyter UI", ok: true, detail: strings.Join(uis, ", ")})
+			add(check{name: "jupyter UI", ok: true, detail: strings.Join(uis, ", ") + " for " + o.python})
 		}
+	}
+	if lab, err := findJupyterLab(ctx); err != nil {
+		add(check{name: "JupyterLab", detail: err.Error()})
+	} else {
+		add(check{name: "JupyterLab", ok: true, detail: fmt.Sprintf("%s at %s; open the notebooks with: %s", lab.Version, lab.Bin, labCommand(lab.Bin, o.repo))})
+	}
+	if probe != nil {
 		if v := version("jupyter_kernel_test"); v == "" {
 			add(check{name: "jupyter_kernel_test", detail: "missing (only scripts/test.sh needs it)", fix: "sudo apt-get install python3-jupyter-kernel-test"})
 		} else {
@@ -161,6 +168,19 @@ func runDoctor(ctx context.Context, o doctorOptions) bool {
 		}
 	}
 	checks = append(checks, specChecks(ctx, o, specDir, where)...)
+	if nbs := bundledNotebooks(o.repo); len(nbs) > 0 && probe != nil {
+		if r, err := notebookTrust(ctx, o.python, "check", nbs); err != nil {
+			add(check{name: "notebooks trusted", detail: err.Error()})
+		} else if bad := r.untrusted(); len(bad) == len(nbs) {
+			add(check{name: "notebooks trusted", detail: fmt.Sprintf("none of the %d bundled notebooks: their charts show static images", len(nbs)),
+				fix: "go run ./kernel install (signs them into " + r.DB + ")"})
+		} else if len(bad) > 0 {
+			add(check{name: "notebooks trusted", detail: fmt.Sprintf("%d of %d not trusted, their charts show static images: %s", len(bad), len(nbs), strings.Join(bad, ", ")),
+				fix: "go run ./kernel install (signs them; a notebook changed since, e.g. by git pull, needs it again)"})
+		} else {
+			add(check{name: "notebooks trusted", ok: true, detail: fmt.Sprintf("all %d (signatures in %s)", len(nbs), r.DB)})
+		}
+	}
 
 	// Data.
 	var missing []string

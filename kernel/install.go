@@ -31,6 +31,8 @@ type installOptions struct {
 	npm         bool   // run `npm ci` for the ECharts asset when widgets/assets/package.json exists
 	htmlErrors  bool   // GoNB's HTML compile errors instead of plain text
 	xla         string // "auto", "yes" or "no": link GoMLX's XLA backend into cells (see xlaDecision)
+	trust       bool   // sign the repository's notebooks/*.ipynb so Jupyter opens them trusted
+	python      string // interpreter with nbformat, for trust
 	out         io.Writer
 
 	// failAfter makes install fail after a step ("tools" or "spec"); tests use it to check that an
@@ -43,6 +45,7 @@ type installResult struct {
 	specDir  string   // the installed kernelspec directory
 	echarts  string   // the installed echarts.min.js, or ""
 	warmed   int      // number of packages compiled into the build cache
+	trusted  int      // number of bundled notebooks signed as trusted
 	warnings []string // problems that did not stop the install
 }
 
@@ -183,7 +186,29 @@ func runInstall(ctx context.Context, o installOptions) (*installResult, error) {
 	fmt.Fprintf(o.out, "kernel install: installed kernel %q (%s) in %s; cells import %s from %s\n",
 		o.name, o.displayName, specDir, modulePath, o.repo)
 
-	// 5. Pre-warm the build cache with a program that imports every library package, built in the
+	// 5. Trust the bundled notebooks: Jupyter runs the chart scripts of trusted notebooks only, and
+	// a notebook's signature lives in the user's data dir, so a clone's notebooks start untrusted.
+	if o.trust {
+		if nbs := bundledNotebooks(o.repo); len(nbs) > 0 {
+			r, err := notebookTrust(ctx, o.python, "sign", nbs)
+			switch {
+			case err != nil:
+				warn := "notebooks not trusted (charts show static images until File > Trust Notebook): " + err.Error()
+				res.warnings = append(res.warnings, warn)
+				fmt.Fprintln(o.out, "kernel install: warning: "+warn)
+			case len(r.untrusted()) > 0:
+				warn := "could not trust " + strings.Join(r.untrusted(), ", ")
+				res.warnings = append(res.warnings, warn)
+				fmt.Fprintln(o.out, "kernel install: warning: "+warn)
+			default:
+				res.trusted = len(nbs)
+				fmt.Fprintf(o.out, "kernel install: trusted the %d notebooks in %s (signatures in %s), so their charts open interactive\n",
+					len(nbs), filepath.Join(o.repo, "notebooks"), r.DB)
+			}
+		}
+	}
+
+	// 6. Pre-warm the build cache with a program that imports every library package, built in the
 	// same environment and workspace layout GoNB uses, so the first real cell only links.
 	if o.warm {
 		start := time.Now()

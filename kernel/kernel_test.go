@@ -242,10 +242,25 @@ func TestInstallIsAtomicAndIdempotent(t *testing.T) {
 		t.Errorf("interrupted re-install changed kernel.json:\n%+v\nwas\n%+v", got, first)
 	}
 
-	// 4. Re-install: same kernelspec (but the time stamp), stale directories gone.
+	// 4. Re-install: same kernelspec (but the time stamp), stale directories gone; with Jupyter
+	// there, the bundled notebooks are signed into the user's data dir (here dataDir).
 	o.failAfter = ""
-	if _, err := runInstall(context.Background(), o); err != nil {
+	haveJupyter := exec.Command(defaultPython(), "-c", "import nbformat").Run() == nil
+	if haveJupyter {
+		t.Setenv("JUPYTER_DATA_DIR", dataDir)
+		o.trust, o.python = true, defaultPython()
+	}
+	res, err := runInstall(context.Background(), o)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if nbs := bundledNotebooks(repoRoot); haveJupyter && res.trusted != len(nbs) {
+		t.Errorf("install trusted %d notebooks, want all %d; output:\n%s", res.trusted, len(nbs), out.String())
+	} else if haveJupyter {
+		r, err := notebookTrust(context.Background(), defaultPython(), "check", nbs)
+		if err != nil || len(r.untrusted()) > 0 || r.DB != filepath.Join(dataDir, "nbsignatures.db") {
+			t.Errorf("after install: %v, %+v; want every bundled notebook trusted in %s", err, r, dataDir)
+		}
 	}
 	second := readSpec(t, specDir)
 	first.Metadata.MixFlow.Installed, second.Metadata.MixFlow.Installed = "", ""
@@ -380,7 +395,7 @@ func TestExecReportsGammaOnce(t *testing.T) {
 	needJupyter(t)
 	sharedInstall(t)
 	code, stdout, stderr := runCLI(t, "exec", "--timeout", "5m", "--out", t.TempDir(), "testdata/gamma.ipynb")
-	want := "FAIL testdata/gamma.ipynb: cell 2 (In [1]): panic: objective: gamma 1.3 outside [0, 1]"
+	want := "FAIL testdata/gamma.ipynb: cell 2 (In [1]): exit status 1: objective: gamma 1.3 outside [0, 1]"
 	if code != 1 || !strings.Contains(stdout, want) {
 		t.Errorf("exec exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
 	}
@@ -594,6 +609,100 @@ func TestPruneTools(t *testing.T) {
 	for dir, want := range map[string]bool{keep: true, fresh: true, stale: false, partialOld: false, partialNew: true} {
 		if _, err := os.Stat(dir); (err == nil) != want {
 			t.Errorf("%s: exists=%v, want %v", filepath.Base(dir), err == nil, want)
+		}
+	}
+}
+
+func TestTrustNotebooks(t *testing.T) {
+	needJupyter(t)
+	t.Setenv("JUPYTER_DATA_DIR", t.TempDir())
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.ipynb"), filepath.Join(dir, "b.ipynb")
+	for _, p := range []string{a, b} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, "notebooks", "00-quickstart.ipynb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	r, err := notebookTrust(ctx, defaultPython(), "check", []string{a, b})
+	if err != nil || len(r.untrusted()) != 2 {
+		t.Fatalf("before signing: %v, %+v; want both untrusted", err, r)
+	}
+	if r, err = notebookTrust(ctx, defaultPython(), "sign", []string{a, b}); err != nil || len(r.untrusted()) != 0 {
+		t.Fatalf("signing: %v, %+v", err, r)
+	}
+	if want := filepath.Join(os.Getenv("JUPYTER_DATA_DIR"), "nbsignatures.db"); r.DB != want {
+		t.Errorf("signatures went to %s, want %s", r.DB, want)
+	}
+	// A notebook edited after signing is no longer trusted; the other one still is.
+	data, _ := os.ReadFile(b)
+	if err := os.WriteFile(b, bytes.Replace(data, []byte(`"cells": [`), []byte(`"cells": [{"cell_type": "markdown", "id": "x1", "metadata": {}, "source": ["edited"]},`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err = notebookTrust(ctx, defaultPython(), "check", []string{a, b})
+	if err != nil || r.Results[a] != "trusted" || r.Results[b] != "untrusted" {
+		t.Fatalf("after editing b: %v, %+v; want a trusted, b untrusted", err, r)
+	}
+	// A file that is not a notebook is reported, not fatal.
+	bad := filepath.Join(dir, "bad.ipynb")
+	_ = os.WriteFile(bad, []byte("{"), 0o644)
+	if r, err = notebookTrust(ctx, defaultPython(), "check", []string{bad}); err != nil || !strings.HasPrefix(r.Results[bad], "error: ") {
+		t.Errorf("a broken notebook: %v, %+v; want an error entry", err, r)
+	}
+	if _, err := notebookTrust(ctx, "/nonexistent/python3", "check", []string{a}); err == nil || !strings.Contains(err.Error(), "MIXFLOW_PYTHON") {
+		t.Errorf("missing python: %v; want a message naming MIXFLOW_PYTHON", err)
+	}
+}
+
+func TestFindJupyterLab(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(jupyterLabVenvEnv, dir)
+	t.Setenv("PATH", "/nonexistent")
+	if _, err := findJupyterLab(context.Background()); err == nil || !strings.Contains(err.Error(), "scripts/setup.sh") {
+		t.Errorf("no JupyterLab: %v; want a message naming scripts/setup.sh", err)
+	}
+	bin := filepath.Join(dir, "bin", "jupyter-lab")
+	_ = os.MkdirAll(filepath.Dir(bin), 0o755)
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho 3.6.8\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := findJupyterLab(context.Background()); err == nil || !strings.Contains(err.Error(), "3.6.8") || !strings.Contains(err.Error(), "too old") {
+		t.Errorf("JupyterLab 3: %v; want a too-old message", err)
+	}
+	_ = os.WriteFile(bin, []byte("#!/bin/sh\necho 4.6.6\n"), 0o755)
+	if lab, err := findJupyterLab(context.Background()); err != nil || lab.Version != "4.6.6" || lab.Bin != bin {
+		t.Errorf("JupyterLab 4.6.6: %+v, %v", lab, err)
+	}
+}
+
+// TestQuickstartCUDAWithoutGPU: MIXFLOW_BACKEND=cuda on a machine without a GPU stops the quick-start
+// notebook at its setup cell with the backend's one-line message, not a panic and a stack trace.
+func TestQuickstartCUDAWithoutGPU(t *testing.T) {
+	needJupyter(t)
+	sharedInstall(t)
+	t.Setenv("MIXFLOW_BACKEND", "cuda")
+	t.Setenv("CUDA_VISIBLE_DEVICES", "") // hides any GPU this machine has
+	out := t.TempDir()
+	nbPath := filepath.Join(repoRoot, "notebooks", "00-quickstart.ipynb")
+	code, stdout, stderr := runCLI(t, "exec", "--quick", "--timeout", "5m", "--out", out, nbPath)
+	if code != 1 {
+		t.Fatalf("exec exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	want := "exit status 1: backend: MIXFLOW_BACKEND=cuda but there is no GPU (CUDA_VISIBLE_DEVICES hides all GPUs): unset MIXFLOW_BACKEND or set it to go"
+	if !strings.Contains(stdout, "FAIL "+nbPath+": cell 3 (In [1]): "+want) {
+		t.Errorf("stdout lacks the one-line failure of the setup cell %q:\n%s", want, stdout)
+	}
+	nb, err := notebook.Read(filepath.Join(out, "00-quickstart.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Cells {
+		if s := c.Stderr(); strings.Contains(s, "panic:") || strings.Contains(s, "goroutine ") {
+			t.Errorf("cell %d printed a panic or stack trace:\n%s", c.Index+1, s)
 		}
 	}
 }

@@ -17,7 +17,9 @@
 // and, on machines without an NVIDIA GPU, -tags=noxla (no cgo link of the XLA backend; --xla yes keeps
 // it). Every cell's module joins a go.work that uses this repository (GoNB's -go_work) and requires
 // the versions this repository pins, so its imports resolve offline. The install is staged next to
-// kernels/ and renamed into place, so an interrupted install leaves the previous one intact.
+// kernels/ and renamed into place, so an interrupted install leaves the previous one intact. It then
+// signs notebooks/*.ipynb into the user's nbsignatures.db (as File > Trust Notebook does), so the
+// bundled notebooks open trusted, with interactive charts (--no-trust skips it).
 //
 // exec runs each notebook through nbclient with Debian's /usr/bin/python3 (or $MIXFLOW_PYTHON),
 // writes the executed copy (NAME.executed.ipynb beside the input, DIR/NAME.ipynb with --out, or the
@@ -141,6 +143,8 @@ func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	noNpm := fs.Bool("no-npm", false, "do not run `npm ci` for the ECharts asset (an already fetched one is still installed)")
 	htmlErrors := fs.Bool("html-errors", false, "GoNB's HTML compile-error reports instead of plain text (breaks jupyter_kernel_test's error test)")
 	xla := fs.String("xla", "auto", "link GoMLX's XLA backend into cells: auto (only when an NVIDIA GPU is visible), yes, or no")
+	noTrust := fs.Bool("no-trust", false, "do not mark the repository's notebooks trusted (their charts then show static images until File > Trust Notebook)")
+	python := fs.String("python", defaultPython(), "Python interpreter with nbformat, for trusting the notebooks ($MIXFLOW_PYTHON)")
 	pos, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code, nil
@@ -160,7 +164,8 @@ func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	start := time.Now()
 	res, err := runInstall(ctx, installOptions{
 		repo: repo, dataDir: dataDir, name: *name, displayName: *display,
-		gopls: !*noGopls, warm: !*noWarm, npm: !*noNpm, htmlErrors: *htmlErrors, xla: *xla, out: stdout,
+		gopls: !*noGopls, warm: !*noWarm, npm: !*noNpm, htmlErrors: *htmlErrors, xla: *xla,
+		trust: !*noTrust, python: *python, out: stdout,
 	})
 	if err != nil {
 		return 1, err

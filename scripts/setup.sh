@@ -14,6 +14,8 @@
 #   MIXFLOW_APT_EXCLUDE  packages to leave out, e.g. "chromium chromium-driver" where they are snaps
 #   MIXFLOW_APT_UPDATED=1  apt-get update already ran (set by .ci/run)
 #   MIXFLOW_GO_LINK_DIR  where a bootstrapped Go is linked as `go` (default /usr/local/bin)
+#   MIXFLOW_JUPYTERLAB_VENV  the virtualenv JupyterLab goes into (default ~/.venvs/jupyterlab)
+#   MIXFLOW_SKIP_JUPYTERLAB=1  do not install JupyterLab (Jupyter Notebook 6 still works)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -66,6 +68,7 @@ go_minor() {
 PACKAGES=(
 	ca-certificates git gcc libc6-dev # cgo for GoMLX's XLA backend (GPU machines)
 	jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel python3-jupyter-kernel-test
+	python3-venv # the JupyterLab virtualenv (step 3)
 	dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
 	python3-torch libopenblas0 # PyTorch baselines (OpenBLAS: the reference BLAS is ~20x slower)
 	chromium chromium-driver # the widgets' browser test
@@ -140,18 +143,69 @@ if [ "$DEPS_ONLY" = 1 ]; then
 	exit 0
 fi
 
-# 3. The kernel ----------------------------------------------------------------------------------
+# 3. JupyterLab 4, pinned, from PyPI, in a virtualenv of Debian's python3 that also sees Debian's Jupyter
+# packages (nbclient, ipykernel, jupyter_kernel_test). A venv cannot be moved once made, so a failed
+# first install removes the venv it made; an upgrade of an existing one is pip's own (per package).
+JUPYTERLAB_VERSION=4.6.6 # keep in step with jupyterLabVersion in kernel/jupyterlab.go
+JLAB_VENV=${MIXFLOW_JUPYTERLAB_VENV:-$HOME/.venvs/jupyterlab}
+JLAB_BIN=$JLAB_VENV/bin/jupyter-lab
+install_jupyterlab() {
+	local have made=0
+	have=$("$JLAB_BIN" --version 2>/dev/null || true)
+	if [ "$have" = "$JUPYTERLAB_VERSION" ]; then
+		log "JupyterLab $have: present in $JLAB_VENV"
+		return 0
+	fi
+	log "installing JupyterLab $JUPYTERLAB_VERSION from PyPI into $JLAB_VENV${have:+ (replacing $have)}"
+	if [ ! -x "$JLAB_VENV/bin/python" ]; then
+		if [ -e "$JLAB_VENV" ] && [ -n "$(ls -A "$JLAB_VENV" 2>/dev/null)" ]; then
+			echo "setup.sh: $JLAB_VENV exists but is not a virtualenv; move it away or set MIXFLOW_JUPYTERLAB_VENV to another directory" >&2
+			return 1
+		fi
+		mkdir -p "$(dirname "$JLAB_VENV")"
+		/usr/bin/python3 -m venv --system-site-packages "$JLAB_VENV" || {
+			rm -rf "$JLAB_VENV"
+			echo "setup.sh: /usr/bin/python3 -m venv failed; install Debian's python3-venv and re-run" >&2
+			return 1
+		}
+		made=1
+	fi
+	if ! "$JLAB_VENV/bin/python" -m pip install --disable-pip-version-check -q "jupyterlab==$JUPYTERLAB_VERSION" ||
+		[ "$("$JLAB_BIN" --version 2>/dev/null)" != "$JUPYTERLAB_VERSION" ]; then
+		[ "$made" = 1 ] && rm -rf "$JLAB_VENV"
+		echo "setup.sh: pip could not install jupyterlab==$JUPYTERLAB_VERSION from PyPI (see pip's message above); check the network or PIP_INDEX_URL and re-run, or MIXFLOW_SKIP_JUPYTERLAB=1 to go on without JupyterLab" >&2
+		return 1
+	fi
+	log "JupyterLab $("$JLAB_BIN" --version) installed in $JLAB_VENV"
+}
+if [ "${MIXFLOW_SKIP_JUPYTERLAB:-0}" != 1 ]; then
+	install_jupyterlab
+fi
+
+# lab_hint prints the one command that opens JupyterLab on the notebooks.
+lab_hint() {
+	local allow=""
+	[ "$(id -u)" -eq 0 ] && allow=" --allow-root"
+	if [ -x "$JLAB_BIN" ]; then
+		echo "    open the notebooks in JupyterLab with:  $JLAB_BIN$allow $REPO/notebooks"
+	else
+		echo "    open the notebooks with:  jupyter notebook$allow $REPO/notebooks"
+	fi
+}
+
+# 4. The kernel ----------------------------------------------------------------------------------
 log "installing the MixFlow (Go) Jupyter kernel"
 # shellcheck disable=SC2086 # KERNEL_INSTALL_ARGS is a list of flags
 go run ./kernel install ${KERNEL_INSTALL_ARGS:-}
 
 if [ "$RUN_MAIN" = 0 ]; then
 	log "setup done (--no-run: the quick-start notebook was not executed)"
+	lab_hint
 	exit 0
 fi
 
-# 4. The main job: the quick-start notebook, headless, on the CPU ------------------------------------
+# 5. The main job: the quick-start notebook, headless, on the CPU ------------------------------------
 log "executing notebooks/00-quickstart.ipynb on the CPU"
 MIXFLOW_BACKEND=go go run ./kernel exec notebooks/00-quickstart.ipynb
 log "done: the executed notebook is $REPO/notebooks/00-quickstart.executed.ipynb"
-echo "    open it with: jupyter notebook $REPO/notebooks/00-quickstart.executed.ipynb"
+lab_hint

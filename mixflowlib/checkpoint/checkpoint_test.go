@@ -311,11 +311,19 @@ func TestCorruptFilesRejected(t *testing.T) {
 		if !strings.Contains(msg, c.want) || !strings.Contains(msg, p) || !strings.HasPrefix(msg, "checkpoint: ") {
 			t.Errorf("%s: error %q should start with the package, name the file and say %q", c.name, msg, c.want)
 		}
-		if verr := Verify(p); verr == nil {
+		verr := Verify(p)
+		_, herr := ReadHeader(p)
+		if verr == nil {
 			t.Errorf("%s: Verify succeeded on a corrupt file", c.name)
 		}
-		if _, lerr := Load(p, model.NewStore()); lerr == nil {
+		_, lerr := Load(p, model.NewStore())
+		if lerr == nil {
 			t.Errorf("%s: Load succeeded on a corrupt file", c.name)
+		}
+		for what, e := range map[string]error{"Read": err, "Verify": verr, "Load": lerr, "ReadHeader": herr} {
+			if e != nil && !errors.Is(e, ErrCorrupt) {
+				t.Errorf("%s: %s error %q does not wrap ErrCorrupt", c.name, what, e)
+			}
 		}
 	}
 
@@ -340,8 +348,8 @@ func TestCorruptFilesRejected(t *testing.T) {
 	}
 	p = filepath.Join(dir, "version.mfckpt")
 	writeRaw(t, p, 7, map[string]any{"data_length": 0}, nil)
-	if _, err := Read(p); err == nil || !strings.Contains(err.Error(), "unsupported format version 7") {
-		t.Errorf("future version: err = %v", err)
+	if _, err := Read(p); err == nil || !strings.Contains(err.Error(), "unsupported format version 7") || errors.Is(err, ErrCorrupt) {
+		t.Errorf("future version: err = %v, want one not wrapping ErrCorrupt", err)
 	}
 	p = filepath.Join(dir, "badjson.mfckpt")
 	writeRaw(t, p, FormatVersion, []byte(`{"data_length": 0,}`), nil)
@@ -369,7 +377,7 @@ func TestCorruptFilesRejected(t *testing.T) {
 		t.Errorf("hand-built file values = %v, want [0 π]", got)
 	}
 
-	if _, err := Read(filepath.Join(dir, "missing.mfckpt")); err == nil || !errors.Is(err, os.ErrNotExist) {
+	if _, err := Read(filepath.Join(dir, "missing.mfckpt")); err == nil || !errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrCorrupt) {
 		t.Errorf("missing file: err = %v, want one wrapping os.ErrNotExist", err)
 	}
 	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "directory") {

@@ -62,6 +62,20 @@ const (
 	maxHeaderLen = 256 << 20
 )
 
+// ErrCorrupt is wrapped by every error of Read, ReadHeader, Verify and Load that says the file is damaged
+// (truncated, bad magic, a header that disagrees with itself or the file, checksum mismatch), as opposed
+// to one that cannot be opened or was written by a newer format version: a caller holding older
+// checkpoints can fall back to one of them (errors.Is(err, ErrCorrupt)).
+var ErrCorrupt = errors.New("corrupt checkpoint")
+
+// corruptError is an error that also matches ErrCorrupt, with its own message only.
+type corruptError struct{ error }
+
+func (e corruptError) Unwrap() []error { return []error{e.error, ErrCorrupt} }
+
+// corruptf formats an error that wraps ErrCorrupt.
+func corruptf(format string, args ...any) error { return corruptError{fmt.Errorf(format, args...)} }
+
 // Metadata is the free-form part of a checkpoint header: any JSON-serialisable values by key, e.g. the
 // training configuration, the step, the objective and the data source. After Read, numbers are
 // json.Number values (exact for int64 steps); use Decode to get typed values back.
@@ -409,13 +423,13 @@ func open(path string) (res *openResult, err error) {
 	var prefix [prefixLen]byte
 	n, rerr := io.ReadFull(hr, prefix[:])
 	if n >= len(Magic) && string(prefix[:len(Magic)]) != Magic {
-		return nil, fmt.Errorf("checkpoint: %s: bad magic %q: not a MixFlow checkpoint file", path, prefix[:len(Magic)])
+		return nil, corruptf("checkpoint: %s: bad magic %q: not a MixFlow checkpoint file", path, prefix[:len(Magic)])
 	}
 	if rerr != nil || size < prefixLen+checksumLen {
 		if n < len(Magic) && string(prefix[:n]) != Magic[:n] {
-			return nil, fmt.Errorf("checkpoint: %s: bad magic %q: not a MixFlow checkpoint file", path, prefix[:n])
+			return nil, corruptf("checkpoint: %s: bad magic %q: not a MixFlow checkpoint file", path, prefix[:n])
 		}
-		return nil, fmt.Errorf("checkpoint: %s: truncated: %d bytes, a checkpoint has at least %d", path, size, prefixLen+checksumLen)
+		return nil, corruptf("checkpoint: %s: truncated: %d bytes, a checkpoint has at least %d", path, size, prefixLen+checksumLen)
 	}
 	version := binary.LittleEndian.Uint32(prefix[8:12])
 	if version != FormatVersion {
@@ -423,20 +437,20 @@ func open(path string) (res *openResult, err error) {
 	}
 	hdrLen := binary.LittleEndian.Uint64(prefix[12:20])
 	if hdrLen > uint64(size-prefixLen-checksumLen) || hdrLen > maxHeaderLen {
-		return nil, fmt.Errorf("checkpoint: %s: truncated or corrupt: header length %d does not fit in a %d-byte file", path, hdrLen, size)
+		return nil, corruptf("checkpoint: %s: truncated or corrupt: header length %d does not fit in a %d-byte file", path, hdrLen, size)
 	}
 	hdrJSON := make([]byte, hdrLen)
 	if _, err := io.ReadFull(hr, hdrJSON); err != nil {
-		return nil, fmt.Errorf("checkpoint: %s: truncated while reading the header: %w", path, err)
+		return nil, corruptf("checkpoint: %s: truncated while reading the header: %w", path, err)
 	}
 	var jh jsonHeader
 	dec := json.NewDecoder(bytes.NewReader(hdrJSON))
 	dec.UseNumber()
 	if err := dec.Decode(&jh); err != nil {
 		if !wholeFileChecksumOK(f, size) {
-			return nil, fmt.Errorf("checkpoint: %s: checksum mismatch: the file is corrupt (its header is not valid JSON: %v)", path, err)
+			return nil, corruptf("checkpoint: %s: checksum mismatch: the file is corrupt (its header is not valid JSON: %v)", path, err)
 		}
-		return nil, fmt.Errorf("checkpoint: %s: corrupt header (invalid JSON: %v)", path, err)
+		return nil, corruptf("checkpoint: %s: corrupt header (invalid JSON: %v)", path, err)
 	}
 	want := prefixLen + int64(hdrLen) + jh.DataLength + checksumLen
 	if jh.DataLength < 0 || want != size {
@@ -444,7 +458,7 @@ func open(path string) (res *openResult, err error) {
 		if size > want {
 			what = "corrupt (trailing bytes)"
 		}
-		return nil, fmt.Errorf("checkpoint: %s: %s: header declares %d bytes in all, the file has %d", path, what, want, size)
+		return nil, corruptf("checkpoint: %s: %s: header declares %d bytes in all, the file has %d", path, what, want, size)
 	}
 	header := Header{
 		Version: int(version), Created: jh.Created, Writer: jh.Writer, Metadata: jh.Metadata,
@@ -454,25 +468,25 @@ func open(path string) (res *openResult, err error) {
 		header.Metadata = Metadata{}
 	}
 	if jh.ByteOrder != "" && jh.ByteOrder != "little-endian" {
-		return nil, fmt.Errorf("checkpoint: %s: unsupported byte order %q", path, jh.ByteOrder)
+		return nil, corruptf("checkpoint: %s: unsupported byte order %q", path, jh.ByteOrder)
 	}
 	seen := make(map[string]bool, len(jh.Variables))
 	var next int64
 	for i, jv := range jh.Variables {
 		if jv.Path == "" || seen[jv.Path] {
-			return nil, fmt.Errorf("checkpoint: %s: corrupt header: variable #%d has an empty or repeated path %q", path, i, jv.Path)
+			return nil, corruptf("checkpoint: %s: corrupt header: variable #%d has an empty or repeated path %q", path, i, jv.Path)
 		}
 		seen[jv.Path] = true
 		dtype, derr := dtypes.DTypeString(jv.DType)
 		if derr != nil || dtype == dtypes.InvalidDType {
-			return nil, fmt.Errorf("checkpoint: %s: variable %q has unknown dtype %q", path, jv.Path, jv.DType)
+			return nil, corruptf("checkpoint: %s: variable %q has unknown dtype %q", path, jv.Path, jv.DType)
 		}
 		// More elements than the file has bytes is corrupt; checking it here also keeps ByteSize below
 		// from overflowing on a forged shape.
 		elems := int64(1)
 		for _, d := range jv.Shape {
 			if d < 0 {
-				return nil, fmt.Errorf("checkpoint: %s: variable %q has a negative dimension in shape %v", path, jv.Path, jv.Shape)
+				return nil, corruptf("checkpoint: %s: variable %q has a negative dimension in shape %v", path, jv.Path, jv.Shape)
 			}
 			switch {
 			case elems > size:
@@ -486,21 +500,21 @@ func open(path string) (res *openResult, err error) {
 			elems = 0
 		}
 		if elems > size {
-			return nil, fmt.Errorf("checkpoint: %s: corrupt header: variable %q has shape %v, more elements than the %d-byte file holds", path, jv.Path, jv.Shape, size)
+			return nil, corruptf("checkpoint: %s: corrupt header: variable %q has shape %v, more elements than the %d-byte file holds", path, jv.Path, jv.Shape, size)
 		}
 		shape := shapes.Make(dtype, jv.Shape...)
 		if err := checkStorable(jv.Path, shape); err != nil {
-			return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
+			return nil, corruptf("checkpoint: %s: %w", path, err)
 		}
 		if jv.Length != shape.ByteSize() || jv.Offset != next {
-			return nil, fmt.Errorf("checkpoint: %s: corrupt header: variable %q at offset %d with %d bytes, expected offset %d and %d bytes for %s",
+			return nil, corruptf("checkpoint: %s: corrupt header: variable %q at offset %d with %d bytes, expected offset %d and %d bytes for %s",
 				path, jv.Path, jv.Offset, jv.Length, next, shape.ByteSize(), shape)
 		}
 		next += jv.Length
 		header.Variables[i] = VarInfo{Path: jv.Path, Shape: shape, Trainable: jv.Trainable, Offset: jv.Offset, Length: jv.Length}
 	}
 	if next != jh.DataLength {
-		return nil, fmt.Errorf("checkpoint: %s: corrupt header: variables hold %d bytes, data block is %d", path, next, jh.DataLength)
+		return nil, corruptf("checkpoint: %s: corrupt header: variables hold %d bytes, data block is %d", path, next, jh.DataLength)
 	}
 	return &openResult{f: f, hr: hr, header: header, size: size}, nil
 }
@@ -524,10 +538,10 @@ func (o *openResult) finish(path string) error {
 	sum := o.hr.h.Sum(nil)
 	var stored [checksumLen]byte
 	if _, err := io.ReadFull(o.hr.r, stored[:]); err != nil {
-		return fmt.Errorf("checkpoint: %s: truncated while reading the checksum: %w", path, err)
+		return corruptf("checkpoint: %s: truncated while reading the checksum: %w", path, err)
 	}
 	if string(sum) != string(stored[:]) {
-		return fmt.Errorf("checkpoint: %s: checksum mismatch: the file is corrupt (SHA-256 of its contents %x, stored %x)", path, sum, stored)
+		return corruptf("checkpoint: %s: checksum mismatch: the file is corrupt (SHA-256 of its contents %x, stored %x)", path, sum, stored)
 	}
 	return nil
 }
@@ -552,7 +566,7 @@ func Verify(path string) error {
 	}
 	defer o.f.Close()
 	if _, err := io.CopyN(io.Discard, o.hr, o.header.DataLength); err != nil {
-		return fmt.Errorf("checkpoint: %s: truncated while reading data: %w", path, err)
+		return corruptf("checkpoint: %s: truncated while reading data: %w", path, err)
 	}
 	return o.finish(path)
 }
@@ -575,7 +589,7 @@ func read(path string, keep func(p string) bool) (*Checkpoint, error) {
 	for _, vi := range o.header.Variables {
 		if keep != nil && !keep(vi.Path) {
 			if _, err := io.CopyN(io.Discard, o.hr, vi.Length); err != nil {
-				return nil, fmt.Errorf("checkpoint: %s: truncated while reading variable %q: %w", path, vi.Path, err)
+				return nil, corruptf("checkpoint: %s: truncated while reading variable %q: %w", path, vi.Path, err)
 			}
 			continue
 		}
@@ -596,7 +610,7 @@ func read(path string, keep func(p string) bool) (*Checkpoint, error) {
 			rerr = err
 		}
 		if rerr != nil {
-			return nil, fmt.Errorf("checkpoint: %s: reading variable %q: %w", path, vi.Path, rerr)
+			return nil, corruptf("checkpoint: %s: reading variable %q: %w", path, vi.Path, rerr)
 		}
 		ck.Variables = append(ck.Variables, Variable{Path: vi.Path, Value: t, Trainable: vi.Trainable})
 	}

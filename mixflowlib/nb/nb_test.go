@@ -1,8 +1,10 @@
-package nb_test
+package nb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"syscall"
 	"testing"
@@ -10,26 +12,42 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
-	"github.com/mixflow/mixflow/mixflowlib/nb"
 )
 
-// stopped runs f and returns the value it panicked with (nil if it returned).
-func stopped(f func()) (v any) {
-	defer func() { v = recover() }()
-	f()
-	return nil
+// exited is the panic value of the test's exit.
+type exited int
+
+// stopped runs f with exit and stderr replaced; it returns what f printed and whether it exited (status 1).
+func stopped(t *testing.T, f func()) (printed string, stopped bool) {
+	t.Helper()
+	var buf bytes.Buffer
+	stderr, exit = &buf, func(code int) { panic(exited(code)) }
+	defer func() { stderr, exit = os.Stderr, os.Exit }()
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				if v != exited(1) {
+					t.Errorf("exit status %v, want 1", v)
+				}
+				stopped = true
+			}
+		}()
+		f()
+	}()
+	return buf.String(), stopped
 }
 
 func TestMustAndCheck(t *testing.T) {
-	if got := nb.Must(42, nil); got != 42 {
-		t.Errorf("Must(42, nil) = %d", got)
+	if out, s := stopped(t, func() {
+		if got := Must(42, nil); got != 42 {
+			t.Errorf("Must(42, nil) = %d", got)
+		}
+		Check(nil)
+	}); s || out != "" {
+		t.Errorf("no error: stopped %v, printed %q", s, out)
 	}
-	bad := errors.New("disk full")
-	if v := stopped(func() { nb.Must(0, bad) }); v != bad {
-		t.Errorf("Must(0, err) panicked with %v, want the error itself", v)
-	}
-	if v := stopped(func() { nb.Check(nil) }); v != nil {
-		t.Errorf("Check(nil) panicked with %v", v)
+	if out, s := stopped(t, func() { Must(0, errors.New("disk full")) }); !s || out != "disk full\n" {
+		t.Errorf("Must(0, err): stopped %v, printed %q; want the one line", s, out)
 	}
 }
 
@@ -39,25 +57,19 @@ func TestGammaInANotebook(t *testing.T) {
 	lab := &toyexp.Lab{Cache: expcache.New(t.TempDir()).WithSalt(toyexp.CacheSalt)}
 	spec := toyexp.DefaultBaseSpec()
 	spec.Model.Width, spec.Model.Depth, spec.Train.Steps, spec.Train.BatchSize = 16, 1, 20, 32
-	base := nb.Must(lab.TrainBase(nb.Interruptible(), spec))
-	for _, g := range []float64{1.3, nanValue()} {
-		v := stopped(func() {
-			nb.Must(lab.PostTrain(nb.Interruptible(), base, toyexp.DefaultPostSpec(toyexp.MixFlowObjective(g))))
+	base := Must(lab.TrainBase(Interruptible(), spec))
+	for _, g := range []float64{1.3, math.NaN()} {
+		out, s := stopped(t, func() {
+			Must(lab.PostTrain(Interruptible(), base, toyexp.DefaultPostSpec(toyexp.MixFlowObjective(g))))
 		})
-		err, ok := v.(error)
-		if want := fmt.Sprintf("objective: gamma %v outside [0, 1]", g); !ok || err.Error() != want {
-			t.Errorf("γ %v: the cell stopped with %v, want %q", g, v, want)
+		if want := fmt.Sprintf("objective: gamma %v outside [0, 1]\n", g); !s || out != want {
+			t.Errorf("γ %v: stopped %v, printed %q, want %q", g, s, out, want)
 		}
 	}
 }
 
-func nanValue() float64 {
-	zero := 0.0
-	return zero / zero
-}
-
 func TestInterruptible(t *testing.T) {
-	ctx := nb.Interruptible()
+	ctx := Interruptible()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 		t.Skip("cannot signal this process:", err)
 	}
@@ -66,10 +78,4 @@ func TestInterruptible(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the context was not cancelled by SIGINT")
 	}
-}
-
-func Example() {
-	n := nb.Must(fmt.Sscanf("7", "%d", new(int)))
-	fmt.Println("scanned", n)
-	// Output: scanned 1
 }

@@ -9,6 +9,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -33,9 +34,23 @@ func TestInputPerturbation(t *testing.T) {
 			tensors.FromFlatDataAndDimensions(xi, b, d))
 		return out[0][0]
 	}
-	for _, gamma := range []float64{0, DefaultInputPerturbationGamma, 0.5} {
+	for _, c := range []struct {
+		gamma       float64
+		decay, step int
+		effective   float64 // the scale the host formula uses
+	}{
+		{0, 0, 0, 0}, {DefaultInputPerturbationGamma, 0, 0, DefaultInputPerturbationGamma}, {0.5, 0, 0, 0.5},
+		{0.5, 100, 30, 0.35}, {0.5, 100, 100, 0}, {0.5, 100, 250, 0},
+	} {
+		gamma := c.effective
 		got := eval(func(scope *model.Scope, x1, x0, u, xi *Node) *Node {
-			return InputPerturbation{Gamma: gamma}.LossFromDraws(scope, affineNet{}, x1, nn.Cond{}, Draws{UTime: u, X0: x0}, xi).Loss
+			if c.decay > 0 {
+				if err := optimizer.GetGlobalStepVar(scope).SetValue(tensors.FromScalar(int64(c.step))); err != nil {
+					panic(err)
+				}
+			}
+			o := InputPerturbation{Gamma: c.gamma, DecaySteps: c.decay}
+			return o.LossFromDraws(scope, affineNet{}, x1, nn.Cond{}, Draws{UTime: u, X0: x0}, xi).Loss
 		})
 		var want float64
 		for i := range b {
@@ -48,9 +63,9 @@ func TestInputPerturbation(t *testing.T) {
 			}
 		}
 		if math.Abs(got-want) > 1e-5*(1+want) {
-			t.Errorf("γ_ip=%g: loss %v, host formula %v", gamma, got, want)
+			t.Errorf("%+v: loss %v, host formula with γ_ip=%g: %v", c, got, gamma, want)
 		}
-		if gamma == 0 {
+		if c.gamma == 0 {
 			fm := eval(func(scope *model.Scope, x1, x0, u, _ *Node) *Node {
 				return FlowMatching{}.LossFromDraws(scope, affineNet{}, x1, nn.Cond{}, Draws{UTime: u, X0: x0}).Loss
 			})
@@ -64,7 +79,13 @@ func TestInputPerturbation(t *testing.T) {
 			t.Errorf("γ_ip=%v: error %v", g, err)
 		}
 	}
+	if err := (InputPerturbation{Gamma: 0.1, DecaySteps: -1}).Validate(); err == nil || err.Error() != "objective: input perturbation decay steps -1 must be >= 0" {
+		t.Errorf("decay steps -1: error %v", err)
+	}
 	if n := (InputPerturbation{Gamma: 0.1}).Name(); n != "input-perturbation(gamma=0.1,times=uniform)" {
+		t.Errorf("Name() = %q", n)
+	}
+	if n := (InputPerturbation{Gamma: 0.1, DecaySteps: 500}).Name(); n != "input-perturbation(gamma=0.1,times=uniform,decay-steps=500)" {
 		t.Errorf("Name() = %q", n)
 	}
 }

@@ -15,19 +15,27 @@ const (
 	KindFM = "fm"
 	// KindMixFlow is MixFlow: conditioned on t ~ Times (default Beta(2,1)), input at m ~ U[(1−γ)t, t].
 	KindMixFlow = "mixflow"
+	// KindInputPerturbation is Input Perturbation (Ning et al. 2023, InputPerturbation): flow matching
+	// on the linear path with t ~ Times (default U[0, 1]) and input t·x1 + (1 − t)(x0 + γ_ip·ξ).
+	KindInputPerturbation = "input-perturbation"
 )
 
+// ControlLabel is the label of the γ = 0 MixFlow control (MixFlow's Beta(2,1) times, no slowing): it
+// separates the effect of MixFlow's time distribution from that of slowing.
+const ControlLabel = "MixFlow γ=0 control"
+
 // Spec describes a training loss as plain data (its JSON form is what experiment caches hash): standard
-// flow matching or MixFlow with their settings and label dropout. Validate checks every field once,
-// here; Build turns the spec into a FlowMatching or a MixFlow. Experiments, CLIs and notebooks fill a
+// flow matching, MixFlow or Input Perturbation with their settings and label dropout. Validate checks every field once,
+// here; Build turns the spec into a FlowMatching, a MixFlow or an InputPerturbation. Experiments, CLIs and notebooks fill a
 // Spec and pass it down unchanged.
 type Spec struct {
-	// Kind is KindFM ("fm") or KindMixFlow ("mixflow").
+	// Kind is KindFM ("fm"), KindMixFlow ("mixflow") or KindInputPerturbation ("input-perturbation").
 	Kind string `json:"kind"`
 	// Path is the interpolation path, a path.ByName name ("" means "linear").
 	Path string `json:"path,omitempty"`
 	// Times is the distribution of the conditioning time t, a timesteps.ByName spec, e.g. "uniform",
-	// "logit-normal(0,1)", "beta21" ("" means "uniform" for fm and "beta21" for mixflow).
+	// "logit-normal(0,1)", "beta21" ("" means "uniform" for fm and input-perturbation, "beta21" for
+	// mixflow).
 	Times string `json:"times,omitempty"`
 	// Gamma is MixFlow's slowing range γ ∈ [0, 1]: m ~ U[(1−γ)t, t] (must be 0 for fm).
 	Gamma float64 `json:"gamma"`
@@ -41,6 +49,18 @@ type Spec struct {
 	// LabelDropout is the probability in [0, 1] of training a sample unconditionally (null label or
 	// caption), which classifier-free guidance needs (SiT: 0.1). Unconditional networks ignore it.
 	LabelDropout float64 `json:"label_dropout,omitempty"`
+	// IPGamma is Input Perturbation's γ_ip > 0 (input-perturbation only; 0 means
+	// DefaultInputPerturbationGamma, spelled out by Canonical).
+	IPGamma float64 `json:"ip_gamma,omitempty"`
+	// IPDecaySteps is the number of training steps over which γ_ip decays linearly to 0 (0: no decay);
+	// input-perturbation only.
+	IPDecaySteps int `json:"ip_decay_steps,omitempty"`
+}
+
+// InputPerturbationSpec returns Input Perturbation with γ_ip = gamma (0 means
+// DefaultInputPerturbationGamma), t ~ U[0, 1], no decay and the given label dropout.
+func InputPerturbationSpec(gamma, labelDropout float64) Spec {
+	return Spec{Kind: KindInputPerturbation, IPGamma: gamma, LabelDropout: labelDropout}
 }
 
 // FMSpec returns standard flow matching with t ~ times ("" means U[0, 1]) and the given label dropout.
@@ -72,7 +92,27 @@ func (s Spec) Canonical() (Spec, error) {
 	if err := checkDropout(s.LabelDropout); err != nil {
 		return s, err
 	}
+	if s.Kind != KindInputPerturbation && (s.IPGamma != 0 || s.IPDecaySteps != 0) {
+		return s, fmt.Errorf("objective: kind %q takes no ip_gamma or ip_decay_steps (got ip_gamma=%v ip_decay_steps=%d)", s.Kind, s.IPGamma, s.IPDecaySteps)
+	}
 	switch s.Kind {
+	case KindInputPerturbation:
+		if s.Times == "" {
+			s.Times = "uniform"
+		}
+		if s.Gamma != 0 || s.Mixture != "" || s.Target != "" || s.Shift != 0 {
+			return s, fmt.Errorf("objective: kind %q takes no gamma, mixture, target or shift (got gamma=%v mixture=%q target=%q shift=%v)",
+				s.Kind, s.Gamma, s.Mixture, s.Target, s.Shift)
+		}
+		if s.Path != "linear" {
+			return s, fmt.Errorf("objective: kind %q is defined on the linear path only, not %q", s.Kind, s.Path)
+		}
+		if s.IPGamma == 0 {
+			s.IPGamma = DefaultInputPerturbationGamma
+		}
+		if err := (InputPerturbation{Gamma: s.IPGamma, DecaySteps: s.IPDecaySteps}).Validate(); err != nil {
+			return s, err
+		}
 	case KindFM:
 		if s.Times == "" {
 			s.Times = "uniform"
@@ -100,7 +140,7 @@ func (s Spec) Canonical() (Spec, error) {
 			return s, fmt.Errorf("objective: shift %v: want 0 (none) or a finite value ≥ 1", s.Shift)
 		}
 	default:
-		return s, fmt.Errorf("objective: kind %q: want %q or %q", s.Kind, KindFM, KindMixFlow)
+		return s, fmt.Errorf("objective: kind %q: want %q, %q or %q", s.Kind, KindFM, KindMixFlow, KindInputPerturbation)
 	}
 	d, err := timesteps.ByName(s.Times)
 	if err != nil {
@@ -116,7 +156,7 @@ func (s Spec) Validate() error {
 	return err
 }
 
-// Build returns the objective s describes: a FlowMatching or a MixFlow.
+// Build returns the objective s describes: a FlowMatching, a MixFlow or an InputPerturbation.
 func (s Spec) Build() (Objective, error) {
 	c, err := s.Canonical()
 	if err != nil {
@@ -124,8 +164,11 @@ func (s Spec) Build() (Objective, error) {
 	}
 	p, _ := path.ByName(c.Path)
 	times, _ := timesteps.ByName(c.Times)
-	if c.Kind == KindFM {
+	switch c.Kind {
+	case KindFM:
 		return FlowMatching{Path: p, Times: times, LabelDropout: c.LabelDropout}, nil
+	case KindInputPerturbation:
+		return InputPerturbation{Gamma: c.IPGamma, DecaySteps: c.IPDecaySteps, Times: times, LabelDropout: c.LabelDropout}, nil
 	}
 	// Canonical has checked the names.
 	mix, _ := timesteps.ParseMixture(c.Mixture)
@@ -144,8 +187,8 @@ func (s Spec) PathOf() path.Path {
 	return p
 }
 
-// Label returns a short human-readable name, e.g. "FM", "MixFlow γ=0.8", "MixFlow m~U[0,1] t~uniform";
-// label dropout is not shown.
+// Label returns a short human-readable name, e.g. "FM", "MixFlow γ=0.8", "MixFlow m~U[0,1] t~uniform",
+// ControlLabel ("MixFlow γ=0 control") for MixFlow with γ = 0, "IP γ=0.1"; label dropout is not shown.
 func (s Spec) Label() string {
 	c, err := s.Canonical()
 	if err != nil {
@@ -157,9 +200,22 @@ func (s Spec) Label() string {
 		}
 		return "FM t~" + c.Times
 	}
+	if c.Kind == KindInputPerturbation {
+		l := fmt.Sprintf("IP γ=%g", c.IPGamma)
+		if c.IPDecaySteps != 0 {
+			l += fmt.Sprintf(" decay=%d", c.IPDecaySteps)
+		}
+		if c.Times != "uniform" {
+			l += " t~" + c.Times
+		}
+		return l
+	}
 	l := fmt.Sprintf("MixFlow γ=%g", c.Gamma)
-	if c.Mixture == "absolute" {
+	switch {
+	case c.Mixture == "absolute":
 		l = "MixFlow m~U[0,1]"
+	case c.Gamma == 0:
+		l = ControlLabel
 	}
 	if c.Times != "beta21" {
 		l += " t~" + c.Times

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -35,18 +36,36 @@ type RunInfo struct {
 	Base *BaseInfo `json:"base,omitempty"`
 	// History is the run's history up to the checkpoint.
 	History *History `json:"history,omitempty"`
+	// TrainSeconds is the wall time spent training up to the checkpoint, over every attempt (0 in
+	// checkpoints of older versions, which did not record it).
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
+}
+
+// windowState is the part of the log window not yet in the History, saved in checkpoints so that a
+// resumed run's next History entry averages the same steps as an uninterrupted run's.
+type windowState struct {
+	N       int                `json:"n"`
+	Loss    float64            `json:"loss"`
+	ObjLoss float64            `json:"objective_loss"`
+	Grad    float64            `json:"grad_norm"`
+	Secs    float64            `json:"seconds"`
+	Aux     map[string]float64 `json:"aux,omitempty"`
+	LastLR  float64            `json:"last_lr"`
 }
 
 func (t *Trainer) metadata() checkpoint.Metadata {
 	return checkpoint.Metadata{
-		"kind":       metaKind,
-		"step":       t.step,
-		"config":     t.cfg,
-		"objective":  t.obj.Name(),
-		"source":     t.src.Name(),
-		"aux_losses": t.auxNames,
-		"base":       t.base,
-		"history":    t.history,
+		"kind":          metaKind,
+		"step":          t.step,
+		"config":        t.cfg,
+		"objective":     t.obj.Name(),
+		"source":        t.src.Name(),
+		"aux_losses":    t.auxNames,
+		"base":          t.base,
+		"history":       t.history,
+		"train_seconds": t.TrainSeconds(),
+		"window": windowState{N: t.win.n, Loss: t.win.loss, ObjLoss: t.win.objLoss, Grad: t.win.grad,
+			Secs: t.win.secs, Aux: t.win.aux, LastLR: t.win.lastLR},
 	}
 }
 
@@ -60,6 +79,11 @@ func runInfo(path string, h *checkpoint.Header) (*RunInfo, error) {
 	for key, dst := range map[string]any{"step": &ri.Step, "config": &ri.Config, "objective": &ri.Objective,
 		"source": &ri.Source, "aux_losses": &ri.AuxLosses, "base": &ri.Base, "history": &ri.History} {
 		if err := h.Metadata.Decode(key, dst); err != nil {
+			return nil, fmt.Errorf("trainer: checkpoint %s: %w", path, err)
+		}
+	}
+	if _, ok := h.Metadata["train_seconds"]; ok {
+		if err := h.Metadata.Decode("train_seconds", &ri.TrainSeconds); err != nil {
 			return nil, fmt.Errorf("trainer: checkpoint %s: %w", path, err)
 		}
 	}
@@ -120,7 +144,7 @@ func (t *Trainer) SaveCheckpoint() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("trainer: saving step %d: %w", t.step, err)
 	}
-	t.lastCheckpoint = p
+	t.lastCheckpoint, t.lastSave = p, time.Now()
 	return p, nil
 }
 
@@ -150,10 +174,18 @@ func (t *Trainer) resume(path string) error {
 	} else if s, ok := v.MustValue().Value().(int64); !ok || s != ri.Step {
 		return fmt.Errorf("trainer: checkpoint %s: step counter %v disagrees with the metadata step %d", path, v.MustValue().Value(), ri.Step)
 	}
+	var win windowState
+	if _, ok := h.Metadata["window"]; ok { // older checkpoints flushed the window before saving
+		if err := h.Metadata.Decode("window", &win); err != nil {
+			return fmt.Errorf("trainer: checkpoint %s: %w", path, err)
+		}
+	}
 	t.step = ri.Step
 	if ri.History != nil {
 		t.history = ri.History
 	}
+	t.trainSeconds = ri.TrainSeconds
+	t.win = window{n: win.N, loss: win.Loss, objLoss: win.ObjLoss, grad: win.Grad, secs: win.Secs, aux: win.Aux, lastLR: win.LastLR}
 	t.history.Notes = append(t.history.Notes, Note{Step: t.step, Text: "resumed from " + path})
 	t.base = ri.Base
 	t.auxNames = ri.AuxLosses
@@ -205,18 +237,15 @@ func PostTrain(cfg Config, net nn.Backbone, obj Objective, src datasets.Source, 
 		if absDir, _ := filepath.Abs(t.dir.Path()); absDir == absBase {
 			return nil, fmt.Errorf("trainer: post-training checkpoint directory %s is the base's directory: use another one", t.dir.Path())
 		}
-		latest, err := t.dir.Latest()
-		if err == nil {
-			if err := t.resume(latest.Path); err != nil {
-				return nil, err
-			}
+		if err := t.resumeLatest(); err != nil {
+			return nil, err
+		}
+		if t.restoredFrom != "" {
 			if t.base == nil || t.base.Path != basePath {
 				return nil, fmt.Errorf("trainer: checkpoint directory %s holds a run that did not post-train from %s: use another directory",
 					t.dir.Path(), basePath)
 			}
 			return t, nil
-		} else if !errors.Is(err, checkpoint.ErrNoCheckpoint) {
-			return nil, fmt.Errorf("trainer: %w", err)
 		}
 	}
 

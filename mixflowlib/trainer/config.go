@@ -3,6 +3,7 @@ package trainer
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // OptimizerKind selects the optimiser.
@@ -147,15 +148,34 @@ type Config struct {
 	// CheckpointEvery saves a checkpoint every this many steps (and always at the end of Train);
 	// 0 saves only at the end. Default 1000.
 	CheckpointEvery int64 `json:"checkpoint_every"`
+	// CheckpointSeconds also saves a checkpoint when this many seconds of wall time have passed since the
+	// last one, so a run killed at random loses at most that much work however long CheckpointEvery is.
+	// 0 means DefaultCheckpointSeconds (60 s); negative disables it. It never changes what is computed
+	// (a resumed run is bit-identical from any step), only how often state is saved.
+	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
 	// KeepCheckpoints is how many of the most recent checkpoints to keep; <= 0 keeps all. Default 3.
 	KeepCheckpoints int `json:"keep_checkpoints"`
 	// LogEvery adds a History entry (and prints a log line) every this many steps. Default 100.
 	LogEvery int64 `json:"log_every"`
 }
 
+// DefaultCheckpointSeconds is the wall-time checkpoint interval used when Config.CheckpointSeconds is 0.
+const DefaultCheckpointSeconds = 60
+
+// checkpointInterval returns the wall-time checkpoint interval, 0 when disabled.
+func (c Config) checkpointInterval() time.Duration {
+	switch {
+	case c.CheckpointSeconds < 0:
+		return 0
+	case c.CheckpointSeconds == 0:
+		return DefaultCheckpointSeconds * time.Second
+	}
+	return time.Duration(c.CheckpointSeconds * float64(time.Second))
+}
+
 // DefaultConfig returns the defaults documented on Config's fields: AdamW, lr 1e-4, β = (0.9, 0.999),
 // ε = 1e-8, no weight decay, constant LR, no clipping, no EMA, batch 256, 1000 steps, seed 1,
-// no checkpoint directory, a checkpoint every 1000 steps keeping 3, a log entry every 100 steps.
+// no checkpoint directory, a checkpoint every 1000 steps or 60 s keeping 3, a log entry every 100 steps.
 func DefaultConfig() Config {
 	return Config{
 		Optimizer:       AdamW,
@@ -216,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if c.CheckpointEvery < 0 {
 		return fmt.Errorf("trainer: checkpoint every %d must be >= 0 (0 = only at the end)", c.CheckpointEvery)
+	}
+	if math.IsNaN(c.CheckpointSeconds) || math.IsInf(c.CheckpointSeconds, 0) {
+		return fmt.Errorf("trainer: checkpoint seconds %v must be finite (0 = %d s, < 0 = off)", c.CheckpointSeconds, DefaultCheckpointSeconds)
 	}
 	if c.LogEvery < 1 {
 		return fmt.Errorf("trainer: log every %d must be >= 1", c.LogEvery)

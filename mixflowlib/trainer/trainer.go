@@ -22,6 +22,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -97,15 +98,20 @@ type Trainer struct {
 	history *History
 	win     window
 
+	trainSeconds float64   // wall time of TrainSteps in earlier attempts and finished calls
+	segStart     time.Time // start of the TrainSteps call in progress (zero when none)
+	lastSave     time.Time // when the last checkpoint was saved, or this call started
+
 	dir            *checkpoint.Dir
 	lastCheckpoint string
 	restoredFrom   string          // checkpoint whose variables were loaded (resume or post-training base)
 	restoredVars   map[string]bool // their paths, to check them against the model at compile time
 	base           *BaseInfo
 
-	onStep    func(StepReport) error
-	log       io.Writer
-	announced bool
+	onStep      func(StepReport) error
+	log         io.Writer
+	announced   bool
+	corruptNote []string // corrupt checkpoints set aside by New, announced with the first log line
 }
 
 // BaseInfo records, for a post-training run, the checkpoint it started from.
@@ -124,24 +130,51 @@ type BaseInfo struct {
 }
 
 // New returns a trainer for cfg. If cfg.CheckpointDir holds checkpoints, the trainer resumes from the
-// latest one: weights, EMA, optimiser state, step counter, RNG state and history; the checkpoint must
-// come from a run of the same objective, source and batch size.
+// latest one: weights, EMA, optimiser state, step counter, RNG state, history and training time; the
+// checkpoint must come from a run of the same objective, source and batch size. A damaged latest
+// checkpoint (checkpoint.ErrCorrupt: truncated, checksum mismatch, ...) is renamed to <name>.corrupt and
+// the run resumes from the newest good one before it, or starts afresh if there is none; the log says so.
 func New(cfg Config, net nn.Backbone, obj Objective, src datasets.Source) (*Trainer, error) {
 	t, err := newTrainer(cfg, net, obj, src)
 	if err != nil {
 		return nil, err
 	}
 	if t.dir != nil {
-		latest, err := t.dir.Latest()
-		if err == nil {
-			if err := t.resume(latest.Path); err != nil {
-				return nil, err
-			}
-		} else if !errors.Is(err, checkpoint.ErrNoCheckpoint) {
-			return nil, fmt.Errorf("trainer: %w", err)
+		if err := t.resumeLatest(); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
+}
+
+// resumeLatest resumes from the newest checkpoint of the directory that is not corrupt, setting corrupt
+// ones aside; with none it leaves the trainer fresh.
+func (t *Trainer) resumeLatest() error {
+	entries, err := t.dir.List()
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		p := entries[i].Path
+		err := t.resume(p)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, checkpoint.ErrCorrupt) {
+			return err
+		}
+		aside := p + ".corrupt"
+		if rerr := os.Rename(p, aside); rerr != nil {
+			return errors.Join(err, fmt.Errorf("trainer: setting the corrupt checkpoint aside: %w", rerr))
+		}
+		next := "starting afresh"
+		if i > 0 {
+			next = "falling back to " + entries[i-1].Path
+		}
+		t.corruptNote = append(t.corruptNote, fmt.Sprintf("%s (renamed %s); %s", strings.TrimPrefix(err.Error(), "trainer: resuming: checkpoint: "), filepath.Base(aside), next))
+		t.resetStore()
+	}
+	return nil
 }
 
 // newTrainer validates the inputs and sets up an empty store.
@@ -198,6 +231,17 @@ func (t *Trainer) Step() int64 { return t.step }
 
 // History returns the run's history so far (the trainer keeps appending to it).
 func (t *Trainer) History() *History { return t.history }
+
+// TrainSeconds returns the wall time spent training this run so far, summed over every attempt: the
+// time of earlier attempts up to their last checkpoint (a killed attempt loses the time after it, like
+// its steps), plus the calls of Train and TrainSteps of this trainer, including one in progress.
+func (t *Trainer) TrainSeconds() float64 {
+	s := t.trainSeconds
+	if !t.segStart.IsZero() {
+		s += time.Since(t.segStart).Seconds()
+	}
+	return s
+}
 
 // LastCheckpoint returns the path of the most recent checkpoint saved or resumed from, or "".
 func (t *Trainer) LastCheckpoint() string { return t.lastCheckpoint }
@@ -571,9 +615,11 @@ func (t *Trainer) nonFiniteError(r StepReport) error {
 }
 
 // Train runs updates until the step counter reaches Config.Steps, logging every Config.LogEvery steps
-// and saving a checkpoint every Config.CheckpointEvery steps and at the end (when a checkpoint
-// directory is set). A cancelled ctx stops training after the current step, saves a checkpoint and
-// returns ctx's error. It returns the history; a run that is already complete returns at once.
+// and saving a checkpoint every Config.CheckpointEvery steps, every Config.CheckpointSeconds of wall
+// time and at the end (when a checkpoint directory is set). A cancelled ctx stops training after the
+// current step, saves a checkpoint and returns ctx's error; the steps since the last History entry are
+// kept in that checkpoint, not logged, so the resumed run's history is the uninterrupted run's. It
+// returns the history; a run that is already complete returns at once.
 //
 // In a notebook, pass signal.NotifyContext(context.Background(), os.Interrupt): GoNB interrupts a cell
 // with SIGINT (and kills it 5 s later), so the interrupted run is checkpointed and the next run of the
@@ -593,9 +639,14 @@ func (t *Trainer) TrainSteps(ctx context.Context, n int64) (*History, error) {
 		return t.history, nil
 	}
 	end := t.step + n
+	t.segStart, t.lastSave = time.Now(), time.Now()
+	defer func() {
+		t.trainSeconds += time.Since(t.segStart).Seconds()
+		t.segStart = time.Time{}
+	}()
+	every := t.cfg.checkpointInterval()
 	for t.step < end {
 		if err := ctx.Err(); err != nil {
-			t.flushLog()
 			if _, serr := t.saveIfDir(); serr != nil {
 				return t.history, errors.Join(fmt.Errorf("trainer: stopped at step %d: %w", t.step, err), serr)
 			}
@@ -616,7 +667,9 @@ func (t *Trainer) TrainSteps(ctx context.Context, n int64) (*History, error) {
 				return t.history, fmt.Errorf("trainer: step %d: stopped by the OnStep hook: %w", t.step, err)
 			}
 		}
-		if t.dir != nil && t.cfg.CheckpointEvery > 0 && t.step%t.cfg.CheckpointEvery == 0 && t.step != end {
+		byStep := t.cfg.CheckpointEvery > 0 && t.step%t.cfg.CheckpointEvery == 0
+		byTime := every > 0 && time.Since(t.lastSave) >= every
+		if t.dir != nil && (byStep || byTime) && t.step != end {
 			if _, err := t.SaveCheckpoint(); err != nil {
 				return t.history, err
 			}
@@ -635,6 +688,9 @@ func (t *Trainer) announce(n int64) {
 		return
 	}
 	t.announced = true
+	for _, note := range t.corruptNote {
+		_, _ = fmt.Fprintf(t.log, "trainer: corrupt checkpoint %s\n", note)
+	}
 	switch {
 	case t.restoredFrom != "" && t.step > 0 && n <= 0:
 		_, _ = fmt.Fprintf(t.log, "trainer: %s already complete at step %d (%s)\n", t.obj.Name(), t.step, t.restoredFrom)

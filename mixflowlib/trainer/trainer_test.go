@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -286,7 +287,8 @@ func TestResumeExact(t *testing.T) {
 	straight.SetLog(nil)
 	var straightLosses []float64
 	straight.OnStep(func(r StepReport) error { straightLosses = append(straightLosses, r.Loss); return nil })
-	if _, err := straight.Train(context.Background()); err != nil {
+	straightHist, err := straight.Train(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -313,6 +315,13 @@ func TestResumeExact(t *testing.T) {
 	if len(list) != 2 || list[0].Step != 13 || list[1].Step != 17 {
 		t.Fatalf("checkpoints after interruption: %+v, want steps 13 and 17", list)
 	}
+	if h := first.History(); !slices.Equal(h.Step, []int64{10}) {
+		t.Fatalf("interrupted history has entries at steps %v, want only 10 (steps 11-17 wait in the checkpoint)", h.Step)
+	}
+	ri17, err := ReadRunInfo(list[1].Path)
+	if err != nil || !(ri17.TrainSeconds > 0) || ri17.TrainSeconds > first.TrainSeconds() {
+		t.Fatalf("train seconds in the interrupt checkpoint: %v (%v), the attempt took %v", ri17, err, first.TrainSeconds())
+	}
 
 	resumed, err := New(cfgB, testMLP{hidden: 16}, testFM{auxWeight: 0.01}, src)
 	if err != nil {
@@ -322,6 +331,9 @@ func TestResumeExact(t *testing.T) {
 	resumed.SetLog(&resumeLog)
 	if resumed.Step() != 17 || resumed.LastCheckpoint() != list[1].Path {
 		t.Fatalf("resumed at step %d from %q", resumed.Step(), resumed.LastCheckpoint())
+	}
+	if resumed.TrainSeconds() != ri17.TrainSeconds {
+		t.Fatalf("resumed trainer starts at %v training seconds, the checkpoint says %v", resumed.TrainSeconds(), ri17.TrainSeconds)
 	}
 	var resumedLosses []float64
 	resumed.OnStep(func(r StepReport) error { resumedLosses = append(resumedLosses, r.Loss); return nil })
@@ -346,6 +358,19 @@ func TestResumeExact(t *testing.T) {
 	}
 	if len(h.Notes) != 1 || !strings.Contains(h.Notes[0].Text, "resumed from") || h.Step[len(h.Step)-1] != 30 {
 		t.Errorf("resumed history: notes %v, steps %v", h.Notes, h.Step)
+	}
+	// The same history as the uninterrupted run, entry for entry (only wall times and notes differ).
+	for what, pair := range map[string][2][]float64{"loss": {straightHist.Loss, h.Loss}, "objective loss": {straightHist.ObjectiveLoss, h.ObjectiveLoss},
+		"grad norm": {straightHist.GradNorm, h.GradNorm}, "lr": {straightHist.LR, h.LR}, "aux reg": {straightHist.Aux["reg"], h.Aux["reg"]}} {
+		if !slices.Equal(pair[0], pair[1]) {
+			t.Errorf("resumed history %s %v, uninterrupted %v", what, pair[1], pair[0])
+		}
+	}
+	if !slices.Equal(h.Step, straightHist.Step) {
+		t.Errorf("resumed history steps %v, uninterrupted %v", h.Step, straightHist.Step)
+	}
+	if resumed.TrainSeconds() <= ri17.TrainSeconds {
+		t.Errorf("train seconds after the resumed run %v, not more than the %v before it", resumed.TrainSeconds(), ri17.TrainSeconds)
 	}
 	// A completed run does nothing more.
 	again, err := New(cfgB, testMLP{hidden: 16}, testFM{auxWeight: 0.01}, src)
@@ -610,12 +635,20 @@ func TestCheckpointMismatchAndMissing(t *testing.T) {
 	if _, err := New(cfg, testMLP{hidden: 8}, testFM{name: "other"}, src0); err == nil || !strings.Contains(err.Error(), `objective "test-fm(aux=0)"`) {
 		t.Errorf("other objective: err = %v", err)
 	}
-	// A corrupt latest checkpoint is reported, not skipped.
+	// A corrupt only checkpoint is set aside and reported, and the run starts afresh (see also
+	// TestCorruptLatestFallsBack).
 	raw, _ := os.ReadFile(ck)
 	raw[len(raw)-40] ^= 1 // in the data block
 	_ = os.WriteFile(ck, raw, 0o644)
-	if _, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
-		t.Errorf("corrupt checkpoint: err = %v", err)
+	fresh, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0)
+	if err != nil || fresh.Step() != 0 {
+		t.Fatalf("corrupt checkpoint: step %d, err = %v", fresh.Step(), err)
+	}
+	var log bytes.Buffer
+	fresh.SetLog(&log)
+	fresh.announce(1)
+	if !strings.Contains(log.String(), "checksum mismatch") || !strings.Contains(log.String(), "starting afresh") {
+		t.Errorf("corrupt checkpoint: log %q", log.String())
 	}
 	// Missing bases for post-training.
 	if _, err := PostTrain(cfg, testMLP{hidden: 8}, testFM{}, src0, PostTrainOptions{Base: filepath.Join(dir, "nope.mfckpt")}); err == nil || !errors.Is(err, os.ErrNotExist) && !strings.Contains(err.Error(), "no such file") {
@@ -809,6 +842,107 @@ func TestBrokenObjectivesReturnErrors(t *testing.T) {
 		}
 		if tr.Step() != 0 {
 			t.Errorf("%s: step counter moved", obj.Name())
+		}
+	}
+}
+
+// TestCorruptLatestFallsBack: a truncated or damaged latest checkpoint is set aside and the run resumes
+// from the one before it, ending bit-identical to an uninterrupted run; with every checkpoint damaged it
+// starts afresh.
+func TestCorruptLatestFallsBack(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Steps = 30
+	straight := newTiny(t, cfg, 8, testFM{})
+	if _, err := straight.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := values(t, straight.Store(), "/")
+
+	dir := t.TempDir()
+	cfg.CheckpointDir, cfg.CheckpointEvery, cfg.KeepCheckpoints = dir, 10, 0
+	first := newTiny(t, cfg, 8, testFM{})
+	ctx, cancel := context.WithCancel(context.Background())
+	first.OnStep(func(r StepReport) error {
+		if r.Step == 25 {
+			cancel()
+		}
+		return nil
+	})
+	if _, err := first.Train(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	latest := filepath.Join(dir, checkpoint.FileName(25))
+	raw, err := os.ReadFile(latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(latest, raw[:len(raw)/2], 0o644); err != nil { // a truncated latest checkpoint
+		t.Fatal(err)
+	}
+	resumed, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0)
+	if err != nil {
+		t.Fatalf("resuming past a truncated checkpoint: %v", err)
+	}
+	var log bytes.Buffer
+	resumed.SetLog(&log)
+	if resumed.Step() != 20 {
+		t.Fatalf("resumed at step %d, want 20 (the checkpoint before the truncated one)", resumed.Step())
+	}
+	if _, err := resumed.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameValues(t, "resumed from the previous checkpoint", want, values(t, resumed.Store(), "/"))
+	if first := strings.SplitN(log.String(), "\n", 2)[0]; !strings.Contains(first, "trainer: corrupt checkpoint "+latest+": truncated") ||
+		!strings.Contains(first, "falling back to "+filepath.Join(dir, checkpoint.FileName(20))) {
+		t.Errorf("first log line %q should name the corrupt checkpoint and the fallback", first)
+	}
+	if _, err := os.Stat(latest + ".corrupt"); err != nil {
+		t.Errorf("the corrupt checkpoint was not set aside: %v", err)
+	}
+
+	// Every checkpoint damaged: a fresh start, not an error.
+	list, _ := checkpoint.List(dir)
+	for _, e := range list {
+		if err := os.WriteFile(e.Path, []byte("MXFLCKPT garbage"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0)
+	if err != nil || fresh.Step() != 0 {
+		t.Fatalf("all checkpoints corrupt: step %d, %v; want a fresh start", fresh.Step(), err)
+	}
+	if left, _ := checkpoint.List(dir); len(left) != 0 {
+		t.Errorf("corrupt checkpoints still listed: %v", left)
+	}
+}
+
+// TestCheckpointSeconds: a wall-time interval saves checkpoints between CheckpointEvery's, and the
+// default (60 s) adds none to a short run.
+func TestCheckpointSeconds(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Steps, cfg.CheckpointEvery, cfg.KeepCheckpoints = 6, 0, 0
+	cfg.CheckpointDir = t.TempDir()
+	cfg.CheckpointSeconds = 1e-9 // due after every step
+	tr := newTiny(t, cfg, 4, testFM{})
+	if _, err := tr.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := checkpoint.List(cfg.CheckpointDir)
+	if len(list) != 6 {
+		t.Errorf("%d checkpoints with a 1 ns interval, want one per step: %v", len(list), list)
+	}
+	cfg.CheckpointDir, cfg.CheckpointSeconds = t.TempDir(), 0
+	tr = newTiny(t, cfg, 4, testFM{})
+	if _, err := tr.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := checkpoint.List(cfg.CheckpointDir); len(list) != 1 || list[0].Step != 6 {
+		t.Errorf("default interval: checkpoints %v, want only the final one", list)
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+		cfg.CheckpointSeconds = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "checkpoint seconds") {
+			t.Errorf("CheckpointSeconds %v: %v", bad, err)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func TestSpecValidation(t *testing.T) {
 			t.Errorf("%s: error %v, want it to contain %q", tc.name, tc.err, tc.want)
 		}
 	}
-	if got := ControlArm().Label(); got != "MixFlow γ=0 (control)" {
+	if got := ControlArm().Label(); got != "MixFlow γ=0 control" {
 		t.Errorf("control label %q", got)
 	}
 	if got := InputPerturbationArm(0.1).Label(); got != "IP γ=0.1" {
@@ -132,5 +132,53 @@ func TestTrainPostTrainPaired(t *testing.T) {
 	}
 	if _, err := PairedDiff(mf, std[:1], "euler-5", MetricFD); err == nil {
 		t.Error("mismatched lengths: no error")
+	}
+}
+
+// A tiny study: every arm has one model and evaluation per seed, Epsilon Scaling evaluates the first arm,
+// only the listed arms are diagnosed, and a second call loads everything from the cache.
+func TestRunStudy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains")
+	}
+	lab := testLab(t)
+	b := DefaultBaseSpec(4, 1)
+	b.Model.Width, b.Train.Steps, b.Train.BatchSize, b.Train.Schedule.WarmupSteps = 32, 30, 32, 5
+	p := DefaultPostSpec(StandardArm(), 1)
+	p.Train.Steps, p.Train.BatchSize = 10, 32
+	diag := DefaultDiagSpec()
+	diag.N, diag.LagSteps = 32, 4
+	spec := StudySpec{
+		Dims: []DimPlan{{Dim: 4, Seeds: 2, Base: b, Post: p, Arms: []Arm{StandardArm(), ControlArm()},
+			Optima: []float64{0.5}, DiagArms: []int{1}, EpsilonB: []float64{1.01}}},
+		Eval: EvalSpec{Samplers: []Sampler{{Method: "euler", Steps: 3}}, Samples: 32, Seeds: []uint64{0}},
+		Diag: diag,
+	}
+	var lines int
+	res, err := lab.RunStudy(context.Background(), spec, func(string) { lines++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Dims[0]
+	if len(d.Base.Runs) != 2 || len(d.Base.Diags) != 2 || len(d.Arms) != 2 || len(d.Arms[0].Evals) != 2 ||
+		len(d.Arms[0].Diags) != 0 || len(d.Arms[1].Diags) != 2 || len(d.Optima) != 1 || len(d.Epsilon) != 1 || len(d.Epsilon[0].Evals) != 2 {
+		t.Fatalf("study shape: %+v", d)
+	}
+	if _, ok := d.Epsilon[0].Evals[0].Mean("euler-3 ε/1.01", MetricFD); !ok {
+		t.Errorf("epsilon evaluation rows: %+v", d.Epsilon[0].Evals[0].Rows)
+	}
+	if lines != 1+2*3 || res.TrainSeconds() <= 0 {
+		t.Errorf("%d progress lines, training %v s", lines, res.TrainSeconds())
+	}
+	again, err := lab.RunStudy(context.Background(), spec, nil)
+	if err != nil || !again.Dims[0].Arms[1].Runs[1].FromCache {
+		t.Errorf("second study: err %v", err)
+	}
+	spec.Dims[0].Seeds = 0
+	if _, err := lab.RunStudy(context.Background(), spec, nil); err == nil || !strings.Contains(err.Error(), "seeds 0") {
+		t.Errorf("zero seeds: %v", err)
+	}
+	if _, err := (DiagSpec{N: 8}).Canonical(); err == nil {
+		t.Error("diagnostics n 8: no error")
 	}
 }

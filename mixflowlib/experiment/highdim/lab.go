@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -88,7 +87,8 @@ type Run struct {
 	History *trainer.History `json:"history,omitempty"`
 	// NumParams is the number of trainable parameters.
 	NumParams int `json:"num_params,omitempty"`
-	// TrainSeconds is the wall time of the training when it was computed.
+	// TrainSeconds is the wall time of the training when it was computed, summed over every attempt when
+	// a killed or interrupted run resumed (trainer.Trainer.TrainSeconds).
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last History entry.
 	FinalLoss float64 `json:"final_loss,omitempty"`
@@ -185,12 +185,11 @@ func (l *Lab) train(ctx context.Context, dir string, r *Run, arm Arm, ts toyexp.
 		return fmt.Errorf("highdim: %s: %w", r.Label, err)
 	}
 	tr.SetLog(nil)
-	start := time.Now()
 	hist, err := tr.Train(ctx)
 	if err != nil {
 		return fmt.Errorf("highdim: training %s: %w", r.Label, err)
 	}
-	r.TrainSeconds = time.Since(start).Seconds()
+	r.TrainSeconds = tr.TrainSeconds() // every attempt's, when a killed or interrupted run resumed
 	r.History = hist
 	r.NumParams = tr.NumParameters()
 	if n := hist.Len(); n > 0 {

@@ -120,7 +120,8 @@ func (a Arm) Canonical() (Arm, error) {
 	return a, nil
 }
 
-// Label returns a short name: "FM", "MixFlow γ=0.8", "MixFlow γ=0 (control)", "IP γ=0.1".
+// Label returns a short name: "FM", "MixFlow γ=0.8", objective.ControlLabel ("MixFlow γ=0 control"),
+// "IP γ=0.1".
 func (a Arm) Label() string {
 	c, err := a.Canonical()
 	if err != nil {
@@ -128,9 +129,6 @@ func (a Arm) Label() string {
 	}
 	if c.InputPerturbation != 0 {
 		return fmt.Sprintf("IP γ=%g", c.InputPerturbation)
-	}
-	if c.Objective.Kind == objective.KindMixFlow && c.Objective.Gamma == 0 && c.Objective.Mixture == "relative" {
-		return c.Objective.Label() + " (control)"
 	}
 	return c.Objective.Label()
 }
@@ -199,10 +197,11 @@ type PostSpec struct {
 	DataSeed uint64 `json:"data_seed,omitempty"`
 }
 
-// DefaultPostSpec returns post-training with arm for 1500 steps of batch 256 at a constant 2e-4
-// (a fifth of the base's peak rate), EMA 0.999, training seed seed.
+// DefaultPostSpec returns post-training with arm for 1500 steps of batch 256 at a constant 1e-4
+// (a tenth of the base's peak rate), EMA 0.995 (a horizon of 200 steps, so the final EMA holds little of
+// the starting weights), training seed seed.
 func DefaultPostSpec(arm Arm, seed int64) PostSpec {
-	return PostSpec{Arm: arm, Train: toyexp.TrainSpec{Steps: 1500, BatchSize: 256, LR: 2e-4, Optimizer: "adamw", EMADecay: 0.999, Seed: seed}}
+	return PostSpec{Arm: arm, Train: toyexp.TrainSpec{Steps: 1500, BatchSize: 256, LR: 1e-4, Optimizer: "adamw", EMADecay: 0.995, Seed: seed}}
 }
 
 // Canonical canonicalises and validates every part.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -89,7 +88,8 @@ type Run struct {
 	History *trainer.History `json:"history,omitempty"`
 	// NumParams is the number of trainable parameters.
 	NumParams int `json:"num_params,omitempty"`
-	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit).
+	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit), summed
+	// over every attempt when a killed or interrupted run resumed (trainer.Trainer.TrainSeconds).
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last History entry.
 	FinalLoss float64 `json:"final_loss,omitempty"`
@@ -234,12 +234,11 @@ func train(ctx context.Context, dir string, r *Run, ms ModelSpec, objSpec Object
 		st.Progress(int(rep.Step), v)
 		return nil
 	})
-	start := time.Now()
 	hist, err := tr.Train(ctx)
 	if err != nil {
 		return fmt.Errorf("imageexp: training %s: %w", r.Label, err)
 	}
-	r.TrainSeconds = time.Since(start).Seconds()
+	r.TrainSeconds = tr.TrainSeconds() // every attempt's, when a killed or interrupted run resumed
 	r.History = hist
 	r.NumParams = tr.NumParameters()
 	r.HasEMA = cfg.EMADecay > 0

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -88,7 +87,8 @@ type Run struct {
 	History *trainer.History `json:"history,omitempty"`
 	// NumParams is the number of trainable parameters.
 	NumParams int `json:"num_params,omitempty"`
-	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit).
+	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit), summed
+	// over every attempt when a killed or interrupted run resumed (trainer.Trainer.TrainSeconds).
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last History entry.
 	FinalLoss float64 `json:"final_loss,omitempty"`
@@ -208,12 +208,11 @@ func train(ctx context.Context, dir string, r *Run, objSpec ObjectiveSpec, ts Tr
 		st.Progress(int(rep.Step), map[string]float64{"loss": rep.Loss})
 		return nil
 	})
-	start := time.Now()
 	hist, err := tr.Train(ctx)
 	if err != nil {
 		return fmt.Errorf("toyexp: training %s: %w", r.Label, err)
 	}
-	r.TrainSeconds = time.Since(start).Seconds()
+	r.TrainSeconds = tr.TrainSeconds() // every attempt's, when a killed or interrupted run resumed
 	r.History = hist
 	r.NumParams = tr.NumParameters()
 	r.HasEMA = cfg.EMADecay > 0
