@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+
+	"github.com/mixflow/mixflow/widgets/chart"
+	"github.com/mixflow/mixflow/widgets/compactpng"
 )
 
 // Size targets for committed notebooks, reported by TestCommittedNotebooksSlim.
@@ -18,6 +23,8 @@ const (
 
 // cmdSlim rewrites notebooks' outputs to the compact form the widgets now write: an image stored once
 // (an image/png whose bytes are already inside the output's text/html fallback <img> is dropped) and
+// re-encoded as widgets/compactpng encodes it, chart data thinned as widgets/chart now thins it
+// (chart.ThinOption), and
 // the plain wording of static widgets; it also names Go as the notebook's Pygments lexer and
 // CodeMirror mode when they are empty. Code cells and everything else are left as they are.
 func cmdSlim(args []string, stdout, stderr io.Writer) (int, error) {
@@ -116,6 +123,21 @@ func slimNotebook(data []byte) ([]byte, error) {
 			if png := strings.Join(strings.Fields(joinLines(d["image/png"])), ""); png != "" && strings.Contains(html, "base64,"+png) {
 				delete(d, "image/png")
 			}
+			// Chart data thinned to what a reader sees, as widgets/chart now writes it.
+			if thin := thinChartOptions(html); thin != html {
+				html = thin
+				d["text/html"] = html
+			}
+			// Images stored with today's compact encoding (widgets/compactpng).
+			if small := recompressDataURIs(html); small != html {
+				html = small
+				d["text/html"] = html
+			}
+			if png := strings.Join(strings.Fields(joinLines(d["image/png"])), ""); png != "" {
+				if small := recompressBase64(png); small != png {
+					d["image/png"] = small
+				}
+			}
 			if t := joinLines(d["text/plain"]); strings.Contains(t, oldStaticNote) {
 				d["text/plain"] = strings.ReplaceAll(t, oldStaticNote, staticNote)
 			}
@@ -146,4 +168,45 @@ func joinLines(v any) string {
 		return b.String()
 	}
 	return ""
+}
+
+// pngDataURI matches an inline PNG in HTML.
+var pngDataURI = regexp.MustCompile(`data:image/png;base64,([A-Za-z0-9+/=]+)`)
+
+// recompressDataURIs re-encodes every inline PNG of html with compactpng where that is smaller.
+func recompressDataURIs(html string) string {
+	return pngDataURI.ReplaceAllStringFunc(html, func(m string) string {
+		const prefix = "data:image/png;base64,"
+		return prefix + recompressBase64(m[len(prefix):])
+	})
+}
+
+// recompressBase64 re-encodes a base64 PNG with compactpng, or returns it as it is when it does not
+// decode or would not shrink.
+func recompressBase64(b64 string) string {
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return b64
+	}
+	small, err := compactpng.Recompress(raw)
+	if err != nil || len(small) >= len(raw) {
+		return b64
+	}
+	return base64.StdEncoding.EncodeToString(small)
+}
+
+// chartOption matches the ECharts option widgets/chart stores in a chart's HTML.
+var chartOption = regexp.MustCompile(`(<script type="application/json" class="mixflow-option">)(.*?)(</script>)`)
+
+// thinChartOptions applies chart.ThinOption to every chart option in html (an option it cannot read is
+// left as it is).
+func thinChartOptions(html string) string {
+	return chartOption.ReplaceAllStringFunc(html, func(m string) string {
+		sub := chartOption.FindStringSubmatch(m)
+		thin, err := chart.ThinOption([]byte(sub[2]))
+		if err != nil || len(thin) >= len(sub[2]) {
+			return m
+		}
+		return sub[1] + string(thin) + sub[3]
+	})
 }

@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"os"
@@ -51,8 +50,9 @@ func FuzzRead(f *testing.F) {
 	f.Add(forgedHuge)
 	f.Add(rawFile(`{"data_length":8,"variables":[{"path":"/a","dtype":"int64","shape":[],"offset":0,"length":8}]}`, make([]byte, 8)))
 	f.Add([]byte(Magic))
+	// One file, rewritten by every input: no per-input directory or fsync, so the fuzzer stays fast.
+	p = filepath.Join(dir, "f"+Ext)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "f"+Ext)
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func FuzzRead(f *testing.F) {
 				t.Fatalf("%s: error does not name the file: %v", what, err)
 			}
 		}
-		_, herr := ReadHeader(p)
+		h, herr := ReadHeader(p)
 		named("ReadHeader", herr)
 		verr := Verify(p)
 		named("Verify", verr)
@@ -73,20 +73,21 @@ func FuzzRead(f *testing.F) {
 		if rerr != nil {
 			return
 		}
-		// An accepted file writes back to one holding the same variables.
-		q := filepath.Join(t.TempDir(), "back"+Ext)
-		if err := Write(q, ck.Variables, ck.Header.Metadata); err != nil {
-			t.Fatalf("rewriting an accepted file: %v", err)
+		// An accepted file holds exactly its table's variables, with the declared shapes and sizes.
+		if len(ck.Variables) != len(h.Variables) {
+			t.Fatalf("%d variables read, the table has %d", len(ck.Variables), len(h.Variables))
 		}
-		back, err := Read(q)
-		if err != nil || len(back.Variables) != len(ck.Variables) {
-			t.Fatalf("re-reading: %v", err)
-		}
-		for i, v := range back.Variables {
-			a, b := tensorBytes(t, v.Value), tensorBytes(t, ck.Variables[i].Value)
-			if v.Path != ck.Variables[i].Path || !bytes.Equal(a, b) {
-				t.Fatalf("variable %d changed on rewrite", i)
+		var total int64
+		for i, v := range ck.Variables {
+			vi := h.Variables[i]
+			n := int64(len(tensorBytes(t, v.Value)))
+			if v.Path != vi.Path || !v.Value.Shape().Equal(vi.Shape) || n != vi.Length {
+				t.Fatalf("variable %d: %s %s %d bytes, table says %s %s %d", i, v.Path, v.Value.Shape(), n, vi.Path, vi.Shape, vi.Length)
 			}
+			total += n
+		}
+		if total != h.DataLength || int64(len(data)) != prefixLen+int64(binary.LittleEndian.Uint64(data[12:20]))+total+checksumLen {
+			t.Fatalf("%d data bytes in a %d-byte file, header says %d", total, len(data), h.DataLength)
 		}
 	})
 }

@@ -40,6 +40,7 @@ package slowflow
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -130,7 +131,7 @@ func NearestData(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref
 	if s.Config().TStart != 0 {
 		return nil, fmt.Errorf("slowflow: %s needs a sampler starting from noise (TStart 0), got TStart %v", ProtocolNearestData, s.Config().TStart)
 	}
-	refs, err := newReference(s, ref, x0, n, d, p, opt)
+	refs, err := newReference(s.Backend(), ref, x0, n, d, p, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func NearestFinal(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, re
 	if s.Config().TStart != 0 {
 		return nil, fmt.Errorf("slowflow: %s needs a sampler starting from noise (TStart 0), got TStart %v", ProtocolNearestFinal, s.Config().TStart)
 	}
-	refs, err := newReference(s, ref, x0, n, d, p, opt)
+	refs, err := newReference(s.Backend(), ref, x0, n, d, p, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,11 @@ func setup(s *sampler.Sampler, x0 *tensors.Tensor, opt Options, protocol string)
 	if s == nil {
 		return nil, nil, 0, 0, fmt.Errorf("slowflow: %s: sampler is nil", protocol)
 	}
-	cfg := s.Config()
+	return setupConfig(s.Config(), x0, opt, protocol)
+}
+
+// setupConfig is setup for a sampler configuration with its defaults filled in.
+func setupConfig(cfg sampler.Config, x0 *tensors.Tensor, opt Options, protocol string) (path.Path, *Result, int, int, error) {
 	if cfg.TStart > cfg.TEnd {
 		return nil, nil, 0, 0, fmt.Errorf("slowflow: %s: the sampler integrates backwards (TStart %v > TEnd %v)", protocol, cfg.TStart, cfg.TEnd)
 	}
@@ -228,6 +233,9 @@ func setup(s *sampler.Sampler, x0 *tensors.Tensor, opt Options, protocol string)
 	p := opt.Path
 	if p == nil {
 		p = cfg.Path
+	}
+	if p == nil {
+		p = path.Linear{}
 	}
 	n := x0.Shape().Dimensions[0]
 	d := x0.Size() / n
@@ -253,7 +261,7 @@ func checkExamples(name string, x, x0 *tensors.Tensor, n, d int) error {
 
 // newReference validates ref ([R, ...] with d values per example, like x0) and builds the search
 // structure.
-func newReference(s *sampler.Sampler, ref, x0 *tensors.Tensor, n, d int, p path.Path, opt Options) (*refSet, error) {
+func newReference(b compute.Backend, ref, x0 *tensors.Tensor, n, d int, p path.Path, opt Options) (*refSet, error) {
 	if ref == nil {
 		return nil, fmt.Errorf("slowflow: reference set is nil")
 	}
@@ -261,7 +269,7 @@ func newReference(s *sampler.Sampler, ref, x0 *tensors.Tensor, n, d int, p path.
 		return nil, fmt.Errorf("slowflow: reference set has shape %s (%s), want float32 [R, ...] with %d values per example like x0 %s",
 			ref.Shape(), ref.DType(), d, x0.Shape())
 	}
-	return newRefSet(s.Backend(), tensors.MustCopyFlatData[float32](ref), d, n, opt.ChunkSize, p, opt.GridPoints)
+	return newRefSet(b, tensors.MustCopyFlatData[float32](ref), d, n, opt.ChunkSize, p, opt.GridPoints)
 }
 
 // add appends the statistics of one state.

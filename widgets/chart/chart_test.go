@@ -438,3 +438,58 @@ func TestLoaderSyntax(t *testing.T) {
 		t.Fatalf("loader.js does not parse: %v\n%s", err, out)
 	}
 }
+
+func TestThinOption(t *testing.T) {
+	var xs, ys []float64
+	for i := 0; i < 5000; i++ {
+		xs = append(xs, float64(i))
+		ys = append(ys, 2+math.Sin(float64(i))/3+float64(i%97)/1000)
+	}
+	ys[1234] = 9 // one spike must survive the thinning
+	fig := Single("thin", Panel{Series: []Series{Line("loss", xs, ys), Scatter("pts", xs[:3000], ys[:3000])}})
+	raw, err := fig.EChartsOption()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opt struct {
+		Series []struct {
+			Type string       `json:"type"`
+			Data [][2]float64 `json:"data"`
+		} `json:"series"`
+		YAxis []struct {
+			Min, Max float64
+		} `json:"yAxis"`
+	}
+	if err := json.Unmarshal(raw, &opt); err != nil {
+		t.Fatal(err)
+	}
+	line, pts := opt.Series[0].Data, opt.Series[1].Data
+	if len(line) > 2*lineBuckets+1 || len(line) < lineBuckets {
+		t.Errorf("a 5000-point line keeps %d points, want about %d", len(line), 2*lineBuckets)
+	}
+	hasSpike, last := false, line[len(line)-1]
+	for _, p := range line {
+		hasSpike = hasSpike || p == [2]float64{1234, 9}
+	}
+	if !hasSpike || last[0] != 4999 {
+		t.Errorf("thinned line lost the spike (%v) or its end (%v)", hasSpike, last)
+	}
+	if len(pts) != maxScatter {
+		t.Errorf("scatter keeps %d of 3000 points, want %d", len(pts), maxScatter)
+	}
+	step := (opt.YAxis[0].Max - opt.YAxis[0].Min) / axisSteps
+	for i, p := range pts[:50] {
+		j := i * 3000 / maxScatter
+		if d := math.Abs(p[1] - ys[j]); p[0] != xs[j] || d > step {
+			t.Errorf("point %d = %v, want (%g, %g ± %g)", i, p, xs[j], ys[j], step)
+		}
+	}
+	// Thinning what is already thin changes nothing; garbage is an error.
+	again, err := ThinOption(raw)
+	if err != nil || string(again) != string(raw) {
+		t.Errorf("ThinOption is not idempotent (%v)", err)
+	}
+	if _, err := ThinOption([]byte("[1")); err == nil {
+		t.Error("ThinOption accepted garbage")
+	}
+}

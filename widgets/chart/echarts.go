@@ -243,6 +243,7 @@ func (r *resolved) option() ([]byte, error) {
 			m["axisLabel"] = map[string]any{"showMinLabel": onGrid(rng[0], rng[0], rng[1]), "showMaxLabel": onGrid(rng[1], rng[0], rng[1])}
 		}
 	}
+	thinOption(opt)
 	out, err := json.Marshal(opt)
 	if err != nil {
 		return nil, fmt.Errorf("chart: encoding the ECharts option of %q: %w", r.Title, err)

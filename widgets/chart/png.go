@@ -1,11 +1,12 @@
 package chart
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"math"
 	"strconv"
+
+	"github.com/mixflow/mixflow/widgets/compactpng"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -80,11 +81,11 @@ func (r *resolved) png() (out []byte, err error) {
 			return nil, err
 		}
 	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+	b, err := compactpng.Encode(img.Image())
+	if err != nil {
 		return nil, fmt.Errorf("chart: encoding PNG of %q: %w", r.Title, err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // drawLegend draws one centred row of legend entries under the titles, like the interactive chart.

@@ -7,14 +7,12 @@
 package grid
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"html"
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
 	"math"
 	"os"
 	"strings"
@@ -26,6 +24,7 @@ import (
 	vgdraw "gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/mixflow/mixflow/widgets/compactpng"
 	"github.com/mixflow/mixflow/widgets/internal/nb"
 )
 
@@ -259,11 +258,11 @@ func (g *Grid) Image() image.Image { return g.img }
 
 // PNG returns the grid encoded as PNG.
 func (g *Grid) PNG() ([]byte, error) {
-	var b bytes.Buffer
-	if err := png.Encode(&b, g.img); err != nil {
+	b, err := compactpng.Encode(g.img)
+	if err != nil {
 		return nil, fmt.Errorf("grid: encoding PNG: %w", err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // Save writes the grid to a PNG file.

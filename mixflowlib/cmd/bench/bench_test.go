@@ -455,6 +455,43 @@ func TestSIMDFlags(t *testing.T) {
 	}
 }
 
+// TestSampleAndFeatureWorkloads runs small sampling and feature-extraction workloads end to end: with
+// PyTorch when it is available (parameter counts and forward passes checked), else the Go side alone.
+func TestSampleAndFeatureWorkloads(t *testing.T) {
+	small := sit.Config{ImageSize: 8, Channels: 1, PatchSize: 2, Depth: 1, Hidden: 16, Heads: 2, NumClasses: 3}.WithDefaults()
+	ws := []Workload{
+		{Name: "small-sampling", Kind: KindSample, SampleSteps: 3, Batch: 4, Steps: 1, sitCfg: &small},
+		{Name: "small-features", Kind: KindFeatures, FeatureImageSize: 32, Batch: 8, Steps: 1},
+	}
+	o, err := parseFlags([]string{"-runs", "1", "-warmup", "0", "-torch-threads", "1"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		o.goOnly = true
+		t.Logf("PyTorch not available (%v): Go side only", err)
+	}
+	be := backend.Must()
+	for _, w := range ws {
+		var out bytes.Buffer
+		r, err := benchWorkload(o, be, w, &out, &bytes.Buffer{}, false)
+		if err != nil {
+			t.Fatalf("%s: %v", w.Name, err)
+		}
+		_, vals := parseLine(t, r.Line())
+		unit := map[string]string{KindSample: "samples", KindFeatures: "images"}[w.Kind]
+		if r.Unit != unit || r.PerStep != w.Batch || vals["go_"+unit+"_per_s"] == "" {
+			t.Errorf("%s: unit %q per step %d, line %q", w.Name, r.Unit, r.PerStep, r.Line())
+		}
+		if sps, _ := strconv.ParseFloat(vals["go_steps_per_s"], 64); !(sps > 0) {
+			t.Errorf("%s: go_steps_per_s %q", w.Name, vals["go_steps_per_s"])
+		}
+		if !o.goOnly && (!r.Verified || r.ParamsGo != r.ParamsTorch || !(r.Ratio() > 0)) {
+			t.Errorf("%s: verified %v, params %d vs %d, ratio %v", w.Name, r.Verified, r.ParamsGo, r.ParamsTorch, r.Ratio())
+		}
+	}
+}
+
 // TestHelpAndFlagErrors: -h starts with the one-line description; flag errors come back once, unprinted.
 func TestHelpAndFlagErrors(t *testing.T) {
 	parse := func(args []string, _, stderr io.Writer) error { _, err := parseFlags(args, stderr); return err }

@@ -4,7 +4,7 @@
 // thread count>:
 //
 //	export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd
-//	go run ./mixflowlib/cmd/bench                        # workloads mlp and sit-tiny
+//	go run ./mixflowlib/cmd/bench                        # workloads mlp, sit-tiny, sampling, features
 //	go run ./mixflowlib/cmd/bench -workloads dit-notes -runs 7 -json bench.json
 //	go run ./mixflowlib/cmd/bench -go-only -cpuprofile go.pprof
 //
@@ -16,6 +16,12 @@
 //     32×32×1, 10 classes + null class; 1,275,408 parameters), batch 64, label dropout 0.1.
 //   - dit-notes: the DiT shape of the GoMLX benchmark notes (1 block, width 128, 4 heads, patch 4,
 //     32×32×4, unconditional; 395,840 parameters), batch 64.
+//   - sit-b2: SiT preset SiT-B/2 (12 blocks, width 768, 12 heads, patch 2, 32×32×4 latents, 1000
+//     classes), batch 8: the size the GPU check trains; minutes per step on a CPU.
+//   - sampling: mixflowlib/sampler, Euler, 20 steps, batch 256, SiT preset tiny with class labels, no
+//     guidance; a step is one sampling run of the batch (rates also in samples/s).
+//   - features: mixflowlib/evaluator's Embed of a batch of 256 32×32 images (checks, clip, centre crop,
+//     the feature network); rates also in images/s.
 //
 // The Go step is mixflowlib/trainer's compiled step (objective loss, gradients, global gradient norm,
 // optional clipping, Adam/AdamW, optional EMA, the non-finite guard) with the MixFlow objective
@@ -102,7 +108,7 @@ type options struct {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := cli.NewFlagSet("bench", summary, stderr)
-	fs.StringVar(&o.workloads, "workloads", "mlp,sit-tiny", "comma-separated workloads: "+strings.Join(workloadNames(), ", "))
+	fs.StringVar(&o.workloads, "workloads", "mlp,sit-tiny,sampling,features", "comma-separated workloads: "+strings.Join(workloadNames(), ", "))
 	fs.IntVar(&o.warmup, "warmup", -1, "warm-up steps after the first step, excluded from timing (-1: the workload's default)")
 	fs.IntVar(&o.runs, "runs", 5, "timed runs per side; the median steps/s is reported")
 	fs.IntVar(&o.steps, "steps", -1, "training steps per timed run (-1: the workload's default)")
@@ -295,7 +301,7 @@ func printHeader(w io.Writer, o options, be compute.Backend) {
 
 // benchWorkload measures one workload.
 func benchWorkload(o options, be compute.Backend, w Workload, stdout, stderr io.Writer, several bool) (Result, error) {
-	r := Result{Workload: w.Name, Description: w.Description, Batch: w.Batch, VerifyDiff: -1}
+	r := Result{Workload: w.Name, Kind: w.kind(), Unit: w.Unit(), PerStep: w.PerStep(), Description: w.Description, Batch: w.Batch, VerifyDiff: -1}
 	r.LoadAvg[0] = loadAvg()
 	r.CPUFlags = cpuSIMDFlags()
 	warmup, steps := w.Warmup, w.Steps
@@ -308,45 +314,23 @@ func benchWorkload(o options, be compute.Backend, w Workload, stdout, stderr io.
 	fmt.Fprintf(stdout, "# workload %s: %s, batch %d; first step + %d warm-up steps excluded, %d runs × %d steps\n",
 		w.Name, w.Description, w.Batch, warmup, o.runs, steps)
 
-	// Go side: the project's trainer.
-	net, analytic, err := w.Network()
-	if err != nil {
-		return r, err
-	}
-	obj, err := o.settings.GoObjective(w)
-	if err != nil {
-		return r, err
-	}
-	r.Objective = obj.Name()
-	src, err := w.Source(uint64(o.settings.Seed))
-	if err != nil {
-		return r, err
-	}
-	tr, err := trainer.New(o.settings.TrainConfig(w), net, obj, src)
-	if err != nil {
-		return r, err
-	}
-	tr.SetLog(nil)
+	// Go side: the project's trainer, sampler or evaluator.
 	start := time.Now()
-	if err := tr.Init(); err != nil {
+	g, err := newGoStepper(o, be, w)
+	if err != nil {
 		return r, err
 	}
-	r.ParamsGo = trainableParams(tr.Store(), trainer.ModelScope)
-	if r.ParamsGo != analytic {
-		return r, fmt.Errorf("bench: workload %s: the Go model has %d trainable parameters but its Config counts %d", w.Name, r.ParamsGo, analytic)
-	}
-	if _, err := tr.TrainStep(); err != nil {
-		return r, err
-	}
+	defer g.close()
+	r.ParamsGo, r.Objective = g.params, g.objective
 	r.Go = Side{Label: "go", Threads: runtime.GOMAXPROCS(0), FirstStepSeconds: time.Since(start).Seconds()}
 	goSteps := func(n int) (Run, error) {
 		t0, c0 := time.Now(), cpuSeconds()
 		for range n {
-			rep, err := tr.TrainStep()
+			loss, err := g.step()
 			if err != nil {
 				return Run{}, err
 			}
-			r.Go.setLoss(rep.Loss)
+			r.Go.setLoss(loss)
 		}
 		return Run{Steps: n, Seconds: time.Since(t0).Seconds(), CPUSeconds: cpuSeconds() - c0}, nil
 	}

@@ -92,7 +92,14 @@ func Median(v []float64) float64 {
 
 // Result is the outcome of one workload.
 type Result struct {
-	Workload    string `json:"workload"`
+	Workload string `json:"workload"`
+	// Kind is what a step is: train, sample (a sampling run of the batch) or features (the evaluator's
+	// feature extraction of the batch).
+	Kind string `json:"kind"`
+	// Unit is what the throughput counts (steps, samples, images) and PerStep how many of them one step
+	// gives (1 for training, the batch otherwise).
+	Unit        string `json:"unit"`
+	PerStep     int    `json:"per_step"`
 	Description string `json:"description"`
 	Objective   string `json:"objective"`
 	Batch       int    `json:"batch"`
@@ -241,6 +248,12 @@ func (r Result) Line() string {
 	} else {
 		kv("torch_best_steps_per_s", "na")
 		kv("torch_threads", "na")
+	}
+	if r.PerStep > 1 {
+		kv("go_"+r.Unit+"_per_s", fmtFloat(r.Go.Median()*float64(r.PerStep)))
+		if haveTorch {
+			kv("torch_best_"+r.Unit+"_per_s", fmtFloat(best.Median()*float64(r.PerStep)))
+		}
 	}
 	kv("batch", strconv.Itoa(r.Batch))
 	kv("go_procs", strconv.Itoa(r.Go.Threads))

@@ -6,7 +6,9 @@ MKL_NUM_THREADS set to that count, and drives it over stdin/stdout, one JSON obj
 
     argv[1]            JSON spec: {"workload", "kind": "mlp"|"sit", "model": {...}, "train": {...}, "threads"}
     -> (on start)      {"ready": true, "params": <trainable parameters>, "torch": "<version>", ...}
-    "steps N"          run N training steps -> {"steps", "seconds", "cpu_seconds", "loss"}
+    "steps N"          run N steps -> {"steps", "seconds", "cpu_seconds", "loss"}; a step is what the spec's
+                       "mode" says: "train" (default) one training step, "sample" one Euler sampling run
+                       of the batch, "features" the evaluator's feature extraction of the batch
     "build SPEC"       rebuild the model and optimiser from a new JSON spec (same thread count; saves
                        importing torch again) -> the same object as on start
     "verify DIR"       load DIR/verify.json + DIR/verify.bin (the Go model's weights under their GoMLX names,
@@ -196,7 +198,35 @@ class SiT(nn.Module):
         return out.reshape(b, g, g, p, p, ch).permute(0, 1, 3, 2, 4, 5).reshape(b, g * p, g * p, ch)
 
 
+class ConvNet(nn.Module):
+    """mixflowlib/evaluator's feature network (fmnist-convnet-v1) on NHWC [B, 28, 28, 1] in [-1, 1]:
+    (x+1)/2, three stages of 3x3 convolution (padding 1; 32, 64, 32 channels) + ReLU + 2x2 max pooling
+    (7x7 zero-padded to 8x8 before the last), flatten in HWC order, Linear(512, 128) + SiLU (the features),
+    Linear(128, 10) (the logits). The Go side writes each convolution as im2col + Dense; PyTorch's own
+    Conv2d is its fastest form here."""
+
+    def __init__(self):
+        super().__init__()
+        chans = [1, 32, 64, 32]
+        for i in range(3):
+            setattr(self, f"conv{i}", nn.Conv2d(chans[i], chans[i + 1], 3, padding=1))
+        self.features = nn.Linear(4 * 4 * 32, 128)
+        self.logits = nn.Linear(128, 10)
+
+    def forward(self, x):
+        h = (x * 0.5 + 0.5).permute(0, 3, 1, 2)
+        for i in range(3):
+            h = F.relu(getattr(self, f"conv{i}")(h))
+            if h.shape[-1] % 2 == 1:
+                h = F.pad(h, (0, 1, 0, 1))
+            h = F.max_pool2d(h, 2)
+        f = F.silu(self.features(h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)))
+        return f, self.logits(f)
+
+
 def build(spec):
+    if spec["kind"] == "convnet":
+        return ConvNet()
     if spec["kind"] == "mlp":
         return MLP(spec["model"])
     if spec["kind"] == "sit":
@@ -272,12 +302,52 @@ class Trainer:
         return loss.item()
 
 
+class SampleRunner:
+    """mixflowlib/sampler's Euler ODE sampler, no guidance: x <- x + dt v(x, t_i | y) for t_i = i/steps,
+    from fresh N(0, I) noise each step() (the Go side draws its noise on the host too), no gradients."""
+
+    def __init__(self, spec, net):
+        self.net, self.steps = net, spec["sample"]["steps"]
+        m, b = spec["model"], spec["train"]["batch"]
+        self.shape = (b, m["image_size"], m["image_size"], m["channels"])
+        self.labels = torch.randint(0, m["num_classes"], (b,)) if m["num_classes"] > 0 else None
+
+    def step(self):
+        with torch.no_grad():
+            x, dt = torch.randn(self.shape), 1.0 / self.steps
+            for i in range(self.steps):
+                x = x + dt * self.net(x, torch.full((self.shape[0],), i * dt), self.labels)
+            return float(x.reshape(-1)[0])
+
+
+class FeatureRunner:
+    """mixflowlib/evaluator's Embed on one batch: finiteness and range checks, clip to [-1, 1], centre crop
+    to 28x28, the network, features and class probabilities copied out as float64 (as Go's Embedding)."""
+
+    def __init__(self, spec, net):
+        self.net, f, b = net, spec["features"], spec["train"]["batch"]
+        n, self.crop = f["image_size"], f["crop"]
+        self.off = (n - self.crop) // 2
+        self.x = torch.rand(b, n, n, 1) * 2 - 1
+
+    def step(self):
+        with torch.no_grad():
+            x = self.x
+            if not bool(torch.isfinite(x).all()) or float(x.abs().max()) > 2:
+                raise ValueError("torch_baseline: images not finite or beyond +-2")
+            o, c = self.off, self.crop
+            x = x.clamp(-1, 1)[:, o:o + c, o:o + c, :].contiguous()
+            f, logits = self.net(x)
+            feats, probs = f.double().numpy(), torch.softmax(logits, -1).double().numpy()
+            return float(feats[0, 0] + 0 * probs[0, 0])
+
+
 def torch_name(go_path):
     """Maps a GoMLX variable path to the torch parameter name: /model/blocks_0/attn/qkv/dense/weights ->
     blocks.0.attn.qkv.weight, /model/t_embedder/mlp_0/dense/biases -> t_embedder.mlp.0.bias,
     /model/y_embedder/embedding_table -> y_embedder.embedding_table.weight."""
     parts = [p for p in go_path.split("/") if p]
-    if parts and parts[0] == "model":
+    if parts and parts[0] in ("model", "classifier"):
         parts = parts[1:]
     parts = [p for p in parts if p != "dense"]
     last = {"weights": "weight", "biases": "bias", "embedding_table": "embedding_table.weight"}.get(parts[-1])
@@ -310,7 +380,9 @@ def verify(net, folder):
             if tn not in params:
                 raise ValueError(f"torch_baseline: Go variable {name} ({tn}) has no torch parameter")
             p = params[tn]
-            if tn.endswith(".weight") and not tn.endswith("embedding_table.weight"):
+            if p.dim() == 4:  # Go's im2col Dense [(dy*3+dx)*Cin + cin, Cout] -> Conv2d [Cout, Cin, 3, 3]
+                value = value.reshape(p.shape[2], p.shape[3], p.shape[1], p.shape[0]).permute(3, 2, 0, 1)
+            elif tn.endswith(".weight") and not tn.endswith("embedding_table.weight"):
                 value = value.reshape(-1, p.shape[0]).t()  # GoMLX [in, out...] -> torch Linear [out, in]
             if tuple(value.shape) != tuple(p.shape):
                 raise ValueError(f"torch_baseline: {name} has shape {list(value.shape)}, torch {tn} {list(p.shape)}")
@@ -319,8 +391,13 @@ def verify(net, folder):
         missing = sorted(set(params) - assigned)
         if missing:
             raise ValueError(f"torch_baseline: torch parameters without a Go variable: {', '.join(missing)}")
-        labels = tensors.get("labels")
-        out = net(tensors["x"], tensors["t"], labels.long() if labels is not None else None)
+        if isinstance(net, ConvNet):  # the evaluator: clip, centre crop, features
+            x = tensors["x"].clamp(-1, 1)
+            o = (x.shape[1] - 28) // 2
+            out, _ = net(x[:, o:o + 28, o:o + 28, :].contiguous())
+        else:
+            labels = tensors.get("labels")
+            out = net(tensors["x"], tensors["t"], labels.long() if labels is not None else None)
     with open(os.path.join(folder, "verify.out.bin"), "wb") as f:
         f.write(out.contiguous().numpy().astype("<f4").tobytes())
     return {"verified": True, "assigned": sum(params[n].numel() for n in assigned), "shape": list(out.shape)}
@@ -349,7 +426,8 @@ def start(spec):
     """Builds the network and its trainer from spec; returns them and the "ready" reply."""
     torch.manual_seed(int(spec["train"].get("seed", 1)))
     net = build(spec)
-    trainer = Trainer(spec, net)
+    runner = {"train": Trainer, "sample": SampleRunner, "features": FeatureRunner}[spec.get("mode", "train")]
+    trainer = runner(spec, net)
     return net, trainer, {
         "ready": True,
         "params": sum(p.numel() for p in net.parameters() if p.requires_grad),

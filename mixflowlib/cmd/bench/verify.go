@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 
+	"github.com/mixflow/mixflow/mixflowlib/evaluator"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
@@ -99,6 +100,41 @@ func goForward(be compute.Backend, w Workload, seed uint64) (weights map[string]
 	}
 	out = tensors.MustCopyFlatData[float32](res[0])
 	return weights, inputs, out, nil
+}
+
+// goFeatures returns the evaluator's shipped weights under their GoMLX names, verifyBatch random images
+// of the workload's size in [-1.2, 1.2] (so that clipping is exercised) and their Go features, flattened.
+func goFeatures(_ compute.Backend, w Workload, seed uint64) (weights map[string]*tensors.Tensor, inputs []*tensors.Tensor, out []float32, err error) {
+	ws, err := evaluator.ShippedWeights()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	weights = map[string]*tensors.Tensor{}
+	for _, v := range ws.Variables {
+		if v.Trainable {
+			weights[v.Path] = v.Value
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	n := w.FeatureImageSize
+	x := make([]float32, verifyBatch*n*n)
+	for i := range x {
+		x[i] = 2.4*rng.Float32() - 1.2
+	}
+	ev, err := evaluator.New(evaluator.Options{CacheDir: "-"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	emb, err := ev.EmbedFlat(x, verifyBatch, n, n, 1)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("bench: workload %s: Go features: %w", w.Name, err)
+	}
+	for _, f := range emb.Features {
+		for _, v := range f {
+			out = append(out, float32(v))
+		}
+	}
+	return weights, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, verifyBatch, n, n, 1)}, out, nil
 }
 
 // verifyInputs returns x (in the workload's shape, values in [-1, 1]), t ∈ [0, 1) and, for conditional
@@ -229,7 +265,11 @@ func compareOutputs(workload string, goOut, torchOut []float32) (float64, error)
 // verifyAgainstTorch runs the forward pass of the workload in Go with random weights, loads the same
 // weights into the PyTorch worker, and compares the outputs. It returns the largest absolute difference.
 func verifyAgainstTorch(be compute.Backend, w Workload, worker *torchWorker, seed uint64) (float64, error) {
-	weights, inputs, goOut, err := goForward(be, w, seed)
+	forward := goForward
+	if w.Kind == KindFeatures {
+		forward = goFeatures
+	}
+	weights, inputs, goOut, err := forward(be, w, seed)
 	if err != nil {
 		return math.NaN(), err
 	}

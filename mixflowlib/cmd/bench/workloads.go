@@ -12,6 +12,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/toy2d"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
+	"github.com/mixflow/mixflow/mixflowlib/evaluator"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/path"
@@ -19,10 +20,28 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
-// Workload is one benchmarked training step: a backbone, its data, batch size and default protocol.
+// Kinds of workload: what one timed "step" is.
+const (
+	// KindTrain: one training step (the default).
+	KindTrain = "train"
+	// KindSample: one sampling run of the batch, SampleSteps Euler steps from noise (no gradients).
+	KindSample = "sample"
+	// KindFeatures: the evaluator's feature extraction of one batch of generated-size images.
+	KindFeatures = "features"
+)
+
+// Workload is one benchmarked step: a backbone (or the evaluator's network), its data, batch size and
+// default protocol.
 type Workload struct {
 	// Name is the -workloads key, e.g. "mlp".
 	Name string
+	// Kind is KindTrain, KindSample or KindFeatures; "" means KindTrain.
+	Kind string
+	// SampleSteps is the number of Euler steps of a KindSample workload.
+	SampleSteps int
+	// FeatureImageSize is the side of the images a KindFeatures workload embeds (32: the padded size the
+	// SiT experiments generate, centre-cropped to 28 by the evaluator).
+	FeatureImageSize int
 	// Description says what the network is, for the header and the JSON output.
 	Description string
 	// Batch is the batch size.
@@ -44,6 +63,7 @@ func workloads() map[string]Workload {
 	tiny, _ := sit.Preset("tiny")
 	notes := sit.Config{ImageSize: 32, Channels: 4, PatchSize: 4, Depth: 1, Hidden: 128, Heads: 4}.WithDefaults()
 	mcfg := mlp.Config{}.WithDefaults()
+	b2, _ := sit.Preset("SiT-B/2")
 	return map[string]Workload{
 		"mlp": {
 			Name: "mlp", Batch: 1024, Warmup: 10, Steps: 50, MoonsNoise: moonsNoise, mlpCfg: &mcfg,
@@ -57,7 +77,38 @@ func workloads() map[string]Workload {
 			Name: "dit-notes", Batch: 64, Warmup: 3, Steps: 10, sitCfg: &notes,
 			Description: "the DiT shape of the GoMLX benchmark notes: " + notes.String(),
 		},
+		"sit-b2": {
+			Name: "sit-b2", Batch: 8, Warmup: 0, Steps: 1, sitCfg: &b2,
+			Description: "mixflowlib/backbone/sit preset SiT-B/2 (ImageNet-256 latent size): " + b2.String(),
+		},
+		"sampling": {
+			Name: "sampling", Kind: KindSample, SampleSteps: 20, Batch: 256, Warmup: 0, Steps: 1, sitCfg: &tiny,
+			Description: "sampling with mixflowlib/sampler, Euler, 20 steps, no guidance, class labels, SiT preset tiny: " + tiny.String(),
+		},
+		"features": {
+			Name: "features", Kind: KindFeatures, FeatureImageSize: 32, Batch: 256, Warmup: 1, Steps: 5,
+			Description: "mixflowlib/evaluator feature extraction (Embed: checks, clip, centre crop 32→28, " + evaluator.Architecture + ")",
+		},
 	}
+}
+
+// Unit is what the workload's rate counts: training steps, samples or images per second.
+func (w Workload) Unit() string {
+	switch w.Kind {
+	case KindSample:
+		return "samples"
+	case KindFeatures:
+		return "images"
+	}
+	return "steps"
+}
+
+// PerStep is how many Unit items one timed step produces (1 for training; the batch otherwise).
+func (w Workload) PerStep() int {
+	if w.Kind == KindSample || w.Kind == KindFeatures {
+		return w.Batch
+	}
+	return 1
 }
 
 // workloadNames returns the known workload names, sorted.
@@ -95,12 +146,33 @@ func parseWorkloads(list string) ([]Workload, error) {
 	return out, nil
 }
 
+// kind returns Kind with the default filled in.
+func (w Workload) kind() string {
+	if w.Kind == "" {
+		return KindTrain
+	}
+	return w.Kind
+}
+
 // Conditional reports whether the workload's network is class-conditional.
 func (w Workload) Conditional() bool { return w.sitCfg != nil && w.sitCfg.NumClasses > 0 }
 
-// Network returns the Go backbone and its analytic trainable-parameter count.
+// Network returns the Go backbone and its analytic trainable-parameter count (for KindFeatures: no
+// backbone, the evaluator network's parameter count).
 func (w Workload) Network() (nn.Backbone, int, error) {
 	switch {
+	case w.Kind == KindFeatures:
+		ws, err := evaluator.ShippedWeights()
+		if err != nil {
+			return nil, 0, err
+		}
+		n := 0
+		for _, v := range ws.Variables {
+			if v.Trainable {
+				n += v.Value.Shape().Size()
+			}
+		}
+		return nil, n, nil
 	case w.mlpCfg != nil:
 		m, err := mlp.New(*w.mlpCfg)
 		if err != nil {
@@ -121,6 +193,9 @@ func (w Workload) Network() (nn.Backbone, int, error) {
 // Source returns the workload's data source: two moons for the MLP (toy2d, without labels), synthetic
 // labelled images for SiT (the content of the images does not change the cost of a step).
 func (w Workload) Source(seed uint64) (datasets.Source, error) {
+	if w.Kind == KindFeatures {
+		return imageSource{size: w.FeatureImageSize, channels: 1, seed: seed}, nil
+	}
 	if w.mlpCfg != nil {
 		toy, err := toy2d.Moons(w.MoonsNoise)
 		if err != nil {
@@ -182,7 +257,17 @@ func (s Settings) TrainConfig(w Workload) trainer.Config {
 
 // TorchSpec returns the JSON-able specification the PyTorch worker builds its model and step from.
 func (s Settings) TorchSpec(w Workload, threads int) map[string]any {
-	spec := map[string]any{"workload": w.Name, "threads": threads}
+	spec := map[string]any{"workload": w.Name, "threads": threads, "mode": w.kind()}
+	switch w.Kind {
+	case KindSample:
+		spec["sample"] = map[string]any{"steps": w.SampleSteps}
+	case KindFeatures:
+		spec["kind"] = "convnet"
+		spec["model"] = map[string]any{}
+		spec["features"] = map[string]any{"image_size": w.FeatureImageSize, "crop": evaluator.InputSize}
+		spec["train"] = map[string]any{"batch": w.Batch, "seed": s.Seed}
+		return spec
+	}
 	if c := w.mlpCfg; c != nil {
 		spec["kind"] = "mlp"
 		spec["model"] = map[string]any{

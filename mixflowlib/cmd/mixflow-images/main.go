@@ -367,6 +367,9 @@ func writeOut(dir string, res *imageexp.WorkflowResult, report []section) error 
 	if len(res.SlowFlow) > 0 {
 		for _, n := range res.SlowFlow[0].Spec.Steps {
 			fig, err := toyview.SlowFlow(res.SlowFlow, n, 0, "")
+			if res.SlowFlowReference != nil {
+				fig, err = imageview.SlowFlowWithReference(res.SlowFlow, res.SlowFlowReference, []int{n}, 0, "", 1)
+			}
 			if err != nil {
 				return err
 			}

@@ -377,6 +377,29 @@ func TestMicroEndToEnd(t *testing.T) {
 		!strings.Contains(err.Error(), "exceeds the 64 held-out images") {
 		t.Errorf("reference larger than the held-out set: %v", err)
 	}
+	// The forward-process reference band of the same spec: its t = 0 state is x0 itself (m* = 0), and a
+	// second call comes from the cache with the same numbers.
+	sfSpec := SlowFlowSpec{Protocol: slowflow.ProtocolNearestData, Steps: []int{2, 4}, N: 8, ReferenceSize: 32, UseEMA: true}
+	ref, err := lab.MeasureReferenceSlowFlow(ctx, post, sfSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := lab.MeasureReferenceSlowFlow(ctx, base, sfSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r4 := ref.ForSteps(4); ref.Run != ReferenceRun || r4 == nil || len(r4.Stats) != 5 || r4.Stats[0].Mean != 0 ||
+		r4.Protocol != slowflow.ProtocolReferenceNearestData || again.ForSteps(4).Stats[4].Mean != r4.Stats[4].Mean {
+		t.Errorf("reference %+v", ref)
+	}
+	if _, err := lab.MeasureReferenceSlowFlow(ctx, post, SlowFlowSpec{Protocol: slowflow.ProtocolNearestData, Steps: []int{2}, N: 8, ReferenceSize: 65}); err == nil ||
+		!strings.Contains(err.Error(), "reference_size 65 exceeds the 64 held-out images") {
+		t.Errorf("reference larger than the held-out set: %v", err)
+	}
+	if _, err := lab.MeasureReferenceSlowFlow(ctx, post, SlowFlowSpec{Protocol: slowflow.ProtocolNearestFinal, Steps: []int{2}, N: 8, ReferenceSize: 32}); err == nil ||
+		!strings.Contains(err.Error(), "has no reference band") {
+		t.Errorf("nearest-final reference: %v", err)
+	}
 }
 
 // TestFMNISTEvaluator scores a handful of generated images with the real evaluator: finite metrics.

@@ -136,3 +136,91 @@ func headRows(t *tensors.Tensor, n int) (*tensors.Tensor, error) {
 // MeanGap returns the mean slow-down t − m* of a measurement over its states with t > 0 (see
 // toyexp.MeanGap).
 func MeanGap(res *slowflow.Result) float64 { return toyexp.MeanGap(res) }
+
+// ReferenceRun is the Run label of MeasureReferenceSlowFlow's result.
+const ReferenceRun = "forward process (reference)"
+
+const cacheSlowFlowRef = "img-slowflow-ref"
+
+type slowFlowRefKey struct {
+	Data     DataSpec     `json:"data"`
+	Path     string       `json:"path"`
+	SlowFlow SlowFlowSpec `json:"slowflow"`
+}
+
+// MeasureReferenceSlowFlow is the reference band of MeasureSlowFlow's nearest-data protocol: the same
+// measurement (slowflow.ReferenceNearestData) applied to true forward interpolations of N real images
+// that are not in the reference set (a training batch drawn with spec.Seed; the reference set is the
+// same first ReferenceSize held-out images) with the noise of spec.Seed, on run's data and path. It is the band of the states the model was trained on;
+// a model's band is read against it (imageview.SlowFlowWithReference; see slowflow.ReferenceNearestData
+// for how an exact model can differ from it). Nothing is sampled and no weights are read, so
+// runs on the same data and path share it; it is cached under the data, the path and the spec.
+func (l *Lab) MeasureReferenceSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) (*SlowFlowResult, error) {
+	if err := run.check(); err != nil {
+		return nil, err
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return nil, fmt.Errorf("imageexp: reference slowflow: %w", err)
+	}
+	if c.Protocol != slowflow.ProtocolNearestData {
+		return nil, fmt.Errorf("imageexp: reference slowflow: protocol %q has no reference band; use %q", c.Protocol, slowflow.ProtocolNearestData)
+	}
+	p := run.objective().pathOf()
+	st := l.begin(fmt.Sprintf("slow flow reference (%s)", c.Protocol), 1, "setting", len(c.Steps))
+	res, info, err := expcache.Compute(l.cache(), cacheSlowFlowRef, slowFlowRefKey{Data: run.Base.Data, Path: p.Name(), SlowFlow: c},
+		func(string) (SlowFlowResult, error) { return l.measureReference(ctx, run, c, st) })
+	if err != nil {
+		st.End(false, "failed")
+		return nil, err
+	}
+	st.End(info.Hit, "")
+	return &res, nil
+}
+
+func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.Stage) (SlowFlowResult, error) {
+	start := time.Now()
+	res := SlowFlowResult{Run: ReferenceRun, Spec: c}
+	data, err := run.Base.Data.Load()
+	if err != nil {
+		return res, err
+	}
+	if data.HeldOut.X == nil {
+		return res, fmt.Errorf("imageexp: reference slowflow: data %s has no held-out set", data.Name)
+	}
+	if held := data.HeldOut.X.Shape().Dimensions[0]; c.ReferenceSize > held {
+		return res, fmt.Errorf("imageexp: reference slowflow: reference_size %d exceeds the %d held-out images of %s", c.ReferenceSize, held, data.Name)
+	}
+	ref, err := headRows(data.HeldOut.X, c.ReferenceSize)
+	if err != nil {
+		return res, err
+	}
+	// Real images outside the reference set: a training batch (nothing here is trained or evaluated on it).
+	batch, err := data.Train.Batch(int64(c.Seed), c.N)
+	if err != nil {
+		return res, fmt.Errorf("imageexp: reference slowflow: training batch: %w", err)
+	}
+	x1 := batch.X
+	x0, err := initialNoise(data.Shape, c.N, c.Seed)
+	if err != nil {
+		return res, err
+	}
+	meth, err := ParseMethod(c.Method)
+	if err != nil {
+		return res, err
+	}
+	opt := slowflow.Options{Quantiles: c.Quantiles, Path: run.objective().pathOf()}
+	for i, steps := range c.Steps {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		r, err := slowflow.ReferenceNearestData(nil, sampler.Config{Method: meth, Steps: steps, Path: opt.Path}, x0, x1, ref, opt)
+		if err != nil {
+			return res, fmt.Errorf("imageexp: reference slowflow, %s %d steps: %w", c.Method, steps, err)
+		}
+		res.Results = append(res.Results, r)
+		st.Progress(i+1, map[string]float64{"mean gap": toyexp.MeanGap(r)})
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}

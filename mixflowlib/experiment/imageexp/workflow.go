@@ -107,6 +107,9 @@ type WorkflowResult struct {
 	Comparison *Comparison `json:"comparison"`
 	// SlowFlow holds one measurement per model (Base first), or nil when skipped.
 	SlowFlow []*SlowFlowResult `json:"slowflow,omitempty"`
+	// SlowFlowReference is the forward-process reference band of the nearest-data protocol
+	// (Lab.MeasureReferenceSlowFlow), nil when skipped or under another protocol.
+	SlowFlowReference *SlowFlowResult `json:"slowflow_reference,omitempty"`
 }
 
 // Runs returns the base followed by the post-trained models.
@@ -141,6 +144,11 @@ func (l *Lab) RunWorkflow(ctx context.Context, w Workflow) (*WorkflowResult, err
 				return nil, err
 			}
 			res.SlowFlow = append(res.SlowFlow, sf)
+		}
+		if c, err := w.SlowFlow.Canonical(); err == nil && c.Protocol == slowflow.ProtocolNearestData {
+			if res.SlowFlowReference, err = l.MeasureReferenceSlowFlow(ctx, res.Base, w.SlowFlow); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return res, nil

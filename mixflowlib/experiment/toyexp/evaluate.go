@@ -176,7 +176,7 @@ func evaluate(ctx context.Context, run *Run, c EvalSpec, st *Stage) (EvalResult,
 				if err := ctx.Err(); err != nil {
 					return res, err
 				}
-				x, err := sample(net, store, sampler.Config{Method: meth, Steps: steps}, x0)
+				x, err := sample(net, store, samplerConfig(meth, steps, seed), x0)
 				if err != nil {
 					return res, fmt.Errorf("toyexp: evaluate %s, %s %d steps, seed %d: %w", run.Label, method, steps, seed, err)
 				}
@@ -214,8 +214,8 @@ func sample(net nn.Backbone, store *model.Store, cfg sampler.Config, x0 *tensors
 	return tensors.MustCopyFlatData[float32](x), nil
 }
 
-// Samples draws n samples of run with an ODE sampler ("euler" or "heun", steps steps) from the noise of
-// the given seed, and returns their first two coordinates (the toy's plane), e.g. for scatter plots.
+// Samples draws n samples of run with a sampler ("euler", "heun", "euler-maruyama" or "heun-sde", steps
+// steps) from the noise of the given seed, and returns their first two coordinates (the toy's plane), e.g. for scatter plots.
 // It is not cached (a few milliseconds for a toy MLP).
 func (l *Lab) Samples(run *Run, method string, steps, n int, seed uint64, useEMA bool) ([][2]float64, error) {
 	if run == nil {
@@ -240,7 +240,7 @@ func (l *Lab) Samples(run *Run, method string, steps, n int, seed uint64, useEMA
 	if err != nil {
 		return nil, fmt.Errorf("toyexp: samples: %w", err)
 	}
-	x, err := sample(net, store, sampler.Config{Method: meth, Steps: steps}, x0)
+	x, err := sample(net, store, samplerConfig(meth, steps, seed), x0)
 	if err != nil {
 		return nil, fmt.Errorf("toyexp: samples of %s: %w", run.Label, err)
 	}

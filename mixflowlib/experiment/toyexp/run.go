@@ -370,10 +370,11 @@ func rows(flat []float32, dim int) ([][]float64, error) {
 
 // Seed offsets that keep the random streams of an evaluation apart: the initial noise, the fresh true
 // points the samples are compared with, a second independent set of true points (the metric's noise
-// floor) and the Slow Flow reference set.
+// floor), the Slow Flow reference set and the noise of the SDE samplers.
 const (
 	seedNoise uint64 = 1 << 40
 	seedTruth uint64 = 2 << 40
 	seedFloor uint64 = 3 << 40
 	seedRef   uint64 = 4 << 40
+	seedSDE   uint64 = 5 << 40
 )

@@ -126,7 +126,7 @@ func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *Stage) (SlowFlow
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		s, err := sampler.New(nil, store, net, sampler.Config{Method: meth, Steps: steps})
+		s, err := sampler.New(nil, store, net, samplerConfig(meth, steps, c.Seed))
 		if err != nil {
 			return res, fmt.Errorf("toyexp: slowflow %s: %w", run.Label, err)
 		}

@@ -283,23 +283,29 @@ func (p PostSpec) Validate() error {
 	return err
 }
 
-// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (the ODE solvers of
-// mixflowlib/sampler).
+// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (mixflowlib/sampler's
+// spelling; "sde" and "em" also mean "euler-maruyama").
 const (
-	MethodEuler = "euler"
-	MethodHeun  = "heun"
+	MethodEuler         = "euler"
+	MethodHeun          = "heun"
+	MethodEulerMaruyama = "euler-maruyama"
+	MethodHeunSDE       = "heun-sde"
 )
 
-// parseMethod returns the ODE method of a name (sampler.ParseMethod); the SDE methods are refused.
+// parseMethod returns the sampler method of a name (sampler.ParseMethod): the ODE methods "euler" and
+// "heun" or the SDE methods "euler-maruyama" and "heun-sde" (SiT's sampler, sampler.Config defaults).
 func parseMethod(name string) (sampler.Method, error) {
 	m, err := sampler.ParseMethod(name)
 	if err != nil {
 		return 0, fmt.Errorf("toyexp: %w", err)
 	}
-	if m.Stochastic() {
-		return 0, fmt.Errorf("toyexp: sampler method %q: only the ODE methods %q and %q are supported", name, MethodEuler, MethodHeun)
-	}
 	return m, nil
+}
+
+// samplerConfig returns the sampler of a study: method m with steps intervals; the SDE methods draw
+// their noise from seed (the evaluation's seed), the ODE methods ignore it.
+func samplerConfig(m sampler.Method, steps int, seed uint64) sampler.Config {
+	return sampler.Config{Method: m, Steps: steps, Seed: seedSDE + seed}
 }
 
 // Metric names of EvalSpec.
@@ -313,7 +319,7 @@ const (
 
 // EvalSpec describes the sample-quality evaluation of a model.
 type EvalSpec struct {
-	// Methods are the ODE samplers, "euler" and/or "heun".
+	// Methods are the samplers: "euler", "heun", "euler-maruyama", "heun-sde" (MethodEuler, …).
 	Methods []string `json:"methods"`
 	// Steps are the numbers of sampling steps (intervals).
 	Steps []int `json:"steps"`
@@ -350,10 +356,11 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	}
 	ms := make([]string, len(e.Methods))
 	for i, m := range e.Methods {
-		if _, err := parseMethod(m); err != nil {
+		meth, err := parseMethod(m)
+		if err != nil {
 			return e, err
 		}
-		ms[i] = strings.ToLower(strings.TrimSpace(m))
+		ms[i] = meth.String() // "euler", "heun" as before; "sde" becomes "euler-maruyama"
 	}
 	e.Methods = ms
 	if err := checkSteps("eval", e.Steps); err != nil {
@@ -401,7 +408,7 @@ type SlowFlowSpec struct {
 	// Protocol is slowflow.ProtocolNearestData ("nearest-data", the literal reading of the paper's
 	// definition and the default), slowflow.ProtocolNearestFinal or slowflow.ProtocolForwardNoisedPair.
 	Protocol string `json:"protocol"`
-	// Method is the ODE sampler, "euler" or "heun".
+	// Method is the sampler: "euler", "heun", "euler-maruyama" or "heun-sde".
 	Method string `json:"method"`
 	// Steps are the numbers of sampling steps, one measurement each.
 	Steps []int `json:"steps"`
@@ -441,10 +448,11 @@ func (s SlowFlowSpec) Canonical() (SlowFlowSpec, error) {
 	if s.Method == "" {
 		s.Method = MethodEuler
 	}
-	if _, err := parseMethod(s.Method); err != nil {
+	meth, err := parseMethod(s.Method)
+	if err != nil {
 		return s, err
 	}
-	s.Method = strings.ToLower(strings.TrimSpace(s.Method))
+	s.Method = meth.String()
 	if err := checkSteps("slowflow", s.Steps); err != nil {
 		return s, err
 	}

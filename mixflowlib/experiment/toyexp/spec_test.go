@@ -38,7 +38,6 @@ func TestSpecErrors(t *testing.T) {
 		{"bad optimizer", TrainSpec{Steps: 10, Optimizer: "sgd"}.Validate(), []string{"toyexp: train"}},
 		{"no methods", func() error { e := eval; e.Methods = nil; return e.Validate() }(), []string{"eval methods: empty"}},
 		{"unknown method", func() error { e := eval; e.Methods = []string{"rk4"}; return e.Validate() }(), []string{`method "rk4"`}},
-		{"sde method", func() error { e := eval; e.Methods = []string{"euler-maruyama"}; return e.Validate() }(), []string{"only the ODE methods"}},
 		{"duplicate steps", func() error { e := eval; e.Steps = []int{5, 5}; return e.Validate() }(), []string{"5 appears twice"}},
 		{"zero steps eval", func() error { e := eval; e.Steps = []int{0}; return e.Validate() }(), []string{"eval steps 0 outside"}},
 		{"mmd > samples", func() error { e := eval; e.MMDSamples = e.Samples + 1; return e.Validate() }(), []string{"mmd_samples"}},

@@ -430,3 +430,38 @@ func TestResumeAfterCancel(t *testing.T) {
 			last(refPost), refPost.FinalLoss)
 	}
 }
+
+// TestSDEMethods: the studies take the SDE samplers too. Their names are canonical in specs, and their
+// samples come from the seed's SDE noise: reproducible, different from the ODE's and across seeds.
+func TestSDEMethods(t *testing.T) {
+	e := tinyEval()
+	e.Methods = []string{"SDE", "heun-sde", "heun"}
+	c, err := e.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Methods, ","); got != "euler-maruyama,heun-sde,heun" {
+		t.Errorf("canonical methods %s", got)
+	}
+	lab := Lab{Cache: expcache.New(t.TempDir()).WithLog(nil)}
+	run, err := lab.TrainBase(context.Background(), tinyBase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	draw := func(method string, seed uint64) [][2]float64 {
+		pts, err := lab.Samples(run, method, 8, 16, seed, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pts
+	}
+	em, again, ode, other := draw(MethodEulerMaruyama, 1), draw(MethodEulerMaruyama, 1), draw(MethodEuler, 1), draw(MethodEulerMaruyama, 2)
+	for i := range em {
+		if em[i] != again[i] {
+			t.Fatalf("sample %d: %v then %v with the same seed", i, em[i], again[i])
+		}
+	}
+	if em[0] == ode[0] || em[0] == other[0] {
+		t.Errorf("Euler–Maruyama sample %v equals the Euler one %v or another seed's %v", em[0], ode[0], other[0])
+	}
+}
