@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
@@ -65,7 +64,7 @@ func AdaLNModulation(scope *model.Scope, c *Node, n, dim int) []*Node {
 		panic(fmt.Errorf("nn: AdaLNModulation: n=%d and dim=%d must be positive", n, dim))
 	}
 	h := activation.Swish(c) // SiLU
-	out := layers.Dense(scope.WithInitializer(initializer.Zero), h, true, n*dim)
+	out := Dense(scope.WithInitializer(initializer.Zero), h, true, n*dim)
 	if n == 1 {
 		return []*Node{out}
 	}

@@ -5,7 +5,6 @@ import (
 	"math"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -92,7 +91,7 @@ func SelfAttention(scope *model.Scope, x *Node, heads int, impl AttentionImpl) *
 		panic(fmt.Errorf("nn: SelfAttention: width %d is not divisible by %d heads", d, heads))
 	}
 	hd := d / heads
-	qkv := layers.Dense(scope.In("qkv"), x, true, 3, heads, hd) // [B, N, 3, heads, hd]
+	qkv := Dense(scope.In("qkv"), x, true, 3, heads, hd) // [B, N, 3, heads, hd]
 	scale := 1 / math.Sqrt(float64(hd))
 	var out *Node // [B, N, heads, hd]
 	switch impl {
@@ -108,7 +107,7 @@ func SelfAttention(scope *model.Scope, x *Node, heads int, impl AttentionImpl) *
 		panic(fmt.Errorf("nn: SelfAttention: unknown attention implementation %d", int(impl)))
 	}
 	out = Reshape(out, b, n, d)
-	return layers.Dense(scope.In("proj"), out, true, d)
+	return Dense(scope.In("proj"), out, true, d)
 }
 
 // einsumAttention computes softmax(q·kᵀ·scale)·v from the projected qkv [B, N, 3, heads, hd] and

@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -38,9 +37,9 @@ func TimestepMLP(scope *model.Scope, t *Node, freqDim, dim int, scale float64) *
 	}
 	scope = scope.WithInitializer(NormalWeightsZeroBias(scope, 0.02))
 	h := TimestepEmbedding(t, freqDim, 10000, scale)
-	h = layers.Dense(scope.In("mlp_0"), h, true, dim)
+	h = Dense(scope.In("mlp_0"), h, true, dim)
 	h = activation.Swish(h)
-	return layers.Dense(scope.In("mlp_2"), h, true, dim)
+	return Dense(scope.In("mlp_2"), h, true, dim)
 }
 
 // LabelEmbedding is SiT's LabelEmbedder with its classifier-free-guidance row: a table of

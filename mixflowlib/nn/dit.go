@@ -2,7 +2,6 @@ package nn
 
 import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
@@ -44,9 +43,9 @@ func DiTBlock(scope *model.Scope, x, cond *Node, cfg DiTBlockConfig, cross Cross
 	}
 	h = Modulate(LayerNorm(x, LayerNormEps), mod[3], mod[4])
 	mlp := scope.In("mlp")
-	h = layers.Dense(mlp.In("fc1"), h, true, cfg.MLPHidden)
+	h = Dense(mlp.In("fc1"), h, true, cfg.MLPHidden)
 	h = activation.GeluApproximate(h)
-	h = layers.Dense(mlp.In("fc2"), h, true, cfg.Width)
+	h = Dense(mlp.In("fc2"), h, true, cfg.Width)
 	return Add(x, Gate(h, mod[5]))
 }
 
@@ -57,5 +56,5 @@ func DiTFinalLayer(scope *model.Scope, h, cond *Node, outDim int) *Node {
 	width := h.Shape().Dimensions[h.Rank()-1]
 	mod := AdaLNModulation(scope.In("adaLN_modulation"), cond, 2, width) // shift, scale
 	out := Modulate(LayerNorm(h, LayerNormEps), mod[0], mod[1])
-	return layers.Dense(scope.In("linear").WithInitializer(initializer.Zero), out, true, outDim)
+	return Dense(scope.In("linear").WithInitializer(initializer.Zero), out, true, outDim)
 }

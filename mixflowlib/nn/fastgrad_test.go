@@ -1,12 +1,17 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/model"
 	gnn "github.com/gomlx/gomlx/ml/nn"
 
 	"github.com/mixflow/mixflow/mixflowlib/backend"
@@ -114,5 +119,51 @@ func TestTokenMajorModulation(t *testing.T) {
 	got = valueAndGrads(t, func(in []*Node) *Node { return Gate(in[0], in[1]) }, w, x, scale)
 	for i, what := range []string{"Gate value", "d/dh", "d/dgate"} {
 		compare(t, what, got[i], want[i], 0)
+	}
+}
+
+// TestDenseBias checks that denseBias gives gnn.Dense's values and gradients (x, weights, bias), with the
+// fused kernels and with fusion turned off, and that Dense creates layers.Dense's variables.
+func TestDenseBias(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for _, fusion := range []string{"true", "false"} {
+		t.Run("fusion="+fusion, func(t *testing.T) {
+			t.Setenv(FusionEnv, fusion)
+			x, wt, b := randomTensor(rng, 1, 3, 5, 7), randomTensor(rng, 1, 7, 6), randomTensor(rng, 1, 6)
+			w := randomTensor(rng, 1, 3, 5, 6)
+			want := valueAndGrads(t, func(in []*Node) *Node { return gnn.Dense(in[0], in[1], in[2], compute.DenseLayoutInputOutputs) }, w, x, wt, b)
+			got := valueAndGrads(t, func(in []*Node) *Node { return denseBias(in[0], in[1], in[2]) }, w, x, wt, b)
+			for i, what := range []string{"value", "d/dx", "d/dweights", "d/dbias"} {
+				compare(t, what, got[i], want[i], 1e-6)
+			}
+		})
+	}
+	// The same variables, in the same order, with the same initial values.
+	vars := func(dense func(*model.Scope, *Node, bool, ...int) *Node) []string {
+		store := model.NewStore()
+		store.SetParam(model.ParamInitialSeed, int64(1))
+		be := backend.Must()
+		exec, err := model.NewExec(be, store, func(scope *model.Scope, x *Node) *Node {
+			return dense(scope.In("l"), x, true, 2, 3)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := exec.MustCall(randomTensor(rng, 1, 4, 5))
+		if d := out[0].Shape().Dimensions; len(d) != 3 || d[0] != 4 || d[1] != 2 || d[2] != 3 {
+			t.Errorf("output shape %v, want [4 2 3]", d)
+		}
+		var names []string
+		for v := range store.IterVariables() {
+			if !strings.HasPrefix(v.Path(), "/l/") {
+				continue
+			}
+			names = append(names, fmt.Sprintf("%s%v=%v", v.Path(), v.Shape().Dimensions, tensors.MustCopyFlatData[float32](v.MustValue())[:2]))
+		}
+		return names
+	}
+	got, want := vars(Dense), vars(layers.Dense)
+	if len(want) != 2 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Dense variables %v, layers.Dense %v", got, want)
 	}
 }

@@ -608,8 +608,8 @@ type LossOptions struct {
 	Title string
 	// LogY uses a logarithmic loss axis.
 	LogY bool
-	// Smooth in [0, 1) adds an exponential moving average with this decay (e.g. 0.9) drawn over the
-	// raw curve, which is then drawn faint. Zero draws the raw curve only.
+	// Smooth in [0, 1) adds a bias-corrected exponential moving average with this decay (e.g. 0.9)
+	// drawn over the raw curve, which is then drawn faint. Zero draws the raw curve only.
 	Smooth float64
 }
 
@@ -631,11 +631,14 @@ func LossCurves(cs []Curve, o LossOptions) (chart.Figure, error) {
 			p.Series = append(p.Series, chart.Line(c.Name, c.Step, c.Value))
 			continue
 		}
+		// Bias-corrected (as Adam's moments): each point is the decay-weighted mean of the values so
+		// far, so the first steps are not pulled towards the first value (a fake early decrease).
 		ema := make([]float64, len(c.Value))
-		acc := c.Value[0]
+		acc, weight := 0.0, 0.0
 		for i, v := range c.Value {
 			acc = o.Smooth*acc + (1-o.Smooth)*v
-			ema[i] = acc
+			weight = o.Smooth*weight + (1 - o.Smooth)
+			ema[i] = acc / weight
 		}
 		p.Series = append(p.Series,
 			chart.Line(c.Name, c.Step, c.Value).WithWidth(1).WithOpacity(0.3),

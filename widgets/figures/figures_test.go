@@ -268,9 +268,18 @@ func TestLossCurves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Bias-corrected: the decay-weighted means of the values so far are 1, 1/3 and 1/7.
 	ema := f.Panels[0].Series[1].Y
-	if ema[0] != 1 || ema[1] != 0.5 || ema[2] != 0.25 {
-		t.Errorf("EMA = %v, want [1 0.5 0.25]", ema)
+	if want := []float64{1, 1.0 / 3, 1.0 / 7}; math.Abs(ema[0]-want[0]) > 1e-12 || math.Abs(ema[1]-want[1]) > 1e-12 || math.Abs(ema[2]-want[2]) > 1e-12 {
+		t.Errorf("EMA = %v, want %v", ema, want)
+	}
+	// A constant loss has a constant EMA from the first step (no warm-up ramp).
+	f, _ = LossCurves([]Curve{{Name: "loss", Step: []float64{0, 1, 2}, Value: []float64{3, 3, 3}}}, LossOptions{Smooth: 0.99})
+	for _, v := range f.Panels[0].Series[1].Y {
+		if math.Abs(v-3) > 1e-9 {
+			t.Errorf("EMA of a constant 3 = %v", f.Panels[0].Series[1].Y)
+			break
+		}
 	}
 	mustPNG(t, f)
 	_, err = LossCurves([]Curve{{Name: "loss", Step: []float64{0, 1}, Value: []float64{1, math.NaN()}}}, LossOptions{})

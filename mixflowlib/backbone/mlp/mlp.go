@@ -262,20 +262,20 @@ func (m *MLP) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
 	act := func(v *Node) *Node { return activation.Apply(m.act, v) }
 	if !c.Residual {
 		for i := range c.Depth {
-			h = act(layers.Dense(scope.In("hidden_%d", i), h, true, c.Width))
+			h = act(nn.Dense(scope.In("hidden_%d", i), h, true, c.Width))
 		}
-		return layers.Dense(scope.In("out"), h, true, c.Dim)
+		return nn.Dense(scope.In("out"), h, true, c.Dim)
 	}
-	h = layers.Dense(scope.In("in"), h, true, c.Width)
+	h = nn.Dense(scope.In("in"), h, true, c.Width)
 	for i := range c.Depth {
 		bs := scope.In("block_%d", i)
 		u := norm.LayerNorm(bs, h, -1).Epsilon(1e-5).Done()
-		u = Add(layers.Dense(bs.In("fc1"), u, true, c.Width), layers.Dense(bs.In("cond"), cvec, false, c.Width))
-		u = layers.Dense(bs.In("fc2").WithInitializer(initializer.Zero), act(u), true, c.Width)
+		u = Add(nn.Dense(bs.In("fc1"), u, true, c.Width), nn.Dense(bs.In("cond"), cvec, false, c.Width))
+		u = nn.Dense(bs.In("fc2").WithInitializer(initializer.Zero), act(u), true, c.Width)
 		h = Add(h, u)
 	}
 	h = act(norm.LayerNorm(scope.In("final"), h, -1).Epsilon(1e-5).Done())
-	return layers.Dense(scope.In("out"), h, true, c.Dim)
+	return nn.Dense(scope.In("out"), h, true, c.Dim)
 }
 
 // classEmbedding looks up the class table; negative labels (nn.NullLabel) and nil labels select the null row.

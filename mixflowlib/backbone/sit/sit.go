@@ -37,7 +37,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
@@ -151,7 +150,7 @@ func (m *Model) Forward(scope *model.Scope, x, t *Node, cond nn.Cond) Outputs {
 	// a [Hidden, p²·C] matrix) with zero biases; the exceptions set their own initializer below.
 	xavier := scope.WithInitializer(initializer.XavierUniformFn(scope))
 
-	h := layers.Dense(xavier.In("x_embedder").In("proj"), nn.Patchify(x, c.PatchSize), true, c.Hidden)
+	h := nn.Dense(xavier.In("x_embedder").In("proj"), nn.Patchify(x, c.PatchSize), true, c.Hidden)
 	h = Add(h, nn.PosEmbed2DConst(h, grid, grid, c.Hidden))
 
 	cvec := nn.TimestepMLP(scope.In("t_embedder"), ConvertDType(t, dtype), c.TimeFreqDim, c.Hidden, c.TimeScale)
