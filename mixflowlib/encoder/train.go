@@ -21,6 +21,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // TrainConfig configures the training of the project's encoder. DefaultTrainConfig gives the settings of
@@ -99,16 +100,10 @@ func (c TrainConfig) Validate() error {
 	return nil
 }
 
-// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0.
+// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
+// (trainer.CosineToZero).
 func (c TrainConfig) lrAt(s, n int) float64 {
-	if s < c.WarmupSteps {
-		return c.LR * float64(s+1) / float64(c.WarmupSteps)
-	}
-	if n <= c.WarmupSteps+1 {
-		return c.LR
-	}
-	p := float64(s-c.WarmupSteps) / float64(n-c.WarmupSteps-1)
-	return c.LR * 0.5 * (1 + math.Cos(math.Pi*p))
+	return trainer.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // TrainProgress reports the state of a training run to a progress callback.

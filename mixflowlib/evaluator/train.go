@@ -17,6 +17,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // TrainConfig configures the training of the feature network. DefaultTrainConfig gives the settings of
@@ -85,16 +86,10 @@ type TrainProgress struct {
 	Elapsed time.Duration
 }
 
-// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0.
+// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
+// (trainer.CosineToZero).
 func (c TrainConfig) lrAt(s, n int) float64 {
-	if s < c.WarmupSteps {
-		return c.LR * float64(s+1) / float64(c.WarmupSteps)
-	}
-	if n <= c.WarmupSteps+1 {
-		return c.LR
-	}
-	p := float64(s-c.WarmupSteps) / float64(n-c.WarmupSteps-1)
-	return c.LR * 0.5 * (1 + math.Cos(math.Pi*p))
+	return trainer.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // Train trains the feature network on set, a labelled 28×28×1 image set with 10 classes (Fashion-MNIST's
