@@ -152,7 +152,7 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 			return nil, fmt.Errorf("evaluator: %w", err)
 		}
 		if cfg.MaxShift > 0 {
-			shiftImages(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))))
+			images.RandomShift(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))))
 		}
 		lr := cfg.lrAt(s, steps)
 		var out []*tensors.Tensor
@@ -195,30 +195,4 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 		"backend":        backend.Current().Config,
 	}
 	return newWeights("trained in memory", vars, meta)
-}
-
-// shiftImages translates each image of x (float32 [B, H, W, 1], normalised) by a random offset in
-// [−maxShift, maxShift]² drawn from rng, filling uncovered pixels with −1 (black).
-func shiftImages(x *tensors.Tensor, maxShift int, rng *rand.Rand) {
-	d := x.Shape().Dimensions
-	b, h, w := d[0], d[1], d[2]
-	tmp := make([]float32, h*w)
-	tensors.MustMutableFlatData(x, func(flat []float32) {
-		for k := range b {
-			dy := rng.IntN(2*maxShift+1) - maxShift
-			dx := rng.IntN(2*maxShift+1) - maxShift
-			img := flat[k*h*w : (k+1)*h*w]
-			for y := range h {
-				for xx := range w {
-					sy, sx := y-dy, xx-dx
-					if sy >= 0 && sy < h && sx >= 0 && sx < w {
-						tmp[y*w+xx] = img[sy*w+sx]
-					} else {
-						tmp[y*w+xx] = -1
-					}
-				}
-			}
-			copy(img, tmp)
-		}
-	})
 }
