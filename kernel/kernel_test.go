@@ -389,6 +389,18 @@ func TestExecFailsOnBrokenCells(t *testing.T) {
 	}
 }
 
+// TestExecReportsGammaOnce: γ = 1.3 entered in a notebook cell stops it with objective.Spec's one error
+// text, named once (no stacked package prefixes).
+func TestExecReportsGammaOnce(t *testing.T) {
+	needJupyter(t)
+	sharedInstall(t)
+	code, stdout, stderr := runCLI(t, "exec", "--timeout", "5m", "--out", t.TempDir(), "testdata/gamma.ipynb")
+	want := "FAIL testdata/gamma.ipynb: cell 2 (In [1]): exit status 1: objective: gamma 1.3 outside [0, 1]"
+	if code != 1 || !strings.Contains(stdout, want) {
+		t.Errorf("exec exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
+	}
+}
+
 func TestExecTimesOut(t *testing.T) {
 	needJupyter(t)
 	sharedInstall(t)

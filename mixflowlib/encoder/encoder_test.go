@@ -11,6 +11,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/datasets/images"
 )
 
 func run1(tb testing.TB, fn func(x *Node) *Node, in *tensors.Tensor) []float32 {
@@ -401,7 +403,7 @@ func TestShiftImages(t *testing.T) {
 		img[(5*s+6)*2] = 1 // image 0, channel 0 at (5, 6)
 		img[(5*s+6)*2+1] = 0.5
 		x := tensors.FromFlatDataAndDimensions(img, 2, s, s, 2)
-		ShiftImages(x, 2, rand.New(rand.NewPCG(seed, 0)))
+		images.RandomShift(x, 2, rand.New(rand.NewPCG(seed, 0)))
 		out, _ := tensors.CopyFlatData[float32](x)
 		found := 0
 		for y := range s {

@@ -21,6 +21,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // TrainConfig configures the training of the project's encoder. DefaultTrainConfig gives the settings of
@@ -99,16 +100,10 @@ func (c TrainConfig) Validate() error {
 	return nil
 }
 
-// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0.
+// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
+// (trainer.CosineToZero).
 func (c TrainConfig) lrAt(s, n int) float64 {
-	if s < c.WarmupSteps {
-		return c.LR * float64(s+1) / float64(c.WarmupSteps)
-	}
-	if n <= c.WarmupSteps+1 {
-		return c.LR
-	}
-	p := float64(s-c.WarmupSteps) / float64(n-c.WarmupSteps-1)
-	return c.LR * 0.5 * (1 + math.Cos(math.Pi*p))
+	return trainer.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // TrainProgress reports the state of a training run to a progress callback.
@@ -244,7 +239,7 @@ func Train(set, test *images.Set, cfg TrainConfig, reportEvery int, progress fun
 			return nil, rep, fmt.Errorf("encoder: %w", err)
 		}
 		if cfg.MaxShift > 0 {
-			ShiftImages(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed, 0x5417f7+uint64(s))))
+			images.RandomShift(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed, 0x5417f7+uint64(s))))
 		}
 		lr := cfg.lrAt(s, steps)
 		var out []*tensors.Tensor
@@ -347,29 +342,4 @@ func evaluateHeads(be compute.Backend, store *model.Store, a ViTConfig, test *im
 	rep.TestAccuracy = acc / float64(total)
 	rep.TestReconMSE = mse / float64(total)
 	return nil
-}
-
-// ShiftImages translates each image of x (float32 [B, H, W, C], normalised to [−1, 1]) in place by a
-// random whole-pixel offset in [−maxShift, maxShift]² drawn from rng, filling uncovered pixels with −1.
-func ShiftImages(x *tensors.Tensor, maxShift int, rng *rand.Rand) {
-	d := x.Shape().Dimensions
-	b, h, w, c := d[0], d[1], d[2], d[3]
-	size := h * w * c
-	buf := make([]float32, size)
-	tensors.MustMutableFlatData(x, func(flat []float32) {
-		for k := range b {
-			dy, dx := rng.IntN(2*maxShift+1)-maxShift, rng.IntN(2*maxShift+1)-maxShift
-			img := flat[k*size : (k+1)*size]
-			for i := range buf {
-				buf[i] = -1
-			}
-			for y := max(0, dy); y < min(h, h+dy); y++ {
-				sy := y - dy
-				for xx := max(0, dx); xx < min(w, w+dx); xx++ {
-					copy(buf[(y*w+xx)*c:(y*w+xx+1)*c], img[(sy*w+xx-dx)*c:(sy*w+xx-dx+1)*c])
-				}
-			}
-			copy(img, buf)
-		}
-	})
 }

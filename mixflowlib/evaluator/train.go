@@ -17,6 +17,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // TrainConfig configures the training of the feature network. DefaultTrainConfig gives the settings of
@@ -85,16 +86,10 @@ type TrainProgress struct {
 	Elapsed time.Duration
 }
 
-// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0.
+// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
+// (trainer.CosineToZero).
 func (c TrainConfig) lrAt(s, n int) float64 {
-	if s < c.WarmupSteps {
-		return c.LR * float64(s+1) / float64(c.WarmupSteps)
-	}
-	if n <= c.WarmupSteps+1 {
-		return c.LR
-	}
-	p := float64(s-c.WarmupSteps) / float64(n-c.WarmupSteps-1)
-	return c.LR * 0.5 * (1 + math.Cos(math.Pi*p))
+	return trainer.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // Train trains the feature network on set, a labelled 28×28×1 image set with 10 classes (Fashion-MNIST's
@@ -157,7 +152,7 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 			return nil, fmt.Errorf("evaluator: %w", err)
 		}
 		if cfg.MaxShift > 0 {
-			shiftImages(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))))
+			images.RandomShift(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))))
 		}
 		lr := cfg.lrAt(s, steps)
 		var out []*tensors.Tensor
@@ -200,30 +195,4 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 		"backend":        backend.Current().Config,
 	}
 	return newWeights("trained in memory", vars, meta)
-}
-
-// shiftImages translates each image of x (float32 [B, H, W, 1], normalised) by a random offset in
-// [−maxShift, maxShift]² drawn from rng, filling uncovered pixels with −1 (black).
-func shiftImages(x *tensors.Tensor, maxShift int, rng *rand.Rand) {
-	d := x.Shape().Dimensions
-	b, h, w := d[0], d[1], d[2]
-	tmp := make([]float32, h*w)
-	tensors.MustMutableFlatData(x, func(flat []float32) {
-		for k := range b {
-			dy := rng.IntN(2*maxShift+1) - maxShift
-			dx := rng.IntN(2*maxShift+1) - maxShift
-			img := flat[k*h*w : (k+1)*h*w]
-			for y := range h {
-				for xx := range w {
-					sy, sx := y-dy, xx-dx
-					if sy >= 0 && sy < h && sx >= 0 && sx < w {
-						tmp[y*w+xx] = img[sy*w+sx]
-					} else {
-						tmp[y*w+xx] = -1
-					}
-				}
-			}
-			copy(img, tmp)
-		}
-	})
 }

@@ -46,8 +46,9 @@ func BenchmarkDiagnosticsSiTTiny(b *testing.B) {
 	init := model.MustNewExec(be, store, func(scope *model.Scope, x, t, l *Node) *Node {
 		return net.Velocity(scope.In("model"), x, t, nn.Cond{Labels: l})
 	})
-	x1, _ := sampler.Noise(99, dims...) // stands in for held-out images: the cost does not depend on values
-	_ = init.MustCall(x1, tensors.FromFlatDataAndDimensions(make([]float32, batch), batch), cond.Labels) // creates the weights
+	// Noise stands in for the held-out images (the cost does not depend on the values); one call creates the weights.
+	x1, _ := sampler.Noise(99, dims...)
+	_ = init.MustCall(x1, tensors.FromFlatDataAndDimensions(make([]float32, batch), batch), cond.Labels)
 	plain := func(tStart float64) error {
 		s, err := sampler.New(be, store, net, sampler.Config{Steps: steps, TStart: tStart, TEnd: 1})
 		if err != nil {

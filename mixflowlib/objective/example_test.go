@@ -75,3 +75,22 @@ func ExampleInputPerturbation() {
 	// input-perturbation(gamma=0.1,times=uniform) <nil>
 	// objective: input perturbation gamma -1 must be finite and >= 0
 }
+
+// The baseline arms of an exposure-bias study as specs (plain data, what experiment caches hash): Input
+// Perturbation with the default γ_ip and a linear decay over 2000 steps, and the γ = 0 MixFlow control.
+func ExampleInputPerturbationSpec() {
+	ip := objective.InputPerturbationSpec(0, 0) // 0: DefaultInputPerturbationGamma
+	ip.IPDecaySteps = 2000
+	obj, err := ip.Build()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ip.Label(), "→", obj.Name())
+	fmt.Println(objective.MixFlowSpec(0, 0).Label())
+	_, err = objective.InputPerturbationSpec(-0.1, 0).Build()
+	fmt.Println(err)
+	// Output:
+	// IP γ=0.1 decay=2000 → input-perturbation(gamma=0.1,times=uniform,decay-steps=2000)
+	// MixFlow γ=0 control
+	// objective: input perturbation gamma -0.1 must be finite and >= 0
+}

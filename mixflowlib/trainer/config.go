@@ -81,6 +81,16 @@ func (s Schedule) LR(lr float64, step, totalSteps int64) float64 {
 	}
 }
 
+// CosineToZero is the schedule of the side trainers (encoder, evaluator) over steps updates: a linear
+// warm-up of warmup steps, then a cosine decay that reaches 0 at the last step (step steps−1); with no
+// room for a decay (steps ≤ warmup+1) the rate stays at its peak after the warm-up.
+func CosineToZero(warmup, steps int64) Schedule {
+	if steps <= warmup+1 {
+		return Schedule{Kind: Constant, WarmupSteps: warmup}
+	}
+	return Schedule{Kind: WarmupCosine, WarmupSteps: warmup, EndStep: steps - 1}
+}
+
 // validate checks the schedule against the configuration it belongs to.
 func (s Schedule) validate(totalSteps int64) error {
 	switch s.Kind {

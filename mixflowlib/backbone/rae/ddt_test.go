@@ -12,6 +12,7 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -79,7 +80,7 @@ func TestDDTGradientsFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := rae.MixFlowObjective(rae.DefaultGamma, 2, 0.1)
+	obj, err := raeexp.MixFlowLoss(rae.DefaultGamma, 2, 0.1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
@@ -109,7 +110,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	dec := mustDecoder(t, tinyDecoderConfig(0.3))
 	cfg := trainer.DefaultConfig()
 	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery, cfg.EMADecay = 2e-3, 32, 60, 10, 0.9
-	tr, err := rae.NewDecoderTrainer(cfg, rae.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, blobSource{size: 16, seed: 1})
+	tr, err := raeexp.NewDecoderTrainer(cfg, raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, blobSource{size: 16, seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestAutoencoderBadInput(t *testing.T) {
 	_, err = ae.Decode(tensors.FromFlatDataAndDimensions(z, 1, 4, 4, 16))
 	mustContain(t, err, "rae:", "-Inf")
 
-	_, err = rae.NewDecoderTrainer(trainer.DefaultConfig(), rae.ReconstructionObjective{Encoder: enc, Decoder: dec}, blobSource{size: 16})
+	_, err = raeexp.NewDecoderTrainer(trainer.DefaultConfig(), raeexp.ReconstructionObjective{Encoder: enc, Decoder: dec}, blobSource{size: 16})
 	mustContain(t, err, "rae:", "needs an encoder, stats and a decoder")
 }
 
@@ -223,7 +224,7 @@ func TestAutoencoderBadInput(t *testing.T) {
 func TestReconstructionObjectiveName(t *testing.T) {
 	enc := randomViT(t, tinyViTConfig(), 7)
 	st := statsFor(t, enc, 64, 8)
-	obj := rae.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: mustDecoder(t, tinyDecoderConfig(0))}
+	obj := raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: mustDecoder(t, tinyDecoderConfig(0))}
 	for _, part := range []string{"rae-reconstruction(encoder=vit-s16", "@" + enc.Fingerprint()[:8], "stats=" + st.Fingerprint()[:8],
 		"decoder(4×4×16 → 16×16×1, width 32, depth 2, heads 2, τ 0)", "loss=mse"} {
 		if !strings.Contains(obj.Name(), part) {

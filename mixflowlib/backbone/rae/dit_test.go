@@ -12,6 +12,7 @@ import (
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -80,7 +81,7 @@ func TestLatentPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, shift, _ := rae.ShiftFor(16*16, 64) // √(256/64) = 2
-	obj, err := rae.MixFlowObjective(rae.DefaultGamma, shift, 0.1)
+	obj, err := raeexp.MixFlowLoss(rae.DefaultGamma, shift, 0.1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestLatentPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scfg, err := rae.SamplerConfig(8, shift)
+	scfg, err := raeexp.SamplerConfig(8, shift)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 )
 
 // RAE's resolution shift for a few latents: DINOv2-B tokens at 256 px, an 8×8×64 latent, and the project
@@ -33,7 +34,7 @@ func ExampleShiftFor() {
 
 // The RAE MixFlow objective: Beta(2,1) times, shifted, then slowed with γ = 0.4.
 func ExampleMixFlowObjective() {
-	obj, err := rae.MixFlowObjective(rae.DefaultGamma, 2, 0.1)
+	obj, err := raeexp.MixFlowLoss(rae.DefaultGamma, 2, 0.1)
 	if err != nil {
 		panic(err)
 	}

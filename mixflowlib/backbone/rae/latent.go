@@ -49,3 +49,10 @@ func (s *LatentSource) Batch(step int64, size int) (datasets.Batch, error) {
 	}
 	return datasets.Batch{X: z, Cond: b.Cond}, nil
 }
+
+func short(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/timesteps"
@@ -78,7 +79,7 @@ func TestShiftBothConventions(t *testing.T) {
 // shifted with RAE's formula) mirrored into our time.
 func TestSamplerGridIsRAEGrid(t *testing.T) {
 	s := math.Sqrt(48)
-	cfg, err := rae.SamplerConfig(rae.DefaultSamplingSteps, s)
+	cfg, err := raeexp.SamplerConfig(rae.DefaultSamplingSteps, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +100,10 @@ func TestSamplerGridIsRAEGrid(t *testing.T) {
 	if !(grid[1]-grid[0] < grid[len(grid)-1]-grid[len(grid)-2]) {
 		t.Errorf("shifted grid does not crowd the noise end: first step %v, last %v", grid[1]-grid[0], grid[len(grid)-1]-grid[len(grid)-2])
 	}
-	_, err = rae.SamplerConfig(0, s)
-	mustContain(t, err, "rae:", "Steps 0")
-	_, err = rae.SamplerConfig(10, -1)
-	mustContain(t, err, "rae:", "Shift -1")
+	_, err = raeexp.SamplerConfig(0, s)
+	mustContain(t, err, "raeexp:", "Steps 0")
+	_, err = raeexp.SamplerConfig(10, -1)
+	mustContain(t, err, "raeexp:", "Shift -1")
 }
 
 // zeroNet is a backbone that predicts zero velocity: the objective's terms then depend on the draws only.
@@ -116,7 +117,7 @@ func (zeroNet) Velocity(_ *model.Scope, x, _ *Node, _ nn.Cond) *Node { return Ze
 // times; the test checks that it does not.
 func TestMixFlowObjectiveShiftsBeforeSlowing(t *testing.T) {
 	const s, gamma = 2.0, rae.DefaultGamma
-	obj, err := rae.MixFlowObjective(gamma, s, 0.1)
+	obj, err := raeexp.MixFlowLoss(gamma, s, 0.1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,15 +171,16 @@ func TestMixFlowObjectiveShiftsBeforeSlowing(t *testing.T) {
 	for _, bad := range []struct {
 		gamma, shift float64
 		want         string
-	}{{1.3, 2, "gamma 1.3"}, {math.NaN(), 2, "gamma NaN"}, {0.4, 0.5, "shift 0.5"}, {0.4, math.NaN(), "shift NaN"}} {
-		_, err := rae.MixFlowObjective(bad.gamma, bad.shift, 0)
-		mustContain(t, err, "rae:", bad.want)
+	}{{1.3, 2, "objective: gamma 1.3 outside [0, 1]"}, {math.NaN(), 2, "objective: gamma NaN outside [0, 1]"},
+		{0.4, 0.5, "raeexp: shift 0.5"}, {0.4, math.NaN(), "raeexp: shift NaN"}} {
+		_, err := raeexp.MixFlowLoss(bad.gamma, bad.shift, 0)
+		mustContain(t, err, bad.want) // γ is checked once, by objective
 	}
 }
 
 // TestBaseObjective checks RAE's stage-2 times: logit-normal(0,1), shifted when s > 1.
 func TestBaseObjective(t *testing.T) {
-	o, err := rae.BaseObjective(2, 0.1)
+	o, err := raeexp.BaseLoss(2, 0.1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,12 +191,12 @@ func TestBaseObjective(t *testing.T) {
 	if got := o.Times.Quantile(0.5); !near(got, 1.0/3, 1e-9) {
 		t.Errorf("median of the shifted base times %v, want 1/3", got)
 	}
-	o1, err := rae.BaseObjective(1, 0)
+	o1, err := raeexp.BaseLoss(1, 0)
 	if err != nil || o1.Times.Name() != "logit-normal(0,1)" {
 		t.Errorf("BaseObjective(1) times %v (%v), want unshifted logit-normal(0,1)", o1.Times, err)
 	}
-	_, err = rae.BaseObjective(0.5, 0)
+	_, err = raeexp.BaseLoss(0.5, 0)
 	mustContain(t, err, "rae:", "shift 0.5")
-	_, err = rae.BaseObjective(2, 1.5)
+	_, err = raeexp.BaseLoss(2, 1.5)
 	mustContain(t, err, "objective:", "dropout")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
@@ -110,5 +111,5 @@ func BenchmarkTrainStepREPA(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchTrain(b, m, repa.Wrap(objective.FlowMatching{LabelDropout: 0.1}))
+	benchTrain(b, m, repaexp.Wrap(objective.FlowMatching{LabelDropout: 0.1}))
 }

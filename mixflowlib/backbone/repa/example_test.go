@@ -6,6 +6,7 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 )
 
@@ -26,9 +27,9 @@ func Example() {
 	fmt.Println(m.Config())
 	fmt.Println("head parameters:", m.HeadParams())
 
-	base := repa.Wrap(objective.FlowMatching{LabelDropout: 0.1})
+	base := repaexp.Wrap(objective.FlowMatching{LabelDropout: 0.1})
 	mix, _ := objective.NewMixFlow(0.8)
-	post := repa.Wrap(mix)
+	post := repaexp.Wrap(mix)
 	fmt.Println(base.Name())
 	fmt.Println(post.Validate())
 	// Output:

@@ -282,3 +282,9 @@ func (b *bound) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
 
 // NullCond implements nn.Guidable.
 func (b *bound) NullCond(cond nn.Cond) nn.Cond { return b.m.NullCond(cond) }
+
+// Binder is implemented by backbones that need the clean batch during training (Model).
+type Binder interface {
+	// WithTargets returns the backbone bound to the clean batch x1 of the graph being built.
+	WithTargets(x1 *Node) nn.Backbone
+}

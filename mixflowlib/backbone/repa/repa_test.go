@@ -18,6 +18,7 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
@@ -494,7 +495,7 @@ func TestTrainerKeepsEncoderFrozen(t *testing.T) {
 	cfg := trainer.DefaultConfig()
 	cfg.Steps, cfg.BatchSize, cfg.LR, cfg.LogEvery, cfg.EMADecay = 4, 4, 1e-3, 1, 0.9
 	cfg.CheckpointDir = t.TempDir()
-	tr, err := trainer.New(cfg, m, repa.Wrap(objective.FlowMatching{LabelDropout: 0.1}), source{1})
+	tr, err := trainer.New(cfg, m, repaexp.Wrap(objective.FlowMatching{LabelDropout: 0.1}), source{1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +545,7 @@ func TestTrainerKeepsEncoderFrozen(t *testing.T) {
 	}
 	post := cfg
 	post.CheckpointDir = t.TempDir()
-	pt, err := trainer.PostTrain(post, m, repa.Wrap(mix), source{2}, trainer.PostTrainOptions{Base: tr.LastCheckpoint(), FromEMA: true})
+	pt, err := trainer.PostTrain(post, m, repaexp.Wrap(mix), source{2}, trainer.PostTrainOptions{Base: tr.LastCheckpoint(), FromEMA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,11 +581,11 @@ func TestWrapPassesPlainBackbones(t *testing.T) {
 		t.Fatal(err)
 	}
 	fm := objective.FlowMatching{}
-	w := repa.Wrap(fm)
+	w := repaexp.Wrap(fm)
 	if w.Name() != "repa+"+fm.Name() {
 		t.Errorf("Name = %q", w.Name())
 	}
-	if err := (repa.Objective{}).Validate(); err == nil {
+	if err := (repaexp.Objective{}).Validate(); err == nil {
 		t.Errorf("empty wrapper validated")
 	}
 	res := make([]float64, 2)

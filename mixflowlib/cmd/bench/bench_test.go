@@ -427,6 +427,12 @@ func TestRunTwoTorches(t *testing.T) {
 	if !strings.Contains(vals["torches"], "1.13") || !strings.Contains(vals["torches"], "2.11") {
 		t.Errorf("torches = %q", vals["torches"])
 	}
+	// PyPI's wheels link MKL statically: the BLAS must be named from torch's build config, not from the
+	// libraries mapped (numpy's OpenBLAS is mapped too).
+	if cfg, err := exec.Command(py2, "-c", "import torch; print(torch.__config__.show())").Output(); err == nil &&
+		strings.Contains(string(cfg), "BLAS_INFO=mkl") && !strings.Contains(vals["torches"], "2.11.0+cu130:mkl") && !strings.Contains(vals["torches"], "2.11.0:mkl") {
+		t.Errorf("PyTorch 2.x is built with MKL, but torches = %q", vals["torches"])
+	}
 	if n := strings.Count(out.String(), "same weights"); n != 2 {
 		t.Errorf("%d verification lines, want one per PyTorch version:\n%s", n, out.String())
 	}

@@ -407,6 +407,11 @@ def blas_library():
     """Names the BLAS this process loaded: "openblas", "mkl", "reference" (Debian's libblas3, which makes
     PyTorch's matrix products many times slower) or "unknown"."""
     torch.ones(8, 8) @ torch.ones(8, 8)  # make sure the BLAS is loaded
+    try:  # PyPI wheels link MKL statically (no libmkl in the maps; numpy's own OpenBLAS may be there)
+        if "BLAS_INFO=mkl" in torch.__config__.show():
+            return "mkl"
+    except Exception:  # noqa: BLE001 - older builds without __config__
+        pass
     try:
         with open("/proc/self/maps") as f:
             libs = {line.split()[-1] for line in f if "blas" in line or "mkl" in line}

@@ -38,12 +38,12 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp/imageview"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp/toyview"
 )
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/repa/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/repaexp"
 )
 
 // TestDefaultsMatchNotebook checks that the command's defaults describe exactly notebook 03's workflow,

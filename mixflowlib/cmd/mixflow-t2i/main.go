@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i/t2iexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/t2iexp"
 )
 
 // summary is the first line of -h.

@@ -23,8 +23,8 @@ import (
 	"path/filepath"
 
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 

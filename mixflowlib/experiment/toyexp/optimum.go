@@ -2,7 +2,6 @@ package toyexp
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
@@ -29,12 +28,9 @@ func OptimumRun(data DataSpec, gamma float64) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if math.IsNaN(gamma) || gamma < 0 || gamma > 1 {
-		return nil, fmt.Errorf("toyexp: mixflow optimum: gamma %v outside [0, 1]", gamma)
-	}
 	r := &Run{Kind: RunOptimum, Label: fmt.Sprintf("MixFlow optimum γ=%g", gamma), Data: c, Gamma: gamma,
 		Key: fmt.Sprintf("mixflow-optimum:%s:gamma=%g:nodes=%d", c.Toy, gamma, OptimumNodes)}
-	if _, err := optimumBackbone(r); err != nil {
+	if _, err := optimumBackbone(r); err != nil { // validates γ, once (oracle.NewMixFlowOptimum)
 		return nil, err
 	}
 	return r, nil

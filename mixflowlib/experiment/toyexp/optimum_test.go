@@ -87,8 +87,8 @@ func TestOptimumRun(t *testing.T) {
 			}
 		}
 	}
-	if _, err := OptimumRun(data, 1.5); err == nil {
-		t.Error("γ = 1.5: no error")
+	if _, err := OptimumRun(data, 1.5); err == nil || err.Error() != "oracle: MixFlowOptimum: gamma 1.5 outside [0, 1]" {
+		t.Errorf("γ = 1.5: error %v, want the oracle's one text", err)
 	}
 	if _, err := OptimumRun(DataSpec{Toy: "moons"}, 0.5); err == nil {
 		t.Error("moons has no exact velocity: no error")

@@ -331,7 +331,7 @@ func trainStage1(ctx context.Context, spec AutoencoderSpec, dir string, onStep f
 	}
 	cfg := spec.Train.trainerConfig()
 	cfg.CheckpointDir = filepath.Join(dir, out.DecoderDir)
-	tr, err := rae.NewDecoderTrainer(cfg, rae.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, src)
+	tr, err := NewDecoderTrainer(cfg, ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, src)
 	if err != nil {
 		return nil, err
 	}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/timesteps"
 )

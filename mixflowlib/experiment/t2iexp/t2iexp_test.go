@@ -11,9 +11,9 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/captions"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i/t2iexp"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/t2iexp"
 )
 
 // TestParseCaption parses every caption the templates write, normalised or not, and refuses others.

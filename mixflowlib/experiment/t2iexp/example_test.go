@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mixflow/mixflow/datasets/captions"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i/t2iexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/t2iexp"
 )
 
 // The evaluator parses each caption back into attributes and checks them against what

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/rae/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 )
 
 // The shift and the two post-training objectives of notebook 06, for the project encoder's 4×4×64 latent.

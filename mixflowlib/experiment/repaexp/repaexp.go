@@ -136,7 +136,7 @@ func wrap(params json.RawMessage, inner trainer.Objective) (trainer.Objective, e
 	if inner == nil {
 		return nil, fmt.Errorf("repaexp: nothing to wrap")
 	}
-	return repa.Wrap(inner), nil
+	return Wrap(inner), nil
 }
 
 // Alignment returns the per-log-entry mean cosine similarity between the projected hidden tokens and the

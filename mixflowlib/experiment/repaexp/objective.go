@@ -1,11 +1,12 @@
-package repa
+package repaexp
 
 import (
 	"fmt"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 )
@@ -23,15 +24,9 @@ type Objective struct {
 // Wrap returns inner wrapped for REPA training.
 func Wrap(inner objective.Objective) Objective { return Objective{Inner: inner} }
 
-// Binder is implemented by backbones that need the clean batch during training (Model).
-type Binder interface {
-	// WithTargets returns the backbone bound to the clean batch x1 of the graph being built.
-	WithTargets(x1 *Node) nn.Backbone
-}
-
 var (
 	_ objective.Detailed = Objective{}
-	_ Binder             = (*Model)(nil)
+	_ repa.Binder        = (*repa.Model)(nil)
 )
 
 // Name returns "repa+" followed by the wrapped objective's name, e.g. "repa+mixflow(gamma=0.8,…)".
@@ -46,7 +41,7 @@ func (o Objective) Name() string {
 // error when it has a Validate method.
 func (o Objective) Validate() error {
 	if o.Inner == nil {
-		return fmt.Errorf("repa: Objective has no wrapped objective")
+		return fmt.Errorf("repaexp: Objective has no wrapped objective")
 	}
 	if v, ok := o.Inner.(interface{ Validate() error }); ok {
 		return v.Validate()
@@ -54,11 +49,11 @@ func (o Objective) Validate() error {
 	return nil
 }
 
-func (o Objective) bind(net nn.Backbone, x1 *Node) nn.Backbone {
+func (o Objective) bind(net nn.Backbone, x1 *graph.Node) nn.Backbone {
 	if o.Inner == nil {
-		panic(fmt.Errorf("repa: Objective has no wrapped objective"))
+		panic(fmt.Errorf("repaexp: Objective has no wrapped objective"))
 	}
-	if b, ok := net.(Binder); ok {
+	if b, ok := net.(repa.Binder); ok {
 		return b.WithTargets(x1)
 	}
 	return net
@@ -66,13 +61,13 @@ func (o Objective) bind(net nn.Backbone, x1 *Node) nn.Backbone {
 
 // LossGraph implements objective.Objective: the wrapped objective's loss with the network bound to x1
 // (the alignment term is registered as an auxiliary loss, not added to the returned value).
-func (o Objective) LossGraph(scope *model.Scope, net nn.Backbone, x1 *Node, cond nn.Cond) *Node {
+func (o Objective) LossGraph(scope *model.Scope, net nn.Backbone, x1 *graph.Node, cond nn.Cond) *graph.Node {
 	return o.Inner.LossGraph(scope, o.bind(net, x1), x1, cond)
 }
 
 // TermsGraph implements objective.Detailed when the wrapped objective does (both objectives of
 // mixflowlib/objective do); it panics otherwise.
-func (o Objective) TermsGraph(scope *model.Scope, net nn.Backbone, x1 *Node, cond nn.Cond) objective.Terms {
+func (o Objective) TermsGraph(scope *model.Scope, net nn.Backbone, x1 *graph.Node, cond nn.Cond) objective.Terms {
 	d, ok := o.Inner.(objective.Detailed)
 	if !ok {
 		panic(fmt.Errorf("repa: wrapped objective %q does not report its terms (not an objective.Detailed)", o.Inner.Name()))

@@ -1,15 +1,16 @@
-package rae
+package raeexp
 
 import (
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
@@ -27,14 +28,14 @@ type ReconstructionObjective struct {
 	// Encoder is the frozen encoder.
 	Encoder encoder.Encoder
 	// Stats normalise its tokens.
-	Stats *Stats
+	Stats *rae.Stats
 	// Decoder is the decoder being trained (its NoiseTau sets the augmentation).
-	Decoder *Decoder
+	Decoder *rae.Decoder
 }
 
 // Validate checks that the three parts fit together.
 func (o ReconstructionObjective) Validate() error {
-	return (&Autoencoder{Encoder: o.Encoder, Stats: o.Stats, Decoder: o.Decoder}).Check()
+	return (&rae.Autoencoder{Encoder: o.Encoder, Stats: o.Stats, Decoder: o.Decoder}).Check()
 }
 
 // Name implements trainer.Objective, e.g. "rae-reconstruction(encoder=vit-…@1a2b3c4d,decoder(…),loss=mse)".
@@ -64,7 +65,7 @@ func short(s string) string {
 // LossGraph implements trainer.Objective. scope is where the decoder's variables live (the trainer's
 // "/model"); net is ignored (the trainer requires one: pass DecoderBackbone). The noise augmentation is
 // drawn from the Store's RNG and only while the graph is in training mode.
-func (o ReconstructionObjective) LossGraph(scope *model.Scope, _ nn.Backbone, x1 *Node, _ nn.Cond) *Node {
+func (o ReconstructionObjective) LossGraph(scope *model.Scope, _ nn.Backbone, x1 *graph.Node, _ nn.Cond) *graph.Node {
 	if err := o.Validate(); err != nil {
 		panic(err)
 	}
@@ -75,20 +76,20 @@ func (o ReconstructionObjective) LossGraph(scope *model.Scope, _ nn.Backbone, x1
 	if tau := o.Decoder.Config().NoiseTau; tau > 0 && scope.IsTraining(x1.Graph()) {
 		g := x1.Graph()
 		b := x1.Shape().Dimensions[0]
-		sigma := MulScalar(scope.RandomUniform(g, shapes.Make(dtypes.Float32, b, 1, 1)), tau)
-		z = Add(z, Mul(sigma, scope.RandomNormal(g, z.Shape())))
+		sigma := graph.MulScalar(scope.RandomUniform(g, shapes.Make(dtypes.Float32, b, 1, 1)), tau)
+		z = graph.Add(z, graph.Mul(sigma, scope.RandomNormal(g, z.Shape())))
 	}
 	rec := o.Decoder.Decode(scope, z)
-	return ReduceAllMean(Square(Sub(rec, ConvertDType(x1, rec.DType()))))
+	return graph.ReduceAllMean(graph.Square(graph.Sub(rec, graph.ConvertDType(x1, rec.DType()))))
 }
 
 // decoderNet stands in for the backbone the trainer requires: the reconstruction objective ignores it and
 // calls the decoder itself. Calling it as a velocity model is a programming error.
-type decoderNet struct{ d *Decoder }
+type decoderNet struct{ d *rae.Decoder }
 
 // Velocity implements nn.Backbone by refusing: see decoderNet.
-func (n decoderNet) Velocity(*model.Scope, *Node, *Node, nn.Cond) *Node {
-	exceptions.Panicf("rae: the decoder is not a velocity model: train it with ReconstructionObjective")
+func (n decoderNet) Velocity(*model.Scope, *graph.Node, *graph.Node, nn.Cond) *graph.Node {
+	exceptions.Panicf("raeexp: the decoder is not a velocity model: train it with ReconstructionObjective")
 	return nil
 }
 

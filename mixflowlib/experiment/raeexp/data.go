@@ -158,7 +158,7 @@ func LatentDim(spec AutoencoderSpec) (int, error) {
 	return c.Decoder.Grid * c.Decoder.Grid * c.Decoder.Dim, nil
 }
 
-// BaseObjective is rae.BaseObjective as an imageexp spec: flow matching with t ~ logit-normal(0, 1) shifted by
+// BaseObjective is BaseLoss as an imageexp spec: flow matching with t ~ logit-normal(0, 1) shifted by
 // shift (RAE's stage-2 training), label dropout for guidance. It is also the standard post-training objective.
 func BaseObjective(shift, labelDropout float64) (imageexp.ObjectiveSpec, error) {
 	times, err := rae.BaseTimes(shift)
@@ -172,10 +172,10 @@ func BaseObjective(shift, labelDropout float64) (imageexp.ObjectiveSpec, error) 
 	return o, o.Validate()
 }
 
-// MixFlowObjective is rae.MixFlowObjective as an imageexp spec: t ~ Beta(2,1), shifted by shift, then slowed
+// MixFlowObjective is MixFlowLoss as an imageexp spec: t ~ Beta(2,1), shifted by shift, then slowed
 // to m ~ U[(1 − γ)t, t] (the official MixFlow diff of RAE; γ = rae.DefaultGamma = 0.4 there).
 func MixFlowObjective(gamma, shift, labelDropout float64) (imageexp.ObjectiveSpec, error) {
-	if _, err := rae.MixFlowObjective(gamma, shift, labelDropout); err != nil {
+	if _, err := MixFlowLoss(gamma, shift, labelDropout); err != nil {
 		return imageexp.ObjectiveSpec{}, err
 	}
 	o := imageexp.MixFlow(gamma, labelDropout)
