@@ -3,7 +3,7 @@
 #
 #   1. gofmt check           5. every notebooks/*.ipynb through `kernel exec --quick`
 #   2. go vet ./...          6. Jupyter's kernel conformance test (jupyter_kernel_test)
-#   3. go test ./...         7. the widgets' browser test (go test -tags browser), when it exists
+#   3. go test ./...         7. the browser tests in Notebook 6 and JupyterLab 4 (go test -tags browser)
 #   4. kernel install into a temporary Jupyter data dir (the user's is never touched)
 #
 # Executed notebooks are kept in build/test-notebooks/ and the conformance test's kernel log in
