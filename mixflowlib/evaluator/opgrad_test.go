@@ -12,7 +12,7 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 )
 
-// TestNetworkGradients checks GoMLX's autodiff through the whole feature network (Pad, Slice, Concatenate,
+// TestNetworkGradients checks GoMLX's autodiff through the whole feature network (Pad, GatherSlices,
 // dense layers, ReLU, reshape-and-max pooling, SiLU) against central finite differences, in float64, on
 // the backend in use. GoMLX 0.26 lacked several of these gradients on the pure-Go backend; 0.28.16 has
 // them (its Rsqrt still has none, which is why nothing here uses it).

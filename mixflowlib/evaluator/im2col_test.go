@@ -1,0 +1,84 @@
+package evaluator
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
+)
+
+// im2colSlices is the network's im2col up to 2026-12-07: nine shifted Slices of the padded input
+// concatenated along channels. im2col3x3 must give the same values in the same order.
+func im2colSlices(x *Node) *Node {
+	h, w := x.Shape().Dim(1), x.Shape().Dim(2)
+	pad := compute.PadAxis{Start: 1, End: 1}
+	xp := Pad(x, ScalarZero(x.Graph(), x.DType()), compute.PadAxis{}, pad, pad, compute.PadAxis{})
+	taps := make([]*Node, 0, 9)
+	for dy := range 3 {
+		for dx := range 3 {
+			taps = append(taps, Slice(xp, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange()))
+		}
+	}
+	return Concatenate(taps, -1)
+}
+
+// TestIm2colMatchesSlices checks im2col3x3 against the nine-slice reference, value for value, on shapes
+// with one and several channels, odd and non-square sides.
+func TestIm2colMatchesSlices(t *testing.T) {
+	b := backend.Must()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, dims := range [][4]int{{2, 28, 28, 1}, {3, 7, 7, 5}, {1, 4, 6, 3}} {
+		x := make([]float32, dims[0]*dims[1]*dims[2]*dims[3])
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		in := tensors.FromFlatDataAndDimensions(x, dims[:]...)
+		out := MustExecOnceN(b, func(x *Node) []*Node { return []*Node{im2col3x3(x), im2colSlices(x)} }, in)
+		got, want := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+		if !out[0].Shape().Equal(out[1].Shape()) {
+			t.Fatalf("%v: im2col3x3 shape %s, reference %s", dims, out[0].Shape(), out[1].Shape())
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%v: im2col3x3 value %d is %g, reference %g", dims, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestNetworkMatchesSliceIm2col runs the shipped weights on 256 test images with the network's im2col
+// and with the nine-slice reference: features and logits must be bit for bit equal (the im2col values
+// are the same and so is every later op), so cached embeddings and the shipped reference stay valid.
+func TestNetworkMatchesSliceIm2col(t *testing.T) {
+	_, set, _, _ := shared(t)
+	w, err := ShippedWeights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	if _, err := checkpoint.Restore(store, w.Variables, Scope, Scope); err != nil {
+		t.Fatal(err)
+	}
+	const n = 256
+	x := tensors.FromFlatDataAndDimensions(testImages(set, 0, n), n, InputSize, InputSize, 1)
+	exec := model.MustNewExec(backend.Must(), store, func(scope *model.Scope, x *Node) []*Node {
+		f, l := network(scope.In("%s", Scope[1:]), x, im2col3x3)
+		fr, lr := network(scope.Shared("%s", Scope[1:]), x, im2colSlices)
+		return []*Node{f, l, fr, lr}
+	})
+	out := exec.MustCall(x)
+	for k, name := range []string{"features", "logits"} {
+		got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[k+2])
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s[%d]: %g with im2col3x3, %g with the slice reference", name, i, got[i], want[i])
+			}
+		}
+	}
+}
