@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
 // indexedSet returns n images of h×w×c whose every pixel value (channel k adds 50·k) identifies the image:
@@ -34,15 +35,6 @@ func indexedSet(t testing.TB, n, h, w, c, classes int) *Set {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func flat(t testing.TB, x *tensors.Tensor) []float32 {
-	t.Helper()
-	v, err := tensors.CopyFlatData[float32](x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
 
 func labelsOf(t testing.TB, b datasets.Batch) []int32 {
@@ -168,7 +160,7 @@ func render(t *testing.T, s *Set, opt Options, flip bool) []int {
 		t.Fatal(err)
 	}
 	var out []int
-	for _, v := range flat(t, b.X) {
+	for _, v := range graphtest.Flat(t, b.X) {
 		out = append(out, int(Denormalize(v)))
 	}
 	return out
@@ -252,7 +244,7 @@ func TestResize(t *testing.T) {
 	for _, size := range [][2]int{{3, 2}, {11, 13}, {5, 7}} {
 		src, _ := NewSource(c, Options{Height: size[0], Width: size[1], Fit: Resize})
 		b, _ := src.Range(0, 1)
-		v := flat(t, b.X)
+		v := graphtest.Flat(t, b.X)
 		if len(v) != size[0]*size[1]*3 {
 			t.Fatalf("resize to %v: %d values", size, len(v))
 		}
@@ -304,20 +296,20 @@ func TestSourceDeterminism(t *testing.T) {
 			t.Fatal(err)
 		}
 		y, _ := b.Batch(step, 16)
-		if !slices.Equal(flat(t, x.X), flat(t, y.X)) || !slices.Equal(labelsOf(t, x), labelsOf(t, y)) {
+		if !slices.Equal(graphtest.Flat(t, x.X), graphtest.Flat(t, y.X)) || !slices.Equal(labelsOf(t, x), labelsOf(t, y)) {
 			t.Fatalf("step %d: two sources with the same options differ", step)
 		}
 		if sh := x.X.Shape().Dimensions; !slices.Equal(sh, []int{16, 6, 6, 1}) {
 			t.Fatalf("X shape %v", sh)
 		}
 		z, _ := other.Batch(step, 16)
-		if slices.Equal(flat(t, x.X), flat(t, z.X)) {
+		if slices.Equal(graphtest.Flat(t, x.X), graphtest.Flat(t, z.X)) {
 			t.Fatalf("step %d: seeds 7 and 8 give the same batch", step)
 		}
 	}
 	x0, _ := a.Batch(0, 16)
 	x1, _ := a.Batch(1, 16)
-	if slices.Equal(flat(t, x0.X), flat(t, x1.X)) {
+	if slices.Equal(graphtest.Flat(t, x0.X), graphtest.Flat(t, x1.X)) {
 		t.Fatal("steps 0 and 1 give the same batch")
 	}
 	if _, err := a.Batch(-1, 4); err == nil {
@@ -345,7 +337,7 @@ func TestEpochCoverage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, labels := flat(t, b.X), labelsOf(t, b)
+			v, labels := graphtest.Flat(t, b.X), labelsOf(t, b)
 			for k := range size {
 				img := int(Denormalize(v[k*4]))
 				if labels[k] != int32(img%10) {
@@ -394,7 +386,7 @@ func TestFlipDistribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := src.Batch(step, 32)
-		v := flat(t, b.X)
+		v := graphtest.Flat(t, b.X)
 		for k := range idx {
 			left, right := v[k*9], v[k*9+2]
 			if (left == -1) == flips[k] || (right == 1) == flips[k] {
@@ -480,7 +472,7 @@ func TestConcurrentBatches(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 				}
-				got[step] = flat(t, b.X)
+				got[step] = graphtest.Flat(t, b.X)
 			}
 			done <- true
 		}()
@@ -490,7 +482,7 @@ func TestConcurrentBatches(t *testing.T) {
 	}
 	for step := range steps {
 		b, _ := ref.Batch(int64(step), 8)
-		if !slices.Equal(got[step], flat(t, b.X)) {
+		if !slices.Equal(got[step], graphtest.Flat(t, b.X)) {
 			t.Fatalf("step %d differs when batches are drawn concurrently", step)
 		}
 	}

@@ -13,11 +13,12 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets/images"
+	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
 func run1(tb testing.TB, fn func(x *Node) *Node, in *tensors.Tensor) []float32 {
 	tb.Helper()
-	out, err := ExecOnce(testBackend(tb), fn, in)
+	out, err := ExecOnce(graphtest.Backend(tb), fn, in)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestResampleTokens(t *testing.T) {
 		}
 	}
 	// Mismatched grid panics with a message naming the problem.
-	_, err := ExecOnce(testBackend(t), func(x *Node) *Node { return ResampleTokens(x, 5, 2) }, in)
+	_, err := ExecOnce(graphtest.Backend(t), func(x *Node) *Node { return ResampleTokens(x, 5, 2) }, in)
 	if err == nil || !strings.Contains(err.Error(), "5×5 grid") {
 		t.Errorf("ResampleTokens on a wrong grid: err = %v", err)
 	}
@@ -267,7 +268,7 @@ func TestEncodeIsFrozen(t *testing.T) {
 	vit := randomViT(t, smallViT(), 2)
 	before := vit.Fingerprint()
 	store := model.NewStore()
-	exec, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, x *Node) []*Node {
+	exec, err := model.NewExec(graphtest.Backend(t), store, func(scope *model.Scope, x *Node) []*Node {
 		w := scope.In("w").VariableWithValue("scale", float32(1)).NodeValue(x.Graph())
 		xs := Mul(x, w)
 		loss := ReduceAllSum(Square(vit.Encode(xs)))
@@ -309,11 +310,11 @@ func TestEncodeFlat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(one, chunked); d > 1e-5 {
+	if d := graphtest.MaxAbsDiff(one, chunked); d > 1e-5 {
 		t.Errorf("chunked encoding differs by %g", d)
 	}
 	graph := run1(t, vit.Encode, tensors.FromFlatDataAndDimensions(px, n, 16, 16, 1))
-	if d := maxAbsDiff(one, graph); d > 1e-5 {
+	if d := graphtest.MaxAbsDiff(one, graph); d > 1e-5 {
 		t.Errorf("EncodeFlat differs from Encode by %g", d)
 	}
 	// Smaller images are padded with −1 like Fit.
@@ -323,7 +324,7 @@ func TestEncodeFlat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(got, padded); d > 1e-5 {
+	if d := graphtest.MaxAbsDiff(got, padded); d > 1e-5 {
 		t.Errorf("EncodeFlat of 12×12 images differs from Encode(Fit) by %g", d)
 	}
 	tensor, err := EncodeTensor(vit, tensors.FromFlatDataAndDimensions(px, n, 16, 16, 1), 3)
@@ -521,7 +522,7 @@ func TestShippedWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(out[:16*64], out[16*64:]); d < 0.1 {
+	if d := graphtest.MaxAbsDiff(out[:16*64], out[16*64:]); d < 0.1 {
 		t.Errorf("two different images give tokens within %g", d)
 	}
 }

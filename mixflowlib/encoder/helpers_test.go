@@ -2,16 +2,13 @@ package encoder
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets/images"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 )
 
 // synthSet returns n random labelled 28×28×1 images with 10 classes: class k is a bright square at a
@@ -86,21 +83,4 @@ func randPixels(n, h, w, c int, seed uint64) []float32 {
 		v[i] = float32(2*rng.Float64() - 1)
 	}
 	return v
-}
-
-func testBackend(tb testing.TB) compute.Backend {
-	tb.Helper()
-	b, err := backend.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-func maxAbsDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
 }

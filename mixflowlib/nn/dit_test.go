@@ -7,6 +7,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
@@ -14,7 +15,7 @@ import (
 // by zero, so the block is the identity, while the cross step (not gated) is added as given; the final
 // layer starts at exactly zero.
 func TestDiTBlockZeroInit(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	rng := rand.New(rand.NewSource(3))
 	x, xv := randTensor(rng, 2, 5, 8)
 	c, _ := randTensor(rng, 2, 6)
@@ -25,7 +26,7 @@ func TestDiTBlockZeroInit(t *testing.T) {
 		final := nn.DiTFinalLayer(scope.In("final"), x, c, 3)
 		return []*Node{plain, crossed, final}
 	}, x, c)
-	plain, crossed, final := flat(t, out[0]), flat(t, out[1]), flat(t, out[2])
+	plain, crossed, final := graphtest.Flat(t, out[0]), graphtest.Flat(t, out[1]), graphtest.Flat(t, out[2])
 	for i, v := range xv {
 		if plain[i] != v {
 			t.Fatalf("block without cross at %d: %v, want the input %v", i, plain[i], v)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -15,18 +14,10 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
-
-func testBackend(tb testing.TB) compute.Backend {
-	tb.Helper()
-	b, err := backend.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
 
 func randTensor(rng *rand.Rand, dims ...int) (*tensors.Tensor, []float32) {
 	n := 1
@@ -40,26 +31,17 @@ func randTensor(rng *rand.Rand, dims ...int) (*tensors.Tensor, []float32) {
 	return tensors.FromFlatDataAndDimensions(v, dims...), v
 }
 
-func flat(tb testing.TB, t *tensors.Tensor) []float32 {
-	tb.Helper()
-	v, err := tensors.CopyFlatData[float32](t)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
-}
-
 // TestPatchifyRoundTrip checks the token layout against the index formula on a non-square image and
 // that Unpatchify inverts Patchify exactly.
 func TestPatchifyRoundTrip(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	const b, h, w, c, p = 2, 8, 12, 3, 4
 	x, xv := randTensor(rand.New(rand.NewSource(1)), b, h, w, c)
 	out := model.MustCallOnceN(be, model.NewStore(), func(_ *model.Scope, x *Node) []*Node {
 		tok := nn.Patchify(x, p)
 		return []*Node{tok, nn.Unpatchify(tok, h/p, w/p, p, c)}
 	}, x)
-	tok, back := flat(t, out[0]), flat(t, out[1])
+	tok, back := graphtest.Flat(t, out[0]), graphtest.Flat(t, out[1])
 	if got, want := out[0].Shape().Dimensions, []int{b, (h / p) * (w / p), p * p * c}; !equalInts(got, want) {
 		t.Fatalf("tokens shape %v, want %v", got, want)
 	}
@@ -141,14 +123,14 @@ func TestPosEmbed2D(t *testing.T) {
 		}
 	}
 	// The graph constant holds the same values.
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	out := model.MustCallOnce(be, model.NewStore(), func(_ *model.Scope, x *Node) *Node {
 		return nn.PosEmbed2DConst(x, gh, gw, dim)
 	}, tensors.FromValue([]float32{0}))
 	if !equalInts(out.Shape().Dimensions, []int{1, gh * gw, dim}) {
 		t.Fatalf("PosEmbed2DConst shape %s", out.Shape())
 	}
-	for i, v := range flat(t, out) {
+	for i, v := range graphtest.Flat(t, out) {
 		if math.Abs(float64(v)-got[i]) > 1e-6 {
 			t.Fatalf("PosEmbed2DConst[%d] = %g, want %g", i, v, got[i])
 		}
@@ -163,7 +145,7 @@ func TestPosEmbed2D(t *testing.T) {
 
 // TestModulateAndGate checks x·(1+scale)+shift and the gate, per sample and per token.
 func TestModulateAndGate(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	out := model.MustCallOnceN(be, model.NewStore(), func(_ *model.Scope, g *Graph) []*Node {
 		x := Const(g, [][][]float32{{{1, 2}, {3, 4}}})        // [1, 2, 2]
 		shift := Const(g, [][]float32{{10, 20}})              // [1, 2]
@@ -176,7 +158,7 @@ func TestModulateAndGate(t *testing.T) {
 		{1, -1, 3, -2},
 		{1, 4, 9, 16},
 	} {
-		got := flat(t, out[i])
+		got := graphtest.Flat(t, out[i])
 		for k := range want {
 			if got[k] != want[k] {
 				t.Errorf("output %d = %v, want %v", i, got, want)
@@ -188,7 +170,7 @@ func TestModulateAndGate(t *testing.T) {
 
 // TestAdaLNModulationZero checks that the modulation starts at exactly zero and splits into n vectors.
 func TestAdaLNModulationZero(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	x, _ := randTensor(rand.New(rand.NewSource(2)), 3, 5)
 	out := model.MustCallOnceN(be, model.NewStore(), func(scope *model.Scope, c *Node) []*Node {
 		return nn.AdaLNModulation(scope.In("ada"), c, 6, 4)
@@ -200,7 +182,7 @@ func TestAdaLNModulationZero(t *testing.T) {
 		if !equalInts(o.Shape().Dimensions, []int{3, 4}) {
 			t.Errorf("vector %d has shape %s, want [3 4]", i, o.Shape())
 		}
-		for _, v := range flat(t, o) {
+		for _, v := range graphtest.Flat(t, o) {
 			if v != 0 {
 				t.Fatalf("vector %d not zero at init", i)
 			}
@@ -211,7 +193,7 @@ func TestAdaLNModulationZero(t *testing.T) {
 // TestSelfAttentionReference compares SelfAttention (both implementations, same variables) with a
 // float64 host computation from the stored weights.
 func TestSelfAttentionReference(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	const b, n, d, heads = 2, 5, 8, 2
 	hd := d / heads
 	rng := rand.New(rand.NewSource(3))
@@ -224,7 +206,7 @@ func TestSelfAttentionReference(t *testing.T) {
 			s := scope.In("attn").WithInitializer(initializer.RandomNormalFn(scope, 0.5))
 			return nn.SelfAttention(s, x, heads, impl)
 		}, x)
-		return flat(t, out)
+		return graphtest.Flat(t, out)
 	}
 	gotE := attn(nn.AttentionEinsum)
 	gotF := attn(nn.AttentionFused)
@@ -238,7 +220,7 @@ func TestSelfAttentionReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return flat(t, tv)
+		return graphtest.Flat(t, tv)
 	}
 	wqkv, bqkv := val("/attn/qkv/dense/weights"), val("/attn/qkv/dense/biases")
 	wo, bo := val("/attn/proj/dense/weights"), val("/attn/proj/dense/biases")
@@ -312,15 +294,15 @@ func TestSelfAttentionReference(t *testing.T) {
 
 // TestLabelEmbedding checks the null row, NaN for invalid labels and NullLabels.
 func TestLabelEmbedding(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(7))
 	out := model.MustCallOnceN(be, store, func(scope *model.Scope, l *Node) []*Node {
 		return []*Node{nn.LabelEmbedding(scope.In("y"), l, 3, 4, dtypes.Float32), nn.NullLabels(l)}
 	}, tensors.FromValue([]int32{0, 2, -1, 3}))
-	emb := flat(t, out[0])
+	emb := graphtest.Flat(t, out[0])
 	tv, _ := store.GetVariable("/y/embedding_table").Value()
-	table := flat(t, tv)
+	table := graphtest.Flat(t, tv)
 	if len(table) != 4*4 {
 		t.Fatalf("table has %d values, want (3+1)·4", len(table))
 	}
@@ -344,7 +326,7 @@ func TestLabelEmbedding(t *testing.T) {
 
 // TestTimestepMLPInit checks the shapes and the SiT initialisation (N(0, 0.02²) weights, zero biases).
 func TestTimestepMLPInit(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(9))
 	out := model.MustCallOnce(be, store, func(scope *model.Scope, tt *Node) *Node {
@@ -356,12 +338,12 @@ func TestTimestepMLPInit(t *testing.T) {
 	for _, name := range []string{"mlp_0", "mlp_2"} {
 		w, _ := store.GetVariable("/t_embedder/" + name + "/dense/weights").Value()
 		bias, _ := store.GetVariable("/t_embedder/" + name + "/dense/biases").Value()
-		for _, v := range flat(t, bias) {
+		for _, v := range graphtest.Flat(t, bias) {
 			if v != 0 {
 				t.Fatalf("%s bias not zero at init", name)
 			}
 		}
-		wv := flat(t, w)
+		wv := graphtest.Flat(t, w)
 		ss := 0.0
 		for _, v := range wv {
 			ss += float64(v) * float64(v)

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -41,7 +42,7 @@ func eightGaussians(rng *rand.Rand, n int) []float32 {
 
 // trainStep compiles one Adam training step of obj on net; the store's "/model" scope holds the weights.
 func trainStep(obj Objective, net nn.Backbone, seed int64) *model.Exec {
-	store := newStore(seed)
+	store := graphtest.NewStore(seed)
 	opt := optimizer.Adam().LearningRate(1e-3).Done()
 	return model.MustNewExec(backend.Must(), store, func(scope *model.Scope, x1 *Node) *Node {
 		g := x1.Graph()

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/path"
@@ -41,12 +42,6 @@ func (narrowNet) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
 	return Slice(x, AxisRange(), AxisRange(0, 1))
 }
 
-func newStore(seed int64) *model.Store {
-	s := model.NewStore()
-	s.RootScope().SetParam(model.ParamInitialSeed, seed)
-	return s
-}
-
 // run executes fn in a fresh store and returns its outputs as float64 slices (ints converted).
 func run(t *testing.T, fn func(scope *model.Scope, in []*Node) []*Node, args ...any) [][]float64 {
 	t.Helper()
@@ -59,7 +54,7 @@ func run(t *testing.T, fn func(scope *model.Scope, in []*Node) []*Node, args ...
 
 func runErr(fn func(scope *model.Scope, in []*Node) []*Node, args ...any) (res [][]float64, err error) {
 	err = exceptions.TryCatch[error](func() {
-		exec := model.MustNewExec(backend.Must(), newStore(1), fn)
+		exec := model.MustNewExec(backend.Must(), graphtest.NewStore(1), fn)
 		outs := exec.MustCall(args...)
 		for _, o := range outs {
 			var vals []float64

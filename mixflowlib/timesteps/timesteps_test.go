@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 )
 
@@ -194,16 +195,10 @@ func ks2(a, b []float64) float64 {
 	return d
 }
 
-func newStore(seed int64) *model.Store {
-	store := model.NewStore()
-	store.RootScope().SetParam(model.ParamInitialSeed, seed)
-	return store
-}
-
 // graphSamples runs fn once in a fresh store seeded with seed and returns its float32 outputs.
 func graphSamples(t *testing.T, seed int64, fn func(scope *model.Scope, g *graph.Graph) []*graph.Node) [][]float64 {
 	t.Helper()
-	exec, err := model.NewExec(backend.Must(), newStore(seed), fn)
+	exec, err := model.NewExec(backend.Must(), graphtest.NewStore(seed), fn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
@@ -15,26 +14,11 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/mixflow/mixflow/datasets/toy2d"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
-
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	b, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func newStore(seed int64) *model.Store {
-	s := model.NewStore()
-	s.RootScope().SetParam(model.ParamInitialSeed, seed)
-	return s
-}
 
 func TestConfig(t *testing.T) {
 	c := mlp.Config{}.WithDefaults()
@@ -77,7 +61,7 @@ func TestConfig(t *testing.T) {
 // velocity runs one forward pass of net on the given inputs in store, under scope "/model".
 func velocity(t *testing.T, store *model.Store, net *mlp.MLP, x []float32, tt []float32, labels []int32) []float32 {
 	t.Helper()
-	b := testBackend(t)
+	b := graphtest.Backend(t)
 	batch := len(tt)
 	dim := len(x) / batch
 	xt := tensors.FromFlatDataAndDimensions(x, batch, dim)
@@ -112,7 +96,7 @@ func TestShapesScopeAndParams(t *testing.T) {
 		{Width: 24, Depth: 3, Residual: true, NumClasses: 3, Dim: 3, TimeDim: 16},
 	} {
 		net := mlp.Must(cfg)
-		store := newStore(1)
+		store := graphtest.NewStore(1)
 		d := net.Config().Dim
 		x := make([]float32, 6*d)
 		for i := range x {
@@ -150,8 +134,8 @@ func TestShapesScopeAndParams(t *testing.T) {
 func TestCallTwiceAndConditioning(t *testing.T) {
 	for _, residual := range []bool{false, true} {
 		net := mlp.Must(mlp.Config{Width: 32, Depth: 2, NumClasses: 3, Residual: residual})
-		store := newStore(3)
-		b := testBackend(t)
+		store := graphtest.NewStore(3)
+		b := graphtest.Backend(t)
 		x := tensors.FromFlatDataAndDimensions([]float32{0.5, -1, 0.5, -1, 0.5, -1, 0.5, -1}, 4, 2)
 		tv := tensors.FromFlatDataAndDimensions([]float32{0.3, 0.3, 0.3, 0.9}, 4)
 		labels := tensors.FromFlatDataAndDimensions([]int32{0, 1, nn.NullLabel, 0}, 4)
@@ -191,7 +175,7 @@ func TestCallTwiceAndConditioning(t *testing.T) {
 
 func TestBadShapesPanic(t *testing.T) {
 	net := mlp.Must(mlp.Config{Width: 8, Depth: 1, NumClasses: 2})
-	b := testBackend(t)
+	b := graphtest.Backend(t)
 	for name, fn := range map[string]func(scope *model.Scope, g *Graph) *Node{
 		"x rank": func(scope *model.Scope, g *Graph) *Node {
 			return net.Velocity(scope, Zeros(g, shapes.Make(dtypes.Float32, 4)), Zeros(g, shapes.Make(dtypes.Float32, 4)), nn.Cond{})
@@ -207,7 +191,7 @@ func TestBadShapesPanic(t *testing.T) {
 				nn.Cond{Labels: Zeros(g, shapes.Make(dtypes.Float32, 4))})
 		},
 	} {
-		_, err := model.CallOnce(b, newStore(1), fn)
+		_, err := model.CallOnce(b, graphtest.NewStore(1), fn)
 		if err == nil || !strings.Contains(err.Error(), "mlp: ") {
 			t.Errorf("%s: error %v, want one from mlp", name, err)
 		}
@@ -224,8 +208,8 @@ type trainer struct {
 }
 
 func newTrainer(t testing.TB, net *mlp.MLP, lr float64) *trainer {
-	b := testBackend(t)
-	store := newStore(42)
+	b := graphtest.Backend(t)
+	store := graphtest.NewStore(42)
 	opt := optimizer.Adam().LearningRate(lr).Done()
 	tr := &trainer{net: net, store: store}
 	tr.step = model.MustNewExec(b, store, func(scope *model.Scope, x1, labels *Node) *Node {

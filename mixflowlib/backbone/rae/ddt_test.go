@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
@@ -41,20 +42,20 @@ func TestDDTShapesAndZeroInit(t *testing.T) {
 		return net.Velocity(ms, x, tt, cond), net.Velocity(ms, x, tt, net.NullCond(cond))
 	})
 	rng := rand.New(rand.NewSource(1))
-	z := tensors.FromFlatDataAndDimensions(flat(t, randLatents(rng, 3, 16, 16)), 3, 4, 4, 16)
+	z := tensors.FromFlatDataAndDimensions(graphtest.Flat(t, randLatents(rng, 3, 16, 16)), 3, 4, 4, 16)
 	ts := tensors.FromFlatDataAndDimensions([]float32{0.1, 0.5, 0.9}, 3)
 	labels := tensors.FromFlatDataAndDimensions([]int32{0, 3, -1}, 3)
 	v, vNull := exec.MustCall2(z, ts, labels)
 	if d := v.Shape().Dimensions; len(d) != 4 || d[0] != 3 || d[1] != 4 || d[2] != 4 || d[3] != 16 {
 		t.Fatalf("velocity shape %v", d)
 	}
-	for _, x := range append(flat(t, v), flat(t, vNull)...) {
+	for _, x := range append(graphtest.Flat(t, v), graphtest.Flat(t, vNull)...) {
 		if x != 0 {
 			t.Fatalf("initial output %v, want exactly 0", x)
 		}
 	}
 	built := 0
-	for _, w := range varsUnder(t, store, "/model/") {
+	for _, w := range graphtest.VarsUnder(t, store, "/model/") {
 		built += len(w)
 	}
 	want, err := cfg.NumParams()
@@ -94,7 +95,7 @@ func TestDDTGradientsFlow(t *testing.T) {
 	if err := tr.Init(); err != nil {
 		t.Fatal(err)
 	}
-	init := varsUnder(t, tr.Store(), "/model/")
+	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
 	first, err := tr.TrainStep()
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestDDTGradientsFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	after := varsUnder(t, tr.Store(), "/model/")
+	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
 	var stuck []string
 	for k, v := range init {
 		if mse(v, after[k]) == 0 {
@@ -141,7 +142,7 @@ func TestDDTConfigValidate(t *testing.T) {
 		cfg := tinyDDTConfig()
 		c.mod(&cfg)
 		_, err := rae.NewDDT(cfg)
-		mustContain(t, err, "rae: DDT", c.want)
+		graphtest.MustContain(t, err, "rae: DDT", c.want)
 	}
 	d, err := rae.NewDDT(rae.DDTConfig{Grid: 4, Dim: 64})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
@@ -46,18 +47,18 @@ func TestDecoderShapes(t *testing.T) {
 	})
 	rng := rand.New(rand.NewSource(3))
 	z := randLatents(rng, 5, 16, 16)
-	z4 := tensors.FromFlatDataAndDimensions(flat(t, z), 5, 4, 4, 16)
+	z4 := tensors.FromFlatDataAndDimensions(graphtest.Flat(t, z), 5, 4, 4, 16)
 	a, b := exec.MustCall2(z, z4)
 	for _, out := range []*tensors.Tensor{a, b} {
 		if got := out.Shape().Dimensions; len(got) != 4 || got[0] != 5 || got[1] != 16 || got[2] != 16 || got[3] != 1 {
 			t.Fatalf("decoded shape %v, want [5 16 16 1]", got)
 		}
 	}
-	if mse(flat(t, a), flat(t, b)) != 0 {
+	if mse(graphtest.Flat(t, a), graphtest.Flat(t, b)) != 0 {
 		t.Error("the two latent layouts decode differently")
 	}
 	built := 0
-	for _, v := range varsUnder(t, store, "/model/") {
+	for _, v := range graphtest.VarsUnder(t, store, "/model/") {
 		built += len(v)
 	}
 	want, err := cfg.NumParams()
@@ -95,7 +96,7 @@ func TestDecoderConfigValidate(t *testing.T) {
 		cfg := good
 		c.mod(&cfg)
 		_, err := rae.NewDecoder(cfg)
-		mustContain(t, err, "rae: decoder", c.want)
+		graphtest.MustContain(t, err, "rae: decoder", c.want)
 	}
 }
 
@@ -118,7 +119,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	if err := tr.Init(); err != nil {
 		t.Fatal(err)
 	}
-	init := varsUnder(t, tr.Store(), "/model/")
+	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
 	images, _ := blobImages(rand.New(rand.NewSource(99)), 8, 16)
 	ae := &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec}
 	z0, err := ae.Encode(images)
@@ -129,7 +130,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := varsUnder(t, tr.Store(), "/model/")
+	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
 	var unchanged, names []string
 	for k, v := range init {
 		names = append(names, k)
@@ -167,7 +168,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 		t.Errorf("reconstruction loss %v after %d steps, first step %v: not learning", last, tr.Step(), first.Loss)
 	}
 	for name, w := range enc.Weights() {
-		if mse(flat(t, w), flat(t, before[name])) != 0 {
+		if mse(graphtest.Flat(t, w), graphtest.Flat(t, before[name])) != 0 {
 			t.Errorf("encoder weight %s changed during decoder training", name)
 		}
 	}
@@ -175,7 +176,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mse(flat(t, z0), flat(t, z1)) != 0 {
+	if mse(graphtest.Flat(t, z0), graphtest.Flat(t, z1)) != 0 {
 		t.Error("the encoder's output changed during decoder training")
 	}
 }
@@ -186,37 +187,37 @@ func TestAutoencoderBadInput(t *testing.T) {
 	st := statsFor(t, enc, 64, 8)
 	dec := mustDecoder(t, tinyDecoderConfig(0))
 
-	mustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st}).Check(), "rae:", "needs an encoder, stats and a decoder")
+	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st}).Check(), "rae:", "needs an encoder, stats and a decoder")
 	wrongDec := tinyDecoderConfig(0)
 	wrongDec.Dim, wrongDec.Width = 8, 32
-	mustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st, Decoder: mustDecoder(t, wrongDec)}).Check(), "rae:", "decoder expects 4×4×8")
+	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st, Decoder: mustDecoder(t, wrongDec)}).Check(), "rae:", "decoder expects 4×4×8")
 	other := *st
 	other.Encoder = "0000000000000000"
-	mustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: &other, Decoder: dec}).Check(), "rae:", "stats were computed with encoder weights")
+	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: &other, Decoder: dec}).Check(), "rae:", "stats were computed with encoder weights")
 
 	ae := &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec}
 	_, err := ae.Encode(tensors.FromFlatDataAndDimensions(make([]float32, 2*8*8), 2, 8, 8, 1))
-	mustContain(t, err, "rae:", "want [B, 16, 16, 1]")
+	graphtest.MustContain(t, err, "rae:", "want [B, 16, 16, 1]")
 	x := make([]float32, 16*16)
 	x[37] = float32(math.NaN())
 	_, err = ae.Encode(tensors.FromFlatDataAndDimensions(x, 1, 16, 16, 1))
-	mustContain(t, err, "rae:", "NaN", "example 0, element 37")
+	graphtest.MustContain(t, err, "rae:", "NaN", "example 0, element 37")
 	x[37] = 3
 	_, err = ae.Encode(tensors.FromFlatDataAndDimensions(x, 1, 16, 16, 1))
-	mustContain(t, err, "rae:", "±2")
+	graphtest.MustContain(t, err, "rae:", "±2")
 	_, err = ae.Decode(tensors.FromFlatDataAndDimensions(make([]float32, 16*16), 1, 4, 4, 16))
-	mustContain(t, err, "rae:", "Store is nil")
+	graphtest.MustContain(t, err, "rae:", "Store is nil")
 
 	ae = &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec, Store: model.NewStore()}
 	_, err = ae.Decode(tensors.FromFlatDataAndDimensions(make([]float32, 16*8), 1, 4, 4, 8))
-	mustContain(t, err, "rae: decoder latents", "want float [B, 16, 16]")
+	graphtest.MustContain(t, err, "rae: decoder latents", "want float [B, 16, 16]")
 	z := make([]float32, 16*16)
 	z[5] = float32(math.Inf(-1))
 	_, err = ae.Decode(tensors.FromFlatDataAndDimensions(z, 1, 4, 4, 16))
-	mustContain(t, err, "rae:", "-Inf")
+	graphtest.MustContain(t, err, "rae:", "-Inf")
 
 	_, err = raeexp.NewDecoderTrainer(trainer.DefaultConfig(), raeexp.ReconstructionObjective{Encoder: enc, Decoder: dec}, blobSource{size: 16})
-	mustContain(t, err, "rae:", "needs an encoder, stats and a decoder")
+	graphtest.MustContain(t, err, "rae:", "needs an encoder, stats and a decoder")
 }
 
 // TestReconstructionObjectiveName checks that the objective's name (recorded in checkpoints and histories)

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
@@ -34,14 +35,14 @@ func TestDiTConfig(t *testing.T) {
 		t.Errorf("patch 2: %s, %d tokens, err %v", cfg2, cfg2.NumTokens(), err)
 	}
 	_, err = rae.DiTConfig(spec, "tiny", 3, 0)
-	mustContain(t, err, "rae:", "patch 3", "grid 4")
+	graphtest.MustContain(t, err, "rae:", "patch 3", "grid 4")
 	_, err = rae.DiTConfig(spec, "huge", 1, 0)
-	mustContain(t, err, "rae:", "unknown preset")
+	graphtest.MustContain(t, err, "rae:", "unknown preset")
 	_, err = rae.DiTConfig(spec, "tiny", 1, -2)
-	mustContain(t, err, "rae:", "numClasses -2")
+	graphtest.MustContain(t, err, "rae:", "numClasses -2")
 	spec.Dim = 0
 	_, err = rae.DiTConfig(spec, "tiny", 1, 0)
-	mustContain(t, err, "Dim 0")
+	graphtest.MustContain(t, err, "Dim 0")
 }
 
 // TestLatentPipeline runs the whole RAE pipeline at toy size: latent source → DiT trained with the RAE
@@ -68,7 +69,7 @@ func TestLatentPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2, _ := src.Batch(7, 4)
-	if mse(flat(t, b1.X), flat(t, b2.X)) != 0 || b1.Cond.Labels == nil {
+	if mse(graphtest.Flat(t, b1.X), graphtest.Flat(t, b2.X)) != 0 || b1.Cond.Labels == nil {
 		t.Error("latent batches are not a pure function of the step, or lost their labels")
 	}
 
@@ -95,7 +96,7 @@ func TestLatentPipeline(t *testing.T) {
 	if err := tr.Init(); err != nil {
 		t.Fatal(err)
 	}
-	init := varsUnder(t, tr.Store(), "/model/")
+	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
 	first, err := tr.TrainStep()
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func TestLatentPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	after := varsUnder(t, tr.Store(), "/model/")
+	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
 	var stuck []string
 	for k, v := range init {
 		if mse(v, after[k]) == 0 {
@@ -124,7 +125,7 @@ func TestLatentPipeline(t *testing.T) {
 		t.Errorf("latent flow-matching loss %v after %d steps, first %v", last, tr.Step(), first.Loss)
 	}
 	for name, w := range enc.Weights() {
-		if mse(flat(t, w), flat(t, encBefore[name])) != 0 {
+		if mse(graphtest.Flat(t, w), graphtest.Flat(t, encBefore[name])) != 0 {
 			t.Errorf("encoder weight %s changed during DiT training", name)
 		}
 	}
@@ -164,7 +165,7 @@ func TestLatentPipeline(t *testing.T) {
 	if d := img.Shape().Dimensions; d[0] != 4 || d[1] != 16 || d[2] != 16 || d[3] != 1 {
 		t.Errorf("decoded samples %v", d)
 	}
-	for _, v := range flat(t, img) {
+	for _, v := range graphtest.Flat(t, img) {
 		if math.IsNaN(float64(v)) || v < -1 || v > 1 {
 			t.Fatalf("decoded value %v outside [−1, 1]", v)
 		}

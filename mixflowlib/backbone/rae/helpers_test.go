@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
@@ -114,15 +113,6 @@ func statsFor(tb testing.TB, enc encoder.Encoder, n int, seed int64) *rae.Stats 
 	return st
 }
 
-func flat(tb testing.TB, t *tensors.Tensor) []float32 {
-	tb.Helper()
-	v, err := tensors.CopyFlatData[float32](t)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
-}
-
 func mse(a, b []float32) float64 {
 	s := 0.0
 	for i := range a {
@@ -130,35 +120,4 @@ func mse(a, b []float32) float64 {
 		s += d * d
 	}
 	return s / float64(len(a))
-}
-
-// varsUnder returns flat float32 copies of the store's variables whose path starts with prefix.
-func varsUnder(tb testing.TB, store *model.Store, prefix string) map[string][]float32 {
-	tb.Helper()
-	out := map[string][]float32{}
-	for v := range store.IterVariables() {
-		if !strings.HasPrefix(v.Path(), prefix) {
-			continue
-		}
-		val, err := v.Value()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if f, err := tensors.CopyFlatData[float32](val); err == nil {
-			out[v.Path()] = f
-		}
-	}
-	return out
-}
-
-func mustContain(tb testing.TB, err error, parts ...string) {
-	tb.Helper()
-	if err == nil {
-		tb.Fatalf("want an error containing %q, got nil", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			tb.Fatalf("error %q does not contain %q", err, p)
-		}
-	}
 }

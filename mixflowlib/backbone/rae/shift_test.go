@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
@@ -41,9 +42,9 @@ func TestShiftFor(t *testing.T) {
 		}
 	}
 	_, _, err := rae.ShiftFor(0, 0)
-	mustContain(t, err, "rae:", "latentDim")
+	graphtest.MustContain(t, err, "rae:", "latentDim")
 	_, _, err = rae.ShiftFor(4096, -1)
-	mustContain(t, err, "rae:", "base -1")
+	graphtest.MustContain(t, err, "rae:", "base -1")
 }
 
 // TestShiftBothConventions checks that RAE's formula in its flipped time and timesteps.ShiftTime in ours are
@@ -101,9 +102,9 @@ func TestSamplerGridIsRAEGrid(t *testing.T) {
 		t.Errorf("shifted grid does not crowd the noise end: first step %v, last %v", grid[1]-grid[0], grid[len(grid)-1]-grid[len(grid)-2])
 	}
 	_, err = raeexp.SamplerConfig(0, s)
-	mustContain(t, err, "raeexp:", "Steps 0")
+	graphtest.MustContain(t, err, "raeexp:", "Steps 0")
 	_, err = raeexp.SamplerConfig(10, -1)
-	mustContain(t, err, "raeexp:", "Shift -1")
+	graphtest.MustContain(t, err, "raeexp:", "Shift -1")
 }
 
 // zeroNet is a backbone that predicts zero velocity: the objective's terms then depend on the draws only.
@@ -145,7 +146,7 @@ func TestMixFlowObjectiveShiftsBeforeSlowing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, ms := flat(t, res[0]), flat(t, res[1])
+	ts, ms := graphtest.Flat(t, res[0]), graphtest.Flat(t, res[1])
 	for i := range uTime {
 		u, v := float64(uTime[i]), float64(uSlow[i])
 		wantT := timesteps.ShiftTime(math.Sqrt(u), s)
@@ -174,7 +175,7 @@ func TestMixFlowObjectiveShiftsBeforeSlowing(t *testing.T) {
 	}{{1.3, 2, "objective: gamma 1.3 outside [0, 1]"}, {math.NaN(), 2, "objective: gamma NaN outside [0, 1]"},
 		{0.4, 0.5, "raeexp: shift 0.5"}, {0.4, math.NaN(), "raeexp: shift NaN"}} {
 		_, err := raeexp.MixFlowLoss(bad.gamma, bad.shift, 0)
-		mustContain(t, err, bad.want) // γ is checked once, by objective
+		graphtest.MustContain(t, err, bad.want) // γ is checked once, by objective
 	}
 }
 
@@ -196,7 +197,7 @@ func TestBaseObjective(t *testing.T) {
 		t.Errorf("BaseObjective(1) times %v (%v), want unshifted logit-normal(0,1)", o1.Times, err)
 	}
 	_, err = raeexp.BaseLoss(0.5, 0)
-	mustContain(t, err, "rae:", "shift 0.5")
+	graphtest.MustContain(t, err, "rae:", "shift 0.5")
 	_, err = raeexp.BaseLoss(2, 1.5)
-	mustContain(t, err, "objective:", "dropout")
+	graphtest.MustContain(t, err, "objective:", "dropout")
 }

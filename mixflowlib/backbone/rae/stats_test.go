@@ -10,6 +10,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 )
@@ -30,7 +31,7 @@ func TestStatsMatchDirectComputation(t *testing.T) {
 	const n, tokens, dim = 300, 3, 4
 	rng := rand.New(rand.NewSource(1))
 	z := randLatents(rng, n, tokens, dim)
-	vals := flat(t, z)
+	vals := graphtest.Flat(t, z)
 	acc, err := rae.NewStatsAccumulator(tokens, dim)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestStatsRoundTrip(t *testing.T) {
 	}
 	z := randLatents(rng, 5, tokens, dim)
 	// [B, G, G, D] is accepted as well as [B, N, D].
-	z4 := tensors.FromFlatDataAndDimensions(flat(t, z), 5, 2, 2, dim)
+	z4 := tensors.FromFlatDataAndDimensions(graphtest.Flat(t, z), 5, 2, 2, dim)
 	nz, err := st.Normalize(z4)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestStatsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := mse(flat(t, back), flat(t, z)); d > 1e-10 {
+	if d := mse(graphtest.Flat(t, back), graphtest.Flat(t, z)); d > 1e-10 {
 		t.Errorf("Denormalize(Normalize(z)) differs from z: mse %v", d)
 	}
 	be, err := backend.New()
@@ -117,10 +118,10 @@ func TestStatsRoundTrip(t *testing.T) {
 		n := st.NormalizeGraph(x)
 		return n, st.DenormalizeGraph(n)
 	}).MustCall(z4)
-	if d := mse(flat(t, res[0]), flat(t, nz)); d > 1e-10 {
+	if d := mse(graphtest.Flat(t, res[0]), graphtest.Flat(t, nz)); d > 1e-10 {
 		t.Errorf("NormalizeGraph differs from Normalize: mse %v", d)
 	}
-	if d := mse(flat(t, res[1]), flat(t, z)); d > 1e-10 {
+	if d := mse(graphtest.Flat(t, res[1]), graphtest.Flat(t, z)); d > 1e-10 {
 		t.Errorf("DenormalizeGraph(NormalizeGraph(z)) differs from z: mse %v", d)
 	}
 
@@ -152,9 +153,9 @@ func TestStatsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = rae.LoadStats(bad)
-	mustContain(t, err, "rae:", "corrupt.mfckpt")
+	graphtest.MustContain(t, err, "rae:", "corrupt.mfckpt")
 	_, err = rae.LoadStats(filepath.Join(dir, "missing.mfckpt"))
-	mustContain(t, err, "rae:", "missing.mfckpt")
+	graphtest.MustContain(t, err, "rae:", "missing.mfckpt")
 }
 
 // TestStatsBadInput checks zero variance, NaN latents, shapes and too few latents.
@@ -166,30 +167,30 @@ func TestStatsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := acc.Stats(0, "")
-	mustContain(t, err, "rae:", "1 of 4 latent elements have zero variance", "token 1, channel 0")
+	graphtest.MustContain(t, err, "rae:", "1 of 4 latent elements have zero variance", "token 1, channel 0")
 
 	acc, _ = rae.NewStatsAccumulator(2, 2)
 	if err := acc.AddFlat(data[:4], 1); err != nil {
 		t.Fatal(err)
 	}
 	_, err = acc.Stats(0, "")
-	mustContain(t, err, "rae:", "at least 2")
+	graphtest.MustContain(t, err, "rae:", "at least 2")
 	err = acc.AddFlat([]float32{1, 2, float32(math.NaN()), 3}, 1)
-	mustContain(t, err, "rae:", "NaN", "token 1, channel 0")
+	graphtest.MustContain(t, err, "rae:", "NaN", "token 1, channel 0")
 	err = acc.Add(tensors.FromFlatDataAndDimensions(make([]float32, 6), 1, 2, 3))
-	mustContain(t, err, "rae:", "width 2")
+	graphtest.MustContain(t, err, "rae:", "width 2")
 	_, err = rae.NewStatsAccumulator(0, 3)
-	mustContain(t, err, "rae:", "positive")
+	graphtest.MustContain(t, err, "rae:", "positive")
 
 	st := &rae.Stats{Tokens: 1, Dim: 2, Mean: []float64{0, 0}, Var: []float64{1, 1}, Eps: 1e-5}
 	_, err = st.Normalize(tensors.FromFlatDataAndDimensions([]float32{1, float32(math.Inf(1))}, 1, 1, 2))
-	mustContain(t, err, "rae:", "+Inf", "sample 0, token 0, channel 1")
+	graphtest.MustContain(t, err, "rae:", "+Inf", "sample 0, token 0, channel 1")
 	_, err = st.Normalize(tensors.FromFlatDataAndDimensions([]float64{1, 2}, 1, 1, 2))
-	mustContain(t, err, "rae:", "float32")
+	graphtest.MustContain(t, err, "rae:", "float32")
 	st.Var[1] = -1
-	mustContain(t, st.Validate(), "rae:", "variance -1")
+	graphtest.MustContain(t, st.Validate(), "rae:", "variance -1")
 	st.Var[1], st.Eps = 1, 0
-	mustContain(t, st.Validate(), "rae:", "eps 0")
+	graphtest.MustContain(t, st.Validate(), "rae:", "eps 0")
 	st.Eps, st.Mean = 1e-5, []float64{0}
-	mustContain(t, st.Validate(), "rae:", "must both hold")
+	graphtest.MustContain(t, st.Validate(), "rae:", "must both hold")
 }

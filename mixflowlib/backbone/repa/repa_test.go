@@ -8,30 +8,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/repaexp"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
-
-func testBackend(tb testing.TB) compute.Backend {
-	tb.Helper()
-	b, err := backend.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
 
 // smallSiT is a 16×16×1 SiT with a 4×4 token grid, 2 blocks, width 32, 10 classes.
 func smallSiT() sit.Config {
@@ -170,7 +160,7 @@ func TestAlignmentLossHand(t *testing.T) {
 		}
 		want -= dot / (math.Sqrt(nz) * math.Sqrt(ny)) / (b * n)
 	}
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	got, err := ExecOnce(be, repa.AlignmentLoss, z, y)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +199,7 @@ func TestHeadShapesAndGradients(t *testing.T) {
 	store.SetParam(model.ParamInitialSeed, int64(3))
 	const b = 4
 	var names []string
-	exec, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, x, tt, labels, x1 *Node) []*Node {
+	exec, err := model.NewExec(graphtest.Backend(t), store, func(scope *model.Scope, x, tt, labels, x1 *Node) []*Node {
 		ms := scope.In("model")
 		_, loss := m.Align(ms, x, tt, nn.Cond{Labels: labels}, x1)
 		out := []*Node{loss}
@@ -258,7 +248,7 @@ func TestHeadShapesAndGradients(t *testing.T) {
 			t.Errorf("no non-zero gradient of the alignment loss reaches %s", part)
 		}
 	}
-	z, err := model.NewExec(testBackend(t), model.NewStore(), func(scope *model.Scope, h *Node) *Node {
+	z, err := model.NewExec(graphtest.Backend(t), model.NewStore(), func(scope *model.Scope, h *Node) *Node {
 		return m.Project(scope.In("model"), h)
 	})
 	if err != nil {
@@ -303,7 +293,7 @@ func TestLambdaZeroIsPlainSiT(t *testing.T) {
 	const b = 4
 	d := newDraws(b)
 	fm := objective.FlowMatching{}
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	lossOf := func(net nn.Backbone, wrap bool) (obj float64, aux map[string]float64, nvars int) {
 		store := model.NewStore()
 		store.SetParam(model.ParamInitialSeed, int64(5))
@@ -374,7 +364,7 @@ func TestMixFlowAlignsSlowedInput(t *testing.T) {
 	}
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(5))
-	exec, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, x1, labels, ut, us, x0 *Node) []*Node {
+	exec, err := model.NewExec(graphtest.Backend(t), store, func(scope *model.Scope, x1, labels, ut, us, x0 *Node) []*Node {
 		ms := scope.In("model")
 		cond := nn.Cond{Labels: labels}
 		bound := m.WithTargets(x1)
@@ -411,7 +401,7 @@ func TestSamplingIgnoresHead(t *testing.T) {
 	run := func(net nn.Backbone) ([]float32, *model.Store) {
 		store := model.NewStore()
 		store.SetParam(model.ParamInitialSeed, int64(9))
-		exec, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, x, tt, labels *Node) *Node {
+		exec, err := model.NewExec(graphtest.Backend(t), store, func(scope *model.Scope, x, tt, labels *Node) *Node {
 			return net.Velocity(scope.In("model"), x, tt, nn.Cond{Labels: labels})
 		})
 		if err != nil {
@@ -451,7 +441,7 @@ func TestTargetsOnSiTGrid(t *testing.T) {
 		t.Fatal(err)
 	}
 	x1 := randTensor(31, 2, 12, 12, 1)
-	res, err := ExecOnceN(testBackend(t), func(x1 *Node) []*Node {
+	res, err := ExecOnceN(graphtest.Backend(t), func(x1 *Node) []*Node {
 		got := m.Targets(x1)
 		want := encoder.MapTokens(enc.Encode(encoder.Fit(x1, 16)), 16, 4, 12, 3)
 		return []*Node{got, ReduceAllMax(Abs(Sub(got, want)))}
@@ -592,7 +582,7 @@ func TestWrapPassesPlainBackbones(t *testing.T) {
 	for i, obj := range []objective.Detailed{fm, w} {
 		store := model.NewStore()
 		store.SetParam(model.ParamInitialSeed, int64(5))
-		out, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, x1, labels *Node) *Node {
+		out, err := model.NewExec(graphtest.Backend(t), store, func(scope *model.Scope, x1, labels *Node) *Node {
 			terms := obj.TermsGraph(scope.In("model"), plain, x1, nn.Cond{Labels: labels})
 			if n := nn.AuxLossNames(x1.Graph()); len(n) != 0 {
 				t.Errorf("aux losses %v registered for a plain backbone", n)

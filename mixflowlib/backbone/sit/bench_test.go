@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -14,10 +15,10 @@ import (
 // benchTrainStep measures one Adam flow-matching training step (forward, backward, update) at batch b.
 // Run with: go test -run XXX -bench TrainStep -benchtime 20x ./mixflowlib/backbone/sit/
 func benchTrainStep(bm *testing.B, cfg sit.Config, b int) {
-	be := testBackend(bm)
+	be := graphtest.Backend(bm)
 	m := mustModel(bm, cfg)
 	c := m.Config()
-	store := newStore(1)
+	store := graphtest.NewStore(1)
 	cond := c.NumClasses > 0
 	tr := newAdamStep(bm, be, store, m, 1e-3, cond)
 	rng := rand.New(rand.NewSource(1))
@@ -31,12 +32,12 @@ func benchTrainStep(bm *testing.B, cfg sit.Config, b int) {
 		labels = tensors.FromFlatDataAndDimensions(l, b)
 	}
 	for range 3 { // compile and warm up
-		tr.step(bm, x, labels)
+		tr.Step(bm, x, labels)
 	}
 	cpu0 := cpuSeconds()
 	bm.ResetTimer()
 	for range bm.N {
-		tr.step(bm, x, labels)
+		tr.Step(bm, x, labels)
 	}
 	bm.StopTimer()
 	bm.ReportMetric(float64(bm.N)/bm.Elapsed().Seconds(), "steps/s")
@@ -74,10 +75,10 @@ func BenchmarkForwardTiny(bm *testing.B) {
 			cfg, _ := sit.Preset("tiny")
 			cfg.Attention = impl
 			m := mustModel(bm, cfg)
-			be := testBackend(bm)
-			exec := forwardExec(bm, be, newStore(1), m, true)
+			be := graphtest.Backend(bm)
+			exec := forwardExec(bm, be, graphtest.NewStore(1), m, true)
 			rng := rand.New(rand.NewSource(1))
-			x, tt := randImages(rng, m.Config(), 64), randTimes(rng, 64)
+			x, tt := randImages(rng, m.Config(), 64), graphtest.RandTimes(rng, 64)
 			l := make([]int32, 64)
 			labels := tensors.FromFlatDataAndDimensions(l, 64)
 			for range 2 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -67,7 +68,7 @@ func TestPipelineMixFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sampler.New(testBackend(t), store, m, sampler.Config{Steps: 10, Guidance: sampler.Guidance{Scale: 2}})
+	s, err := sampler.New(graphtest.Backend(t), store, m, sampler.Config{Steps: 10, Guidance: sampler.Guidance{Scale: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestPipelineMixFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := flat(t, x1)
+	v := graphtest.Flat(t, x1)
 	per := 64
 	m0, m1 := mean(v[:2*per]), mean(v[2*per:])
 	t.Logf("mean of guided samples: class 0 %.3f, class 1 %.3f (data: ±0.8)", m0, m1)

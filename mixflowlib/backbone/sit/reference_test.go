@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
@@ -24,16 +25,16 @@ func TestMatchesHostReference(t *testing.T) {
 }
 
 func testHostReference(t *testing.T, impl nn.AttentionImpl) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	cfg := sit.Config{ImageSize: 4, Channels: 2, PatchSize: 2, Depth: 2, Hidden: 8, Heads: 2, MLPRatio: 1.5,
 		NumClasses: 3, TimeFreqDim: 6, Attention: impl}
 	m := mustModel(t, cfg)
 	c := m.Config()
-	store := newStore(41)
+	store := graphtest.NewStore(41)
 	exec := forwardExec(t, be, store, m, true)
 	rng := rand.New(rand.NewSource(41))
 	const b = 2
-	x, tt, labels := randImages(rng, c, b), randTimes(rng, b), labelTensor(1, -1)
+	x, tt, labels := randImages(rng, c, b), graphtest.RandTimes(rng, b), labelTensor(1, -1)
 	if _, err := exec.Call(x, tt, labels); err != nil { // creates the variables
 		t.Fatal(err)
 	}
@@ -56,8 +57,8 @@ func testHostReference(t *testing.T, impl nn.AttentionImpl) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := flat(t, out[0])
-	xv, tv := flat(t, x), flat(t, tt)
+	got := graphtest.Flat(t, out[0])
+	xv, tv := graphtest.Flat(t, x), graphtest.Flat(t, tt)
 	per := c.ImageSize * c.ImageSize * c.Channels
 	// 2e-4 separates float32 rounding from real differences (tanh- vs erf-GELU differ by ~5e-4 here);
 	// XLA on GPUs may run float32 matrix products in TF32, hence the looser bound there.

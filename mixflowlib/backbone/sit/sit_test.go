@@ -13,13 +13,14 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
 // TestShapes builds several configurations and checks every output shape.
 func TestShapes(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	cases := []sit.Config{
 		{ImageSize: 32, Channels: 1, PatchSize: 4, Depth: 2, Hidden: 32, Heads: 2, NumClasses: 10},
 		{ImageSize: 28, Channels: 1, PatchSize: 7, Depth: 1, Hidden: 16, Heads: 4, NumClasses: 3},
@@ -33,11 +34,11 @@ func TestShapes(t *testing.T) {
 			rng := rand.New(rand.NewSource(1))
 			const b = 3
 			cond := c.NumClasses > 0
-			args := []any{randImages(rng, c, b), randTimes(rng, b)}
+			args := []any{randImages(rng, c, b), graphtest.RandTimes(rng, b)}
 			if cond {
 				args = append(args, labelTensor(0, -1, int32(c.NumClasses-1)))
 			}
-			out, err := forwardExec(t, be, newStore(1), m, cond).Call(args...)
+			out, err := forwardExec(t, be, graphtest.NewStore(1), m, cond).Call(args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,27 +77,27 @@ func equalDims(a, b []int) bool {
 // TestZeroInit checks adaLN-Zero: at initialisation the velocity is exactly zero and every block is the
 // identity (Hidden[k] == Hidden[0] bit for bit), while the embedding and the conditioning are not trivial.
 func TestZeroInit(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, sit.Config{Depth: 3, Hidden: 32, Heads: 4, NumClasses: 5})
 	c := m.Config()
 	rng := rand.New(rand.NewSource(2))
-	out, err := forwardExec(t, be, newStore(3), m, true).Call(randImages(rng, c, 4), randTimes(rng, 4), labelTensor(0, 1, -1, 4))
+	out, err := forwardExec(t, be, graphtest.NewStore(3), m, true).Call(randImages(rng, c, 4), graphtest.RandTimes(rng, 4), labelTensor(0, 1, -1, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := maxAbs(flat(t, out[0])); v != 0 {
+	if v := graphtest.MaxAbs(graphtest.Flat(t, out[0])); v != 0 {
 		t.Errorf("velocity at init: max |v| = %g, want exactly 0", v)
 	}
-	h0 := flat(t, out[1])
-	if maxAbs(h0) == 0 {
+	h0 := graphtest.Flat(t, out[1])
+	if graphtest.MaxAbs(h0) == 0 {
 		t.Fatal("embedded tokens are all zero: patch embedding not initialised")
 	}
 	for k := 1; k <= c.Depth; k++ {
-		if d := maxAbsDiff(h0, flat(t, out[1+k])); d != 0 {
+		if d := graphtest.MaxAbsDiff(h0, graphtest.Flat(t, out[1+k])); d != 0 {
 			t.Errorf("block %d is not the identity at init: max |Hidden[%d] − Hidden[0]| = %g", k, k, d)
 		}
 	}
-	if maxAbs(flat(t, out[2+c.Depth])) == 0 {
+	if graphtest.MaxAbs(graphtest.Flat(t, out[2+c.Depth])) == 0 {
 		t.Error("conditioning vector is all zero at init")
 	}
 }
@@ -104,16 +105,16 @@ func TestZeroInit(t *testing.T) {
 // TestCallableTwice calls Velocity twice in one graph with the same scope (as Heun or guidance do): no
 // panic, no new variables, identical results.
 func TestCallableTwice(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, sit.Config{Depth: 1, Hidden: 16, Heads: 2, NumClasses: 2})
-	store := newStore(4)
+	store := graphtest.NewStore(4)
 	rng := rand.New(rand.NewSource(4))
 	c := m.Config()
-	x, tt := randImages(rng, c, 2), randTimes(rng, 2)
+	x, tt := randImages(rng, c, 2), graphtest.RandTimes(rng, 2)
 	// Make the output non-zero first so that equality is not trivial.
 	tr := newAdamStep(t, be, store, m, 1e-2, true)
 	for range 3 {
-		tr.step(t, x, labelTensor(0, 1))
+		tr.Step(t, x, labelTensor(0, 1))
 	}
 	nBefore := store.NumVariables()
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, x, tt, l *Node) (*Node, *Node) {
@@ -136,10 +137,10 @@ func TestCallableTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(flat(t, out[1]), flat(t, out2[0])); d != 0 {
+	if d := graphtest.MaxAbsDiff(graphtest.Flat(t, out[1]), graphtest.Flat(t, out2[0])); d != 0 {
 		t.Errorf("NullCond output differs from explicit NullLabel output by %g", d)
 	}
-	if maxAbs(flat(t, out[0])) == 0 {
+	if graphtest.MaxAbs(graphtest.Flat(t, out[0])) == 0 {
 		t.Error("velocity still zero after training steps")
 	}
 }
@@ -170,9 +171,9 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("valid input rejected: %v", err)
 	}
 	// Velocity panics with the same message while building a graph; TryCatch turns it into an error.
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	err := exceptions.TryCatch[error](func() {
-		model.MustCallOnce(be, newStore(1), func(scope *model.Scope, x *Node) *Node {
+		model.MustCallOnce(be, graphtest.NewStore(1), func(scope *model.Scope, x *Node) *Node {
 			tt := Zeros(x.Graph(), shapes.Make(f32, 2))
 			return m.Velocity(scope, x, tt, nn.Cond{})
 		}, tensors.FromShape(shapes.Make(f32, 2, 15, 15, 2)))
@@ -185,14 +186,14 @@ func TestBadInput(t *testing.T) {
 // TestInvalidLabelIsNaN checks that labels outside [NullLabel, NumClasses) poison the output with NaN
 // (an in-graph computation cannot return an error) while valid and null labels give finite values.
 func TestInvalidLabelIsNaN(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, sit.Config{Depth: 1, Hidden: 16, Heads: 2, NumClasses: 3})
 	rng := rand.New(rand.NewSource(5))
-	out, err := forwardExec(t, be, newStore(1), m, true).Call(randImages(rng, m.Config(), 4), randTimes(rng, 4), labelTensor(2, -1, 3, -2))
+	out, err := forwardExec(t, be, graphtest.NewStore(1), m, true).Call(randImages(rng, m.Config(), 4), graphtest.RandTimes(rng, 4), labelTensor(2, -1, 3, -2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cond := flat(t, out[2+m.Config().Depth])
+	cond := graphtest.Flat(t, out[2+m.Config().Depth])
 	h := m.Config().Hidden
 	for i, wantNaN := range []bool{false, false, true, true} {
 		row := cond[i*h : (i+1)*h]

@@ -3,30 +3,14 @@ package sit_test
 import (
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 )
-
-// changedVars lists the variables whose value differs from before (any element).
-func changedVars(before, after map[string][]float32) []string {
-	var out []string
-	for k, a := range after {
-		b := before[k]
-		for i := range a {
-			if a[i] != b[i] {
-				out = append(out, k)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
 // TestGradientsFlow checks how training reaches every trainable variable under adaLN-Zero. With zero
 // modulation and a zero output layer, the first Adam step can only move the output layer (every other
@@ -34,19 +18,19 @@ func changedVars(before, after map[string][]float32) []string {
 // gates; from the third on every variable has received a gradient. A variable that stays at its initial
 // value after three steps is disconnected from the loss.
 func TestGradientsFlow(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, sit.Config{ImageSize: 16, Channels: 2, PatchSize: 4, Depth: 2, Hidden: 32, Heads: 2, NumClasses: 3})
-	store := newStore(11)
+	store := graphtest.NewStore(11)
 	tr := newAdamStep(t, be, store, m, 1e-3, true)
 	rng := rand.New(rand.NewSource(11))
 	x := randImages(rng, m.Config(), 8)
 	labels := labelTensor(0, 1, 2, -1, 0, 1, 2, -1)
 
 	// Build the variables without changing them, to record their initial values.
-	if _, err := forwardExec(t, be, store, m, true).Call(x, randTimes(rng, 8), labels); err != nil {
+	if _, err := forwardExec(t, be, store, m, true).Call(x, graphtest.RandTimes(rng, 8), labels); err != nil {
 		t.Fatal(err)
 	}
-	init := modelVars(t, store)
+	init := graphtest.VarsUnder(t, store, "/model/")
 	pc, _ := m.Config().ParamCounts()
 	n := 0
 	for _, v := range init {
@@ -56,17 +40,17 @@ func TestGradientsFlow(t *testing.T) {
 		t.Fatalf("built %d parameters, ParamCounts says %d", n, pc.Total)
 	}
 
-	tr.step(t, x, labels)
-	got := changedVars(init, modelVars(t, store))
+	tr.Step(t, x, labels)
+	got := graphtest.ChangedVars(init, graphtest.VarsUnder(t, store, "/model/"))
 	want := []string{"/model/final_layer/linear/dense/biases", "/model/final_layer/linear/dense/weights"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("after one step changed %v, want only %v (adaLN-Zero)", got, want)
 	}
-	tr.step(t, x, labels)
-	tr.step(t, x, labels)
-	after := modelVars(t, store)
+	tr.Step(t, x, labels)
+	tr.Step(t, x, labels)
+	after := graphtest.VarsUnder(t, store, "/model/")
 	changed := map[string]bool{}
-	for _, k := range changedVars(init, after) {
+	for _, k := range graphtest.ChangedVars(init, after) {
 		changed[k] = true
 	}
 	for k := range init {
@@ -81,7 +65,7 @@ func TestGradientsFlow(t *testing.T) {
 
 // TestParamCountMatchesBuilt compares ParamCounts with the variables of built models.
 func TestParamCountMatchesBuilt(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	micro, _ := sit.Preset("micro")
 	tiny, _ := sit.Preset("tiny")
 	for _, cfg := range []sit.Config{
@@ -89,10 +73,10 @@ func TestParamCountMatchesBuilt(t *testing.T) {
 		{ImageSize: 28, PatchSize: 7, Depth: 1, Hidden: 24, Heads: 3, MLPRatio: 2.5, TimeFreqDim: 64},
 	} {
 		m := mustModel(t, cfg)
-		store := newStore(1)
+		store := graphtest.NewStore(1)
 		rng := rand.New(rand.NewSource(1))
 		cond := m.Config().NumClasses > 0
-		args := []any{randImages(rng, m.Config(), 1), randTimes(rng, 1)}
+		args := []any{randImages(rng, m.Config(), 1), graphtest.RandTimes(rng, 1)}
 		if cond {
 			args = append(args, labelTensor(0))
 		}
@@ -100,7 +84,7 @@ func TestParamCountMatchesBuilt(t *testing.T) {
 			t.Fatal(err)
 		}
 		built := 0
-		for _, v := range modelVars(t, store) {
+		for _, v := range graphtest.VarsUnder(t, store, "/model/") {
 			built += len(v)
 		}
 		want, err := cfg.NumParams()
@@ -226,9 +210,9 @@ func mean(v []float32) float64 {
 // the velocity at x_t = 0, t = 0.5 follows the class (ideal: v = (x1 − x_t)/(1 − t) = ±1.6) and that the
 // null class, trained with 20 % label dropout, sits in between (ideal: 0).
 func TestClassConditioning(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, sit.Config{ImageSize: 8, PatchSize: 4, Depth: 1, Hidden: 32, Heads: 2, NumClasses: 2})
-	store := newStore(21)
+	store := graphtest.NewStore(21)
 	tr := newAdamStep(t, be, store, m, 3e-3, true)
 	rng := rand.New(rand.NewSource(21))
 	const b = 32
@@ -243,7 +227,7 @@ func TestClassConditioning(t *testing.T) {
 				labels[i] = -1
 			}
 		}
-		tr.step(t, x, labelTensor(labels...))
+		tr.Step(t, x, labelTensor(labels...))
 	}
 	c := m.Config()
 	x := tensors.FromFlatDataAndDimensions(make([]float32, 3*c.ImageSize*c.ImageSize), 3, c.ImageSize, c.ImageSize, 1)
@@ -252,7 +236,7 @@ func TestClassConditioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := flat(t, out[0])
+	v := graphtest.Flat(t, out[0])
 	per := c.ImageSize * c.ImageSize
 	v0, v1, vn := mean(v[:per]), mean(v[per:2*per]), mean(v[2*per:])
 	t.Logf("mean velocity at x_t=0, t=0.5: class 0 %.3f, class 1 %.3f, null %.3f (ideal 1.6, −1.6, 0)", v0, v1, vn)
@@ -267,10 +251,10 @@ func TestClassConditioning(t *testing.T) {
 // TestTrainingReducesLoss runs flow-matching steps on a tiny fixed data set and checks that the loss
 // falls well below its starting value (v = 0 at init gives E‖x1 − x0‖²/D ≈ Var(x1) + 1).
 func TestTrainingReducesLoss(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, sit.Config{ImageSize: 8, Channels: 2, PatchSize: 2, Depth: 2, Hidden: 32, Heads: 4})
 	c := m.Config()
-	store := newStore(31)
+	store := graphtest.NewStore(31)
 	tr := newAdamStep(t, be, store, m, 2e-3, false)
 	// Four smooth patterns repeated over a batch of 16.
 	const b = 16
@@ -290,7 +274,7 @@ func TestTrainingReducesLoss(t *testing.T) {
 	x1 := tensors.FromFlatDataAndDimensions(data, b, c.ImageSize, c.ImageSize, c.Channels)
 	var losses []float64
 	for range 60 {
-		losses = append(losses, tr.step(t, x1, nil))
+		losses = append(losses, tr.Step(t, x1, nil))
 	}
 	first, last := meanF(losses[:5]), meanF(losses[len(losses)-10:])
 	t.Logf("loss: first 5 steps %.4f, last 10 steps %.4f", first, last)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mixflow/mixflow/datasets/captions"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i"
 )
 
@@ -21,7 +22,7 @@ func benchConfigs(b *testing.B) map[string]t2i.Config {
 
 // BenchmarkTrainStep measures one Adam step of flow matching at batch 64 on captioned 32×32 shapes.
 func BenchmarkTrainStep(b *testing.B) {
-	be := testBackend(b)
+	be := graphtest.Backend(b)
 	src, err := captions.NewSource(captions.Options{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -33,10 +34,10 @@ func BenchmarkTrainStep(b *testing.B) {
 	for name, cfg := range benchConfigs(b) {
 		b.Run(name, func(b *testing.B) {
 			m := mustModel(b, cfg)
-			st := newAdamStep(b, be, newStore(1), m, 1e-4)
-			st.step(b, batch.X, batch.Cond.Tokens)
+			st := newAdamStep(b, be, graphtest.NewStore(1), m, 1e-4)
+			st.Step(b, batch.X, batch.Cond.Tokens)
 			for b.Loop() {
-				st.step(b, batch.X, batch.Cond.Tokens)
+				st.Step(b, batch.X, batch.Cond.Tokens)
 			}
 		})
 	}
@@ -44,15 +45,15 @@ func BenchmarkTrainStep(b *testing.B) {
 
 // BenchmarkForward measures one velocity evaluation at batch 256 (a sampler step without guidance).
 func BenchmarkForward(b *testing.B) {
-	be := testBackend(b)
+	be := graphtest.Backend(b)
 	src, _ := captions.NewSource(captions.Options{Seed: 1})
 	batch, _ := src.Batch(0, 256)
 	for name, cfg := range benchConfigs(b) {
 		b.Run(name, func(b *testing.B) {
 			m := mustModel(b, cfg)
 			rng := rand.New(rand.NewSource(1))
-			exec := forwardExec(b, be, newStore(1), m)
-			tm := randTimes(rng, 256)
+			exec := forwardExec(b, be, graphtest.NewStore(1), m)
+			tm := graphtest.RandTimes(rng, 256)
 			if _, err := exec.Call(batch.X, tm, batch.Cond.Tokens); err != nil {
 				b.Fatal(err)
 			}

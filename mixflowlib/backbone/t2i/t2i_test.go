@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -22,14 +23,14 @@ var prompts = []string{"two red squares at the top left", "there is a blue circl
 
 // TestShapes builds every conditioning route and checks every output shape.
 func TestShapes(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	for _, cond := range []t2i.Conditioning{t2i.CrossPooled, t2i.Cross, t2i.Pooled} {
 		t.Run(string(cond), func(t *testing.T) {
 			m := mustModel(t, smallConfig(t, cond))
 			c := m.Config()
 			rng := rand.New(rand.NewSource(1))
 			b := len(prompts)
-			out, err := forwardExec(t, be, newStore(1), m).Call(randImages(rng, c, b), randTimes(rng, b), encode(t, m, 12, prompts...))
+			out, err := forwardExec(t, be, graphtest.NewStore(1), m).Call(randImages(rng, c, b), graphtest.RandTimes(rng, b), encode(t, m, 12, prompts...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,25 +54,25 @@ func TestShapes(t *testing.T) {
 // TestZeroInit checks adaLN-Zero and the zero-initialised cross-attention output: a fresh model predicts
 // exactly zero and every block is the identity, while the text encoder's output is not trivial.
 func TestZeroInit(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, smallConfig(t, t2i.CrossPooled))
 	rng := rand.New(rand.NewSource(2))
-	out, err := forwardExec(t, be, newStore(2), m).Call(randImages(rng, m.Config(), 3), randTimes(rng, 3), encode(t, m, 12, prompts...))
+	out, err := forwardExec(t, be, graphtest.NewStore(2), m).Call(randImages(rng, m.Config(), 3), graphtest.RandTimes(rng, 3), encode(t, m, 12, prompts...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := maxAbs(flat(t, out[0])); v != 0 {
+	if v := graphtest.MaxAbs(graphtest.Flat(t, out[0])); v != 0 {
 		t.Errorf("fresh model velocity max |v| = %g, want 0", v)
 	}
-	h0 := flat(t, out[1])
+	h0 := graphtest.Flat(t, out[1])
 	for k := 1; k <= m.Config().Depth; k++ {
-		if d := maxAbsDiff(h0, flat(t, out[1+k])); d != 0 {
+		if d := graphtest.MaxAbsDiff(h0, graphtest.Flat(t, out[1+k])); d != 0 {
 			t.Errorf("Hidden[%d] differs from Hidden[0] by %g at initialisation", k, d)
 		}
 	}
-	pooled := flat(t, out[len(out)-1])
+	pooled := graphtest.Flat(t, out[len(out)-1])
 	w := m.Config().Text.Width
-	if maxAbsDiff(pooled[:w], pooled[w:2*w]) == 0 {
+	if graphtest.MaxAbsDiff(pooled[:w], pooled[w:2*w]) == 0 {
 		t.Error("two different captions have the same pooled embedding at initialisation")
 	}
 }
@@ -80,14 +81,14 @@ func TestZeroInit(t *testing.T) {
 // data, so that every weight is non-trivial.
 func trained(t *testing.T, cond t2i.Conditioning) (*t2i.Model, *model.Store) {
 	t.Helper()
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m := mustModel(t, smallConfig(t, cond))
-	store := newStore(3)
+	store := graphtest.NewStore(3)
 	st := newAdamStep(t, be, store, m, 3e-2)
 	rng := rand.New(rand.NewSource(3))
 	tokens := encode(t, m, 12, prompts...)
 	for range 4 {
-		st.step(t, randImages(rng, m.Config(), len(prompts)), tokens)
+		st.Step(t, randImages(rng, m.Config(), len(prompts)), tokens)
 	}
 	return m, store
 }
@@ -95,27 +96,27 @@ func trained(t *testing.T, cond t2i.Conditioning) (*t2i.Model, *model.Store) {
 // TestTextConditioning checks that, through each conditioning route, the caption changes the output,
 // the same caption gives the same output, and word order matters only where the encoder can see it.
 func TestTextConditioning(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	for _, cond := range []t2i.Conditioning{t2i.CrossPooled, t2i.Cross, t2i.Pooled} {
 		t.Run(string(cond), func(t *testing.T) {
 			m, store := trained(t, cond)
 			rng := rand.New(rand.NewSource(4))
 			x1 := randImages(rng, m.Config(), 1)
-			x := tensors.FromFlatDataAndDimensions(slices.Repeat(flat(t, x1), 4), 4, 16, 16, 3)
+			x := tensors.FromFlatDataAndDimensions(slices.Repeat(graphtest.Flat(t, x1), 4), 4, 16, 16, 3)
 			tm := tensors.FromFlatDataAndDimensions([]float32{0.5, 0.5, 0.5, 0.5}, 4)
 			tokens := encode(t, m, 12, "two red squares at the top left", "two red squares at the top left",
 				"two blue squares at the top left", "")
 			v := velocity(t, be, store, m, x, tm, tokens)
 			n := len(v) / 4
-			scale := maxAbs(v[:n])
-			if d := maxAbsDiff(v[:n], v[n:2*n]); d > 1e-6*scale {
+			scale := graphtest.MaxAbs(v[:n])
+			if d := graphtest.MaxAbsDiff(v[:n], v[n:2*n]); d > 1e-6*scale {
 				t.Errorf("same caption, different velocity (max diff %g)", d)
 			}
 			if scale == 0 {
 				t.Fatal("velocity is zero after training steps")
 			}
 			for i, name := range map[int]string{2: "another colour", 3: "the null caption"} {
-				if d := maxAbsDiff(v[:n], v[i*n:(i+1)*n]); d < 1e-4*scale {
+				if d := graphtest.MaxAbsDiff(v[:n], v[i*n:(i+1)*n]); d < 1e-4*scale {
 					t.Errorf("%s changes the velocity by only %g (scale %g)", name, d, scale)
 				}
 			}
@@ -126,10 +127,10 @@ func TestTextConditioning(t *testing.T) {
 // TestNullCaption checks the null caption: finite output, NullCond gives all-padding tokens, and the pooled
 // embedding is one learned vector whatever the padded length.
 func TestNullCaption(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m, store := trained(t, t2i.CrossPooled)
 	rng := rand.New(rand.NewSource(5))
-	x, tm := randImages(rng, m.Config(), 2), randTimes(rng, 2)
+	x, tm := randImages(rng, m.Config(), 2), graphtest.RandTimes(rng, 2)
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, in []*Node) []*Node {
 		null := m.NullCond(nn.Cond{Tokens: in[2]})
 		o := m.Forward(scope.In("model"), in[0], in[1], null)
@@ -151,20 +152,20 @@ func TestNullCaption(t *testing.T) {
 		if slices.ContainsFunc(toks, func(id int32) bool { return id != t2i.PadID }) || len(toks) != 2*l {
 			t.Fatalf("NullCond tokens %v, want %d padding ids", toks, 2*l)
 		}
-		v := flat(t, out[1])
+		v := graphtest.Flat(t, out[1])
 		for _, f := range v {
 			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 				t.Fatal("null caption gives a non-finite velocity")
 			}
 		}
-		p := flat(t, out[2])
+		p := graphtest.Flat(t, out[2])
 		w := m.Config().Text.Width
-		if d := maxAbsDiff(p[:w], p[w:]); d > 1e-6*maxAbs(p) {
+		if d := graphtest.MaxAbsDiff(p[:w], p[w:]); d > 1e-6*graphtest.MaxAbs(p) {
 			t.Errorf("length %d: null embeddings of two samples differ by %g", l, d)
 		}
 		if first == nil {
 			first = p[:w]
-		} else if d := maxAbsDiff(first, p[:w]); d > 1e-6*maxAbs(p) {
+		} else if d := graphtest.MaxAbsDiff(first, p[:w]); d > 1e-6*graphtest.MaxAbs(p) {
 			t.Errorf("null embedding at length %d differs from length 12 by %g", l, d)
 		}
 	}
@@ -174,22 +175,22 @@ func TestNullCaption(t *testing.T) {
 // tokens give the same velocity, and so does a store whose padding embedding row is overwritten with
 // large values, while changing a word's row does change the output (so the test can fail).
 func TestPaddingMasked(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	for _, cond := range []t2i.Conditioning{t2i.CrossPooled, t2i.Pooled} {
 		t.Run(string(cond), func(t *testing.T) {
 			m, store := trained(t, cond)
 			rng := rand.New(rand.NewSource(6))
-			x, tm := randImages(rng, m.Config(), 3), randTimes(rng, 3)
+			x, tm := randImages(rng, m.Config(), 3), graphtest.RandTimes(rng, 3)
 			ref := velocity(t, be, store, m, x, tm, encode(t, m, 12, prompts...))
-			scale := maxAbs(ref)
-			if d := maxAbsDiff(ref, velocity(t, be, store, m, x, tm, encode(t, m, 16, prompts...))); d > 1e-6*scale {
+			scale := graphtest.MaxAbs(ref)
+			if d := graphtest.MaxAbsDiff(ref, velocity(t, be, store, m, x, tm, encode(t, m, 16, prompts...))); d > 1e-6*scale {
 				t.Errorf("padding to 16 instead of 12 tokens changes the velocity by %g (scale %g)", d, scale)
 			}
 			table := store.GetVariable("/model/text/token_embedding")
 			if table == nil {
 				t.Fatal("no /model/text/token_embedding variable")
 			}
-			orig := flat(t, table.MustValue())
+			orig := graphtest.Flat(t, table.MustValue())
 			w := m.Config().Text.Width
 			set := func(row int, val float32) {
 				vals := slices.Clone(orig)
@@ -201,11 +202,11 @@ func TestPaddingMasked(t *testing.T) {
 				}
 			}
 			set(t2i.PadID, 100)
-			if d := maxAbsDiff(ref, velocity(t, be, store, m, x, tm, encode(t, m, 12, prompts...))); d != 0 {
+			if d := graphtest.MaxAbsDiff(ref, velocity(t, be, store, m, x, tm, encode(t, m, 12, prompts...))); d != 0 {
 				t.Errorf("changing the padding embedding changes the velocity by %g", d)
 			}
 			set(int(tokenizerID(t, "red")), 3)
-			if d := maxAbsDiff(ref, velocity(t, be, store, m, x, tm, encode(t, m, 12, prompts...))); d < 1e-4*scale {
+			if d := graphtest.MaxAbsDiff(ref, velocity(t, be, store, m, x, tm, encode(t, m, 12, prompts...))); d < 1e-4*scale {
 				t.Errorf("changing the embedding of \"red\" changes the velocity by only %g", d)
 			}
 		})
@@ -223,14 +224,14 @@ func tokenizerID(t *testing.T, word string) int32 {
 // TestInvalidTokenIsNaN checks that an id outside the vocabulary makes its own sample's velocity NaN and
 // leaves the other samples alone.
 func TestInvalidTokenIsNaN(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m, store := trained(t, t2i.CrossPooled)
 	rng := rand.New(rand.NewSource(7))
 	tokens := encode(t, m, 12, prompts[0], prompts[1])
 	ids := flat32(t, tokens)
 	ids[12+2] = int32(m.Config().Text.VocabSize) // second caption, third word
 	bad := tensors.FromFlatDataAndDimensions(ids, 2, 12)
-	v := velocity(t, be, store, m, randImages(rng, m.Config(), 2), randTimes(rng, 2), bad)
+	v := velocity(t, be, store, m, randImages(rng, m.Config(), 2), graphtest.RandTimes(rng, 2), bad)
 	n := len(v) / 2
 	for i, f := range v {
 		if nan := math.IsNaN(float64(f)); nan != (i >= n) {
@@ -339,8 +340,8 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("valid input refused: %v", err)
 	}
 	// Forward panics with the same error inside a graph; model.Exec returns it.
-	be := testBackend(t)
-	_, err := model.CallOnce(be, newStore(1), func(scope *model.Scope, x, tt *Node) *Node {
+	be := graphtest.Backend(t)
+	_, err := model.CallOnce(be, graphtest.NewStore(1), func(scope *model.Scope, x, tt *Node) *Node {
 		return m.Velocity(scope.In("model"), x, tt, nn.Cond{})
 	}, tensors.FromShape(img), tensors.FromShape(tm))
 	if err == nil || !strings.Contains(err.Error(), "t2i: no caption tokens") {
@@ -352,7 +353,7 @@ func ptr[T any](v T) *T { return &v }
 
 // TestCallableTwice evaluates the model twice in one graph (as Heun and guidance do).
 func TestCallableTwice(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	m, store := trained(t, t2i.CrossPooled)
 	rng := rand.New(rand.NewSource(8))
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, in []*Node) []*Node {
@@ -363,11 +364,11 @@ func TestCallableTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Call(randImages(rng, m.Config(), 3), randTimes(rng, 3), encode(t, m, 12, prompts...))
+	out, err := exec.Call(randImages(rng, m.Config(), 3), graphtest.RandTimes(rng, 3), encode(t, m, 12, prompts...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(flat(t, out[0]), flat(t, out[1])); d != 0 {
+	if d := graphtest.MaxAbsDiff(graphtest.Flat(t, out[0]), graphtest.Flat(t, out[1])); d != 0 {
 		t.Errorf("two evaluations differ by %g", d)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -13,16 +14,16 @@ import (
 // TestGradientsFlow checks that training reaches every variable (text encoder, pooled embedder,
 // cross-attention, DiT) within three Adam steps, and that ParamCounts matches the built model.
 func TestGradientsFlow(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	for _, cond := range []t2i.Conditioning{t2i.CrossPooled, t2i.Cross, t2i.Pooled} {
 		t.Run(string(cond), func(t *testing.T) {
 			m := mustModel(t, smallConfig(t, cond))
-			store := newStore(11)
+			store := graphtest.NewStore(11)
 			rng := rand.New(rand.NewSource(11))
 			x := randImages(rng, m.Config(), 3)
 			tokens := encode(t, m, 12, prompts...)
-			velocity(t, be, store, m, x, randTimes(rng, 3), tokens) // creates the variables
-			init := modelVars(t, store)
+			velocity(t, be, store, m, x, graphtest.RandTimes(rng, 3), tokens) // creates the variables
+			init := graphtest.VarsUnder(t, store, "/model/")
 			n := 0
 			for _, v := range init {
 				n += len(v)
@@ -32,9 +33,9 @@ func TestGradientsFlow(t *testing.T) {
 			}
 			st := newAdamStep(t, be, store, m, 1e-3)
 			for range 3 {
-				st.step(t, x, tokens)
+				st.Step(t, x, tokens)
 			}
-			changed := changedVars(init, modelVars(t, store))
+			changed := graphtest.ChangedVars(init, graphtest.VarsUnder(t, store, "/model/"))
 			for k := range init {
 				if !slices.Contains(changed, k) {
 					t.Errorf("variable %s unchanged after 3 steps: no gradient reaches it", k)
@@ -53,21 +54,21 @@ func TestGradientsFlow(t *testing.T) {
 // (they are marked non-trainable and behind a stop-gradient) while the rest of the model trains, and
 // that the same store trains the encoder again without it.
 func TestFreezeText(t *testing.T) {
-	be := testBackend(t)
+	be := graphtest.Backend(t)
 	cfg := smallConfig(t, t2i.CrossPooled)
 	cfg.FreezeText = true
 	frozen := mustModel(t, cfg)
-	store := newStore(12)
+	store := graphtest.NewStore(12)
 	rng := rand.New(rand.NewSource(12))
 	x := randImages(rng, frozen.Config(), 3)
 	tokens := encode(t, frozen, 12, prompts...)
-	velocity(t, be, store, frozen, x, randTimes(rng, 3), tokens)
-	init := modelVars(t, store)
+	velocity(t, be, store, frozen, x, graphtest.RandTimes(rng, 3), tokens)
+	init := graphtest.VarsUnder(t, store, "/model/")
 	st := newAdamStep(t, be, store, frozen, 1e-3)
 	for range 3 {
-		st.step(t, x, tokens)
+		st.Step(t, x, tokens)
 	}
-	changed := changedVars(init, modelVars(t, store))
+	changed := graphtest.ChangedVars(init, graphtest.VarsUnder(t, store, "/model/"))
 	textVars := 0
 	for k := range init {
 		isText := strings.HasPrefix(k, "/model/text/")
@@ -83,10 +84,10 @@ func TestFreezeText(t *testing.T) {
 	}
 	cfg.FreezeText = false
 	open := mustModel(t, cfg)
-	before := modelVars(t, store)
+	before := graphtest.VarsUnder(t, store, "/model/")
 	st = newAdamStep(t, be, store, open, 1e-3)
-	st.step(t, x, tokens)
-	if got := changedVars(before, modelVars(t, store)); !slices.Contains(got, "/model/text/token_embedding") {
+	st.Step(t, x, tokens)
+	if got := graphtest.ChangedVars(before, graphtest.VarsUnder(t, store, "/model/")); !slices.Contains(got, "/model/text/token_embedding") {
 		t.Errorf("unfrozen again, the token embedding did not train: changed %v", got)
 	}
 }
@@ -154,11 +155,11 @@ func TestPresets(t *testing.T) {
 	}
 	micro, _ := t2i.Preset("micro", vocab, 0)
 	m := mustModel(t, micro)
-	store := newStore(1)
+	store := graphtest.NewStore(1)
 	rng := rand.New(rand.NewSource(1))
-	velocity(t, testBackend(t), store, m, randImages(rng, micro, 1), randTimes(rng, 1), encode(t, m, 12, prompts[0]))
+	velocity(t, graphtest.Backend(t), store, m, randImages(rng, micro, 1), graphtest.RandTimes(rng, 1), encode(t, m, 12, prompts[0]))
 	n := 0
-	for _, v := range modelVars(t, store) {
+	for _, v := range graphtest.VarsUnder(t, store, "/model/") {
 		n += len(v)
 	}
 	if want, _ := micro.NumParams(); n != want {

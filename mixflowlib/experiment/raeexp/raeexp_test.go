@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
@@ -19,18 +20,6 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/timesteps"
 )
-
-func mustContain(tb testing.TB, err error, parts ...string) {
-	tb.Helper()
-	if err == nil {
-		tb.Fatalf("want an error containing %q, got nil", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			tb.Fatalf("error %q does not contain %q", err, p)
-		}
-	}
-}
 
 // TestObjectiveSpecsCarryTheShift builds the imageexp objective specs the notebook uses and checks that the
 // objectives they build are RAE's: MixFlow with the shift (applied before slowing by objective.MixFlow, whose
@@ -76,11 +65,11 @@ func TestObjectiveSpecsCarryTheShift(t *testing.T) {
 		t.Errorf("base times %s", got)
 	}
 	_, err = raeexp.MixFlowObjective(1.3, 2, 0)
-	mustContain(t, err, "gamma 1.3")
+	graphtest.MustContain(t, err, "gamma 1.3")
 	_, err = raeexp.MixFlowObjective(0.4, 0.5, 0)
-	mustContain(t, err, "shift 0.5")
+	graphtest.MustContain(t, err, "shift 0.5")
 	_, err = raeexp.BaseObjective(0.5, 0)
-	mustContain(t, err, "shift 0.5")
+	graphtest.MustContain(t, err, "shift 0.5")
 }
 
 // randomEncoderFile saves a seeded random ViT of the project's architecture and returns its path.
@@ -155,7 +144,7 @@ func TestAutoencoderSpecCanonical(t *testing.T) {
 		s := spec
 		bad.mod(&s)
 		_, err := s.Canonical()
-		mustContain(t, err, "raeexp:", bad.want)
+		graphtest.MustContain(t, err, "raeexp:", bad.want)
 	}
 }
 
@@ -225,7 +214,7 @@ func TestDDTBackboneKind(t *testing.T) {
 		t.Errorf("built %T", net)
 	}
 	_, err = raeexp.DDT(rae.DDTConfig{Grid: 4, Dim: 64, Patch: 3}).Build()
-	mustContain(t, err, "rae: DDT Patch 3")
+	graphtest.MustContain(t, err, "rae: DDT Patch 3")
 	_, err = imageexp.ModelSpec{Kind: raeexp.BackboneDDT, Params: []byte(`{"grid":4,"dim":64,"typo":1}`)}.Build()
-	mustContain(t, err, "raeexp: DDT params", "typo")
+	graphtest.MustContain(t, err, "raeexp: DDT params", "typo")
 }

@@ -1,0 +1,198 @@
+// Package graphtest holds the helpers that the graph tests of several packages share: the test backend,
+// seeded stores, tensor copies and comparisons, random inputs, variable snapshots, and a plain
+// flow-matching Adam step for backbone training tests. It is imported only by _test files.
+package graphtest
+
+import (
+	"math"
+	"math/rand"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
+)
+
+// Backend returns the process backend (mixflowlib/backend), failing the test if none can be made.
+func Backend(tb testing.TB) compute.Backend {
+	tb.Helper()
+	b, err := backend.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// NewStore returns an empty store whose variable initialisers are seeded with seed.
+func NewStore(seed int64) *model.Store {
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, seed)
+	return store
+}
+
+// Flat returns a flat float32 copy of t, failing the test if t is not float32.
+func Flat(tb testing.TB, t *tensors.Tensor) []float32 {
+	tb.Helper()
+	v, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// MaxAbs returns max |v[i]| (0 for an empty v).
+func MaxAbs(v []float32) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, math.Abs(float64(x)))
+	}
+	return m
+}
+
+// MaxAbsDiff returns max |a[i] − b[i]| over the indices of a.
+func MaxAbsDiff(a, b []float32) float64 {
+	m := 0.0
+	for i := range a {
+		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}
+
+// VarsUnder returns flat float32 copies of the store's float32 variables whose path starts with prefix,
+// by path (other dtypes, such as integer counters, are left out).
+func VarsUnder(tb testing.TB, store *model.Store, prefix string) map[string][]float32 {
+	tb.Helper()
+	out := map[string][]float32{}
+	for v := range store.IterVariables() {
+		if !strings.HasPrefix(v.Path(), prefix) {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if f, err := tensors.CopyFlatData[float32](val); err == nil {
+			out[v.Path()] = f
+		}
+	}
+	return out
+}
+
+// ChangedVars lists, sorted, the variables of after whose value differs from before in any element.
+func ChangedVars(before, after map[string][]float32) []string {
+	var out []string
+	for k, a := range after {
+		b := before[k]
+		for i := range a {
+			if a[i] != b[i] {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RandImages returns b uniform random size×size×channels images in [−1, 1], flat NHWC.
+func RandImages(rng *rand.Rand, b, size, channels int) *tensors.Tensor {
+	data := make([]float32, b*size*size*channels)
+	for i := range data {
+		data[i] = float32(2*rng.Float64() - 1)
+	}
+	return tensors.FromFlatDataAndDimensions(data, b, size, size, channels)
+}
+
+// RandTimes returns b uniform times in [0, 1).
+func RandTimes(rng *rand.Rand, b int) *tensors.Tensor {
+	ts := make([]float32, b)
+	for i := range ts {
+		ts[i] = float32(rng.Float64())
+	}
+	return tensors.FromFlatDataAndDimensions(ts, b)
+}
+
+// MustContain fails the test unless err is non-nil and its text contains every part.
+func MustContain(tb testing.TB, err error, parts ...string) {
+	tb.Helper()
+	if err == nil {
+		tb.Fatalf("want an error containing %q, got nil", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			tb.Fatalf("error %q does not contain %q", err, p)
+		}
+	}
+}
+
+// FlowLoss is a plain flow-matching loss for image backbones on the linear path: t ~ U[0, 1],
+// x_t = t·x1 + (1−t)·x0 with x0 ~ N(0, I), target x1 − x0; net runs under scope "model". It is
+// written here, not taken from the objective package, so that backbone tests stay below that layer.
+func FlowLoss(scope *model.Scope, net nn.Backbone, x1 *Node, cond nn.Cond) *Node {
+	g := x1.Graph()
+	b := x1.Shape().Dimensions[0]
+	x0 := scope.RandomNormal(g, x1.Shape())
+	t := scope.RandomUniform(g, shapes.Make(dtypes.Float32, b))
+	tb := Reshape(t, b, 1, 1, 1)
+	xt := Add(Mul(tb, x1), Mul(OneMinus(tb), x0))
+	v := net.Velocity(scope.In("model"), xt, t, cond)
+	return ReduceAllMean(Square(Sub(v, Sub(x1, x0))))
+}
+
+// Labels makes the conditioning of an AdamStep from a class-label input.
+func Labels(n *Node) nn.Cond { return nn.Cond{Labels: n} }
+
+// Tokens makes the conditioning of an AdamStep from a caption-token input.
+func Tokens(n *Node) nn.Cond { return nn.Cond{Tokens: n} }
+
+// AdamStep is one compiled Adam step of FlowLoss on (x1[, conditioning input]).
+type AdamStep struct {
+	exec *model.Exec
+	cond bool
+}
+
+// NewAdamStep compiles an Adam step (learning rate lr) of FlowLoss for net; cond (Labels, Tokens, or nil
+// for an unconditional step) turns the step's second input into the conditioning.
+func NewAdamStep(tb testing.TB, be compute.Backend, store *model.Store, net nn.Backbone, lr float64, cond func(*Node) nn.Cond) *AdamStep {
+	tb.Helper()
+	opt := optimizer.Adam().LearningRate(lr).Done()
+	exec, err := model.NewExec(be, store, func(scope *model.Scope, in []*Node) []*Node {
+		g := in[0].Graph()
+		scope.SetTraining(g, true)
+		var c nn.Cond
+		if cond != nil {
+			c = cond(in[1])
+		}
+		loss := FlowLoss(scope, net, in[0], c)
+		opt.UpdateGraph(scope, g, loss)
+		return []*Node{loss}
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &AdamStep{exec: exec, cond: cond != nil}
+}
+
+// Step runs one step on x1 (and c, the conditioning input, ignored by an unconditional step) and
+// returns the loss before the update.
+func (s *AdamStep) Step(tb testing.TB, x1, c *tensors.Tensor) float64 {
+	tb.Helper()
+	args := []any{x1}
+	if s.cond {
+		args = append(args, c)
+	}
+	out, err := s.exec.Call(args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return float64(Flat(tb, out[0])[0])
+}
