@@ -28,6 +28,36 @@ func im2colSlices(x *Node) *Node {
 	return Concatenate(taps, -1)
 }
 
+// maxPoolReduce is the network's 2×2 max pooling up to 2026-12-07: a reshape and a ReduceMax over the two
+// pair axes. maxPool2 must give the same values.
+func maxPoolReduce(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return ReduceMax(Reshape(x, d[0], d[1]/2, 2, d[2]/2, 2, d[3]), 2, 4)
+}
+
+// TestMaxPoolMatchesReduce checks maxPool2 against the ReduceMax reference, value for value.
+func TestMaxPoolMatchesReduce(t *testing.T) {
+	b := backend.Must()
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, dims := range [][4]int{{2, 28, 28, 1}, {3, 8, 8, 5}, {1, 4, 6, 3}} {
+		x := make([]float32, dims[0]*dims[1]*dims[2]*dims[3])
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		in := tensors.FromFlatDataAndDimensions(x, dims[:]...)
+		out := MustExecOnceN(b, func(x *Node) []*Node { return []*Node{maxPool2(x), maxPoolReduce(x)} }, in)
+		if !out[0].Shape().Equal(out[1].Shape()) {
+			t.Fatalf("%v: maxPool2 shape %s, reference %s", dims, out[0].Shape(), out[1].Shape())
+		}
+		got, want := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%v: maxPool2 value %d is %g, reference %g", dims, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestIm2colMatchesSlices checks im2col3x3 against the nine-slice reference, value for value, on shapes
 // with one and several channels, odd and non-square sides.
 func TestIm2colMatchesSlices(t *testing.T) {
@@ -53,8 +83,8 @@ func TestIm2colMatchesSlices(t *testing.T) {
 }
 
 // TestNetworkMatchesSliceIm2col runs the shipped weights on 256 test images with the network's im2col
-// and with the nine-slice reference: features and logits must be bit for bit equal (the im2col values
-// are the same and so is every later op), so cached embeddings and the shipped reference stay valid.
+// and pooling and with the nine-slice and ReduceMax references: features and logits must be bit for bit
+// equal (both only move and compare values), so cached embeddings and the shipped reference stay valid.
 func TestNetworkMatchesSliceIm2col(t *testing.T) {
 	_, set, _, _ := shared(t)
 	w, err := ShippedWeights()
@@ -68,8 +98,8 @@ func TestNetworkMatchesSliceIm2col(t *testing.T) {
 	const n = 256
 	x := tensors.FromFlatDataAndDimensions(testImages(set, 0, n), n, InputSize, InputSize, 1)
 	exec := model.MustNewExec(backend.Must(), store, func(scope *model.Scope, x *Node) []*Node {
-		f, l := network(scope.In("%s", Scope[1:]), x, im2col3x3)
-		fr, lr := network(scope.Shared("%s", Scope[1:]), x, im2colSlices)
+		f, l := network(scope.In("%s", Scope[1:]), x, im2col3x3, maxPool2)
+		fr, lr := network(scope.Shared("%s", Scope[1:]), x, im2colSlices, maxPoolReduce)
 		return []*Node{f, l, fr, lr}
 	})
 	out := exec.MustCall(x)
@@ -77,7 +107,7 @@ func TestNetworkMatchesSliceIm2col(t *testing.T) {
 		got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[k+2])
 		for i := range want {
 			if got[i] != want[i] {
-				t.Fatalf("%s[%d]: %g with im2col3x3, %g with the slice reference", name, i, got[i], want[i])
+				t.Fatalf("%s[%d]: %g with im2col3x3 and maxPool2, %g with the references", name, i, got[i], want[i])
 			}
 		}
 	}

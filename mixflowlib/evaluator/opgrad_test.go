@@ -13,7 +13,7 @@ import (
 )
 
 // TestNetworkGradients checks GoMLX's autodiff through the whole feature network (Pad, GatherSlices,
-// dense layers, ReLU, reshape-and-max pooling, SiLU) against central finite differences, in float64, on
+// dense layers, ReLU, gather-and-Max pooling, SiLU) against central finite differences, in float64, on
 // the backend in use. GoMLX 0.26 lacked several of these gradients on the pure-Go backend; 0.28.16 has
 // them (its Rsqrt still has none, which is why nothing here uses it).
 func TestNetworkGradients(t *testing.T) {
