@@ -43,6 +43,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mixflow/mixflow/internal/fsutil"
 )
 
 // Magic is the 8-byte signature at the start of every checkpoint file.
@@ -356,7 +358,7 @@ func Write(path string, vars []Variable, meta Metadata) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}
-	if err = syncDir(dir); err != nil {
+	if err = fsutil.SyncDir(dir); err != nil {
 		return fmt.Errorf("checkpoint: writing %s: syncing directory: %w", path, err)
 	}
 	return nil
@@ -365,19 +367,6 @@ func Write(path string, vars []Variable, meta Metadata) (err error) {
 // testHookWriteVar, when set by tests, is called before each variable's data is written; an error
 // simulates a failure in the middle of a write.
 var testHookWriteVar func(i int) error
-
-// syncDir fsyncs a directory so that a rename inside it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
-}
 
 // hashReader hashes everything read through it.
 type hashReader struct {

@@ -47,6 +47,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixflow/mixflow/internal/fsutil"
 	"github.com/mixflow/mixflow/mixflowlib/env"
 )
 
@@ -305,13 +306,13 @@ func Compute[T any](c *Cache, name string, config any, compute func(dir string) 
 	if err := writeFileSync(filepath.Join(work, manifestName), append(mj, '\n')); err != nil {
 		return zero, info, fmt.Errorf("expcache: %s: %w", key, err)
 	}
-	if err := syncDir(work); err != nil {
+	if err := fsutil.SyncDir(work); err != nil {
 		return zero, info, fmt.Errorf("expcache: %s: %w", key, err)
 	}
 	if err := os.Rename(work, entry); err != nil {
 		return zero, info, fmt.Errorf("expcache: %s: moving the finished entry into place: %w", key, err)
 	}
-	_ = syncDir(c.root)
+	_ = fsutil.SyncDir(c.root)
 	res, err = decodeResult[T](filepath.Join(entry, resultFile))
 	if err != nil {
 		return zero, info, fmt.Errorf("expcache: %s: %w", key, err)
@@ -558,18 +559,6 @@ func writeFileSync(p string, data []byte) error {
 		_ = os.Remove(tmp)
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }
 
 // Entry describes one cache entry.

@@ -32,6 +32,7 @@ import (
 	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/try"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -181,7 +182,7 @@ func (s *Sampler) Walk(x0 *tensors.Tensor, cond datasets.Cond, visit func(i int,
 		}
 		var out []*tensors.Tensor
 		var callErr error
-		err := catch(func() { out, callErr = s.exec.Call(args...) })
+		err := try.Catch(func() { out, callErr = s.exec.Call(args...) })
 		_ = params.FinalizeAll()
 		if noise != nil {
 			_ = noise.FinalizeAll()
@@ -315,20 +316,6 @@ func firstNonFinite(t *tensors.Tensor) int {
 		}
 	})
 	return idx
-}
-
-// catch runs fn and converts any panic (GoMLX graph-building panics, backbone panics with non-error
-// values) into an error.
-func catch(fn func()) (err error) {
-	e := exceptions.Try(fn)
-	switch v := e.(type) {
-	case nil:
-		return nil
-	case error:
-		return v
-	default:
-		return fmt.Errorf("%v", v)
-	}
 }
 
 // stepGraph builds one sampler step. inputs: x, params [numParams], noise (SDE methods), then the

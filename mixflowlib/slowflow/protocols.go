@@ -43,7 +43,6 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/path"
@@ -285,17 +284,4 @@ func (r *Result) add(step int, t float64, m []float64, idx []int, opt Options) e
 	}
 	r.Stats = append(r.Stats, st)
 	return nil
-}
-
-// catch converts a panic into an error.
-func catch(fn func()) error {
-	e := exceptions.Try(fn)
-	switch v := e.(type) {
-	case nil:
-		return nil
-	case error:
-		return v
-	default:
-		return fmt.Errorf("%v", v)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX style
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/internal/try"
 	"github.com/mixflow/mixflow/mixflowlib/path"
 )
 
@@ -237,7 +238,7 @@ func (s *refSet) search(call func(chunk int) (*tensors.Tensor, error), dist func
 	for ci := range s.chunks {
 		var out *tensors.Tensor
 		var callErr error
-		if err := catch(func() { out, callErr = call(ci) }); err != nil {
+		if err := try.Catch(func() { out, callErr = call(ci) }); err != nil {
 			return nil, fmt.Errorf("slowflow: reference search: %w", err)
 		}
 		if callErr != nil {
