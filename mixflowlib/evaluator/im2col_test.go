@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
 )
@@ -37,46 +38,35 @@ func maxPoolReduce(x *Node) *Node {
 
 // TestMaxPoolMatchesReduce checks maxPool2 against the ReduceMax reference, value for value.
 func TestMaxPoolMatchesReduce(t *testing.T) {
-	b := backend.Must()
-	rng := rand.New(rand.NewPCG(7, 8))
-	for _, dims := range [][4]int{{2, 28, 28, 1}, {3, 8, 8, 5}, {1, 4, 6, 3}} {
-		x := make([]float32, dims[0]*dims[1]*dims[2]*dims[3])
-		for i := range x {
-			x[i] = rng.Float32()*2 - 1
-		}
-		in := tensors.FromFlatDataAndDimensions(x, dims[:]...)
-		out := MustExecOnceN(b, func(x *Node) []*Node { return []*Node{maxPool2(x), maxPoolReduce(x)} }, in)
-		if !out[0].Shape().Equal(out[1].Shape()) {
-			t.Fatalf("%v: maxPool2 shape %s, reference %s", dims, out[0].Shape(), out[1].Shape())
-		}
-		got, want := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("%v: maxPool2 value %d is %g, reference %g", dims, i, got[i], want[i])
-			}
-		}
-	}
+	sameAsReference(t, "maxPool2", maxPool2, maxPoolReduce, [][4]int{{2, 28, 28, 1}, {3, 8, 8, 5}, {1, 4, 6, 3}})
 }
 
 // TestIm2colMatchesSlices checks im2col3x3 against the nine-slice reference, value for value, on shapes
 // with one and several channels, odd and non-square sides.
 func TestIm2colMatchesSlices(t *testing.T) {
-	b := backend.Must()
+	sameAsReference(t, "im2col3x3", im2col3x3, im2colSlices, [][4]int{{2, 28, 28, 1}, {3, 7, 7, 5}, {1, 4, 6, 3}})
+}
+
+// sameAsReference fails the test unless ours and ref give the same shape and exactly the same values on
+// uniform random inputs in [−1, 1] of each shape in dims.
+func sameAsReference(t *testing.T, name string, ours, ref func(*Node) *Node, dims [][4]int) {
+	t.Helper()
+	b := graphtest.Backend(t)
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, dims := range [][4]int{{2, 28, 28, 1}, {3, 7, 7, 5}, {1, 4, 6, 3}} {
-		x := make([]float32, dims[0]*dims[1]*dims[2]*dims[3])
+	for _, d := range dims {
+		x := make([]float32, d[0]*d[1]*d[2]*d[3])
 		for i := range x {
 			x[i] = rng.Float32()*2 - 1
 		}
-		in := tensors.FromFlatDataAndDimensions(x, dims[:]...)
-		out := MustExecOnceN(b, func(x *Node) []*Node { return []*Node{im2col3x3(x), im2colSlices(x)} }, in)
-		got, want := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+		in := tensors.FromFlatDataAndDimensions(x, d[:]...)
+		out := MustExecOnceN(b, func(x *Node) []*Node { return []*Node{ours(x), ref(x)} }, in)
 		if !out[0].Shape().Equal(out[1].Shape()) {
-			t.Fatalf("%v: im2col3x3 shape %s, reference %s", dims, out[0].Shape(), out[1].Shape())
+			t.Fatalf("%v: %s shape %s, reference %s", d, name, out[0].Shape(), out[1].Shape())
 		}
+		got, want := graphtest.Flat(t, out[0]), graphtest.Flat(t, out[1])
 		for i := range want {
 			if got[i] != want[i] {
-				t.Fatalf("%v: im2col3x3 value %d is %g, reference %g", dims, i, got[i], want[i])
+				t.Fatalf("%v: %s value %d is %g, reference %g", d, name, i, got[i], want[i])
 			}
 		}
 	}
