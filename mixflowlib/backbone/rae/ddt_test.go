@@ -1,9 +1,7 @@
 package rae_test
 
 import (
-	"context"
 	"math/rand"
-	"sort"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -13,9 +11,7 @@ import (
 	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/rae"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
-	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
-	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 func tinyDDTConfig() rae.DDTConfig {
@@ -81,48 +77,7 @@ func TestDDTGradientsFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := raeexp.MixFlowLoss(rae.DefaultGamma, 2, 0.1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := trainer.DefaultConfig()
-	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery = 3e-3, 32, 40, 10
-	tr, err := trainer.New(cfg, net, obj, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.SetLog(nil)
-	if err := tr.Init(); err != nil {
-		t.Fatal(err)
-	}
-	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	first, err := tr.TrainStep()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		if _, err := tr.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var stuck []string
-	for k, v := range init {
-		if mse(v, after[k]) == 0 {
-			stuck = append(stuck, k)
-		}
-	}
-	sort.Strings(stuck)
-	if len(stuck) > 0 {
-		t.Errorf("DDT variables without gradient after 5 steps: %v", stuck)
-	}
-	if _, err := tr.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	h := tr.History()
-	if last := h.Loss[len(h.Loss)-1]; !(last < 0.9*first.Loss) {
-		t.Errorf("loss %v after %d steps, first %v", last, tr.Step(), first.Loss)
-	}
+	trainLatent(t, "DDT", net, src, 2, 5)
 }
 
 // TestDDTConfigValidate checks the rejected fields.

@@ -1,9 +1,7 @@
 package rae_test
 
 import (
-	"context"
 	"math"
-	"sort"
 	"strings"
 	"testing"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
-	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // TestDiTConfig checks the latent DiT's geometry and its errors.
@@ -82,48 +79,7 @@ func TestLatentPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, shift, _ := rae.ShiftFor(16*16, 64) // √(256/64) = 2
-	obj, err := raeexp.MixFlowLoss(rae.DefaultGamma, shift, 0.1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := trainer.DefaultConfig()
-	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery = 3e-3, 32, 40, 10
-	tr, err := trainer.New(cfg, net, obj, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.SetLog(nil)
-	if err := tr.Init(); err != nil {
-		t.Fatal(err)
-	}
-	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	first, err := tr.TrainStep()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		if _, err := tr.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var stuck []string
-	for k, v := range init {
-		if mse(v, after[k]) == 0 {
-			stuck = append(stuck, k)
-		}
-	}
-	sort.Strings(stuck)
-	if len(stuck) > 0 {
-		t.Errorf("DiT variables without gradient after 3 steps: %v", stuck)
-	}
-	if _, err := tr.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	h := tr.History()
-	if last := h.Loss[len(h.Loss)-1]; !(last < 0.9*first.Loss) {
-		t.Errorf("latent flow-matching loss %v after %d steps, first %v", last, tr.Step(), first.Loss)
-	}
+	tr := trainLatent(t, "DiT", net, src, shift, 3)
 	for name, w := range enc.Weights() {
 		if mse(graphtest.Flat(t, w), graphtest.Flat(t, encBefore[name])) != 0 {
 			t.Errorf("encoder weight %s changed during DiT training", name)
