@@ -20,8 +20,8 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
-	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // TrainConfig configures the training of the project's encoder. DefaultTrainConfig gives the settings of
@@ -101,9 +101,9 @@ func (c TrainConfig) Validate() error {
 }
 
 // lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
-// (trainer.CosineToZero).
+// (lrschedule.CosineToZero).
 func (c TrainConfig) lrAt(s, n int) float64 {
-	return trainer.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
+	return lrschedule.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // TrainProgress reports the state of a training run to a progress callback.

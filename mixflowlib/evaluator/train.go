@@ -17,7 +17,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
-	"github.com/mixflow/mixflow/mixflowlib/trainer"
+	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
 )
 
 // TrainConfig configures the training of the feature network. DefaultTrainConfig gives the settings of
@@ -87,9 +87,9 @@ type TrainProgress struct {
 }
 
 // lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
-// (trainer.CosineToZero).
+// (lrschedule.CosineToZero).
 func (c TrainConfig) lrAt(s, n int) float64 {
-	return trainer.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
+	return lrschedule.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // Train trains the feature network on set, a labelled 28×28×1 image set with 10 classes (Fashion-MNIST's
