@@ -44,10 +44,13 @@ func (o *outputs) get(i int) nb.Output {
 	return o.last[o.order[i]]
 }
 
-// page simulates the notebook page: it sends msgs (raw JSON) once subscribed.
+// page simulates the notebook page: it sends msgs (raw JSON) once subscribed, gap apart. When before is
+// set, it is called ahead of message i, so a test can wait for the draws the earlier messages cause
+// instead of hoping a loaded machine draws within the gap.
 type page struct {
 	msgs       []string
 	gap        time.Duration
+	before     func(i int)
 	subscribed int
 	retries    int
 	addr       string
@@ -59,7 +62,10 @@ func (p *page) subscribe(addr string, fn func(string)) {
 	p.subscribed++
 	p.addr = addr
 	go func() {
-		for _, m := range p.msgs {
+		for i, m := range p.msgs {
+			if p.before != nil {
+				p.before(i)
+			}
 			time.Sleep(p.gap)
 			fn(m)
 		}
@@ -69,6 +75,24 @@ func (p *page) subscribe(addr string, fn func(string)) {
 type calls struct {
 	mu sync.Mutex
 	v  []string
+}
+
+// waitFor blocks until at least n draws happened, or fails the test after 10 s.
+func (c *calls) waitFor(t *testing.T, n int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		got := len(c.v)
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("waited 10 s for draw %d, saw %d", n, got)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (c *calls) add(g float64, d string) {
@@ -155,6 +179,10 @@ func TestLiveSession(t *testing.T) {
 		`{"kind":"done","seq":6}`,
 	}}
 	var c calls
+	// Draws each message must have seen before it is sent: the first draw, then one per valid set.
+	// Without the wait a draw slower than the gap coalesces two sets into one on a loaded machine.
+	drawsBefore := []int{1, 1, 2, 2, 3, 4, 5}
+	p.before = func(i int) { c.waitFor(t, drawsBefore[i]) }
 	e := newTest(p, &c)
 	res, err := e.Run()
 	if err != nil {
