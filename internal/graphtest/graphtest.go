@@ -6,6 +6,7 @@ package graphtest
 import (
 	"math"
 	"math/rand"
+	randv2 "math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -195,4 +196,26 @@ func (s *AdamStep) Step(tb testing.TB, x1, c *tensors.Tensor) float64 {
 		tb.Fatal(err)
 	}
 	return float64(Flat(tb, out[0])[0])
+}
+
+// RandomWeights returns a tensor for every name → dimensions of shapes with values drawn from
+// N(0, std²) by rng, plus 1 for the LayerNorm gains (names ending in "/gain"): random weights for
+// networks whose tests only need them seeded and well-scaled (the draws follow the map's order).
+func RandomWeights(shapes map[string][]int, rng *randv2.Rand, std float64) map[string]*tensors.Tensor {
+	w := map[string]*tensors.Tensor{}
+	for name, dims := range shapes {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(std * rng.NormFloat64())
+			if strings.HasSuffix(name, "/gain") {
+				v[i] += 1
+			}
+		}
+		w[name] = tensors.FromFlatDataAndDimensions(v, dims...)
+	}
+	return w
 }

@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"math/rand"
+	randv2 "math/rand/v2"
 	"slices"
 	"testing"
 
@@ -39,5 +40,26 @@ func TestNewStoreSeedsInitialisers(t *testing.T) {
 	s := NewStore(7)
 	if v, ok := s.RootScope().GetParam(model.ParamInitialSeed); !ok || v.(int64) != 7 {
 		t.Errorf("initial seed param = %v, %v; want 7", v, ok)
+	}
+}
+
+func TestRandomWeights(t *testing.T) {
+	w := RandomWeights(map[string][]int{"/ln/gain": {64}, "/fc/weights": {8, 8}}, randv2.New(randv2.NewPCG(1, 1)), 0.1)
+	gain, fc := Flat(t, w["/ln/gain"]), Flat(t, w["/fc/weights"])
+	if len(gain) != 64 || len(fc) != 64 {
+		t.Fatalf("sizes %d, %d; want 64, 64", len(gain), len(fc))
+	}
+	mean := func(v []float32) float64 {
+		s := 0.0
+		for _, x := range v {
+			s += float64(x)
+		}
+		return s / float64(len(v))
+	}
+	if m := mean(gain); m < 0.9 || m > 1.1 {
+		t.Errorf("gain mean %v, want about 1", m)
+	}
+	if m := mean(fc); m < -0.1 || m > 0.1 || MaxAbs(fc) > 0.6 || MaxAbs(fc) == 0 {
+		t.Errorf("weights mean %v, max |w| %v: want about N(0, 0.01)", m, MaxAbs(fc))
 	}
 }

@@ -3,12 +3,10 @@ package encoder
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/tensors"
-
 	"github.com/mixflow/mixflow/datasets/images"
+	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
 // synthSet returns n random labelled 28×28×1 images with 10 classes: class k is a bright square at a
@@ -48,21 +46,7 @@ func synthSet(tb testing.TB, n int, seed uint64) *images.Set {
 func randomViT(tb testing.TB, cfg ViTConfig, seed uint64) *ViT {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(seed, 2))
-	w := map[string]*tensors.Tensor{}
-	for name, dims := range cfg.ParamShapes() {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		vals := make([]float32, n)
-		for i := range vals {
-			vals[i] = float32(0.2 * rng.NormFloat64())
-			if strings.HasSuffix(name, "/gain") {
-				vals[i] += 1
-			}
-		}
-		w[name] = tensors.FromFlatDataAndDimensions(vals, dims...)
-	}
+	w := graphtest.RandomWeights(cfg.ParamShapes(), rng, 0.2)
 	v, err := NewViT(cfg, w)
 	if err != nil {
 		tb.Fatal(err)

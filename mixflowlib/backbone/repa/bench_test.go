@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
@@ -39,21 +39,7 @@ func (source28) Batch(step int64, size int) (datasets.Batch, error) {
 func defaultShapedEncoder(b *testing.B) *encoder.ViT {
 	cfg := encoder.DefaultViTConfig()
 	rng := rand.New(rand.NewPCG(1, 1))
-	w := map[string]*tensors.Tensor{}
-	for name, dims := range cfg.ParamShapes() {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(0.1 * rng.NormFloat64())
-			if strings.HasSuffix(name, "/gain") {
-				v[i] += 1
-			}
-		}
-		w[name] = tensors.FromFlatDataAndDimensions(v, dims...)
-	}
+	w := graphtest.RandomWeights(cfg.ParamShapes(), rng, 0.1)
 	enc, err := encoder.NewViT(cfg, w)
 	if err != nil {
 		b.Fatal(err)

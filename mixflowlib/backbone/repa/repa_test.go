@@ -34,21 +34,7 @@ func randomEncoder(tb testing.TB, seed uint64) *encoder.ViT {
 	tb.Helper()
 	cfg := encoder.ViTConfig{ImageSize: 16, Channels: 1, PatchSize: 4, Width: 16, Depth: 1, Heads: 2, MLPRatio: 2}
 	rng := rand.New(rand.NewPCG(seed, 1))
-	w := map[string]*tensors.Tensor{}
-	for name, dims := range cfg.ParamShapes() {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(0.3 * rng.NormFloat64())
-			if strings.HasSuffix(name, "/gain") {
-				v[i] += 1
-			}
-		}
-		w[name] = tensors.FromFlatDataAndDimensions(v, dims...)
-	}
+	w := graphtest.RandomWeights(cfg.ParamShapes(), rng, 0.3)
 	enc, err := encoder.NewViT(cfg, w)
 	if err != nil {
 		tb.Fatal(err)
