@@ -22,6 +22,7 @@ TARGETS=(
 	"./datasets/cifar10 FuzzParse"
 	"./datasets/imagefolder FuzzDecode"
 	"./datasets/captions FuzzTokenizer"
+	"./mixflowlib/experiment/t2iexp FuzzParseCaption"
 	"./kernel/notebook FuzzParse"
 	"./mixflowlib/checkpoint FuzzRead"
 	"./mixflowlib/expcache FuzzEntry"
