@@ -40,9 +40,16 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 	if err != nil {
 		return nil, fmt.Errorf("imageexp: slowflow: %w", err)
 	}
-	st := l.begin(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), 1, "setting", len(c.Steps))
-	res, info, err := expcache.Compute(l.cache(), cacheSlowFlow, slowFlowKey{Run: run.Key, UseEMA: c.UseEMA && run.HasEMA, SlowFlow: c},
-		func(string) (SlowFlowResult, error) { return l.measure(ctx, run, c, st) })
+	return l.cachedSlowFlow(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), c, cacheSlowFlow,
+		slowFlowKey{Run: run.Key, UseEMA: c.UseEMA && run.HasEMA, SlowFlow: c},
+		func(st *toyexp.Stage) (SlowFlowResult, error) { return l.measure(ctx, run, c, st) })
+}
+
+// cachedSlowFlow runs measure under a progress stage of one setting per step count of c, its result
+// cached under kind and key.
+func (l *Lab) cachedSlowFlow(title string, c SlowFlowSpec, kind string, key any, measure func(*toyexp.Stage) (SlowFlowResult, error)) (*SlowFlowResult, error) {
+	st := l.begin(title, 1, "setting", len(c.Steps))
+	res, info, err := expcache.Compute(l.cache(), kind, key, func(string) (SlowFlowResult, error) { return measure(st) })
 	if err != nil {
 		st.End(false, "failed")
 		return nil, err
@@ -58,26 +65,19 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.
 	if err != nil {
 		return res, err
 	}
-	if data.HeldOut.X == nil {
-		return res, fmt.Errorf("imageexp: slowflow: data %s has no held-out set", data.Name)
-	}
-	held := data.HeldOut.X.Shape().Dimensions[0]
 	need, what := c.ReferenceSize, "reference_size"
 	if c.Protocol == slowflow.ProtocolForwardNoisedPair {
 		need, what = c.N, "n"
 	}
-	if need > held {
-		return res, fmt.Errorf("imageexp: slowflow %s %d exceeds the %d held-out images of %s", what, need, held, data.Name)
+	ref, err := heldOutHead(data, need, what, "slowflow")
+	if err != nil {
+		return res, err
 	}
 	store, net, err := l.Load(run, c.UseEMA)
 	if err != nil {
 		return res, err
 	}
 	x0, err := initialNoise(data.Shape, c.N, c.Seed)
-	if err != nil {
-		return res, err
-	}
-	ref, err := headRows(data.HeldOut.X, need)
 	if err != nil {
 		return res, err
 	}
@@ -120,6 +120,18 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// heldOutHead returns the first n held-out images of data as a new tensor, or an error naming op and the
+// spec field that asked for n when data has no held-out set or fewer than n images.
+func heldOutHead(data *Data, n int, field, op string) (*tensors.Tensor, error) {
+	if data.HeldOut.X == nil {
+		return nil, fmt.Errorf("imageexp: %s: data %s has no held-out set", op, data.Name)
+	}
+	if held := data.HeldOut.X.Shape().Dimensions[0]; n > held {
+		return nil, fmt.Errorf("imageexp: %s: %s %d exceeds the %d held-out images of %s", op, field, n, held, data.Name)
+	}
+	return headRows(data.HeldOut.X, n)
 }
 
 // headRows returns the first n rows of a float32 tensor [N, ...] as a new tensor.
@@ -167,15 +179,9 @@ func (l *Lab) MeasureReferenceSlowFlow(ctx context.Context, run *Run, spec SlowF
 		return nil, fmt.Errorf("imageexp: reference slowflow: protocol %q has no reference band; use %q", c.Protocol, slowflow.ProtocolNearestData)
 	}
 	p := run.objective().pathOf()
-	st := l.begin(fmt.Sprintf("slow flow reference (%s)", c.Protocol), 1, "setting", len(c.Steps))
-	res, info, err := expcache.Compute(l.cache(), cacheSlowFlowRef, slowFlowRefKey{Data: run.Base.Data, Path: p.Name(), SlowFlow: c},
-		func(string) (SlowFlowResult, error) { return l.measureReference(ctx, run, c, st) })
-	if err != nil {
-		st.End(false, "failed")
-		return nil, err
-	}
-	st.End(info.Hit, "")
-	return &res, nil
+	return l.cachedSlowFlow(fmt.Sprintf("slow flow reference (%s)", c.Protocol), c, cacheSlowFlowRef,
+		slowFlowRefKey{Data: run.Base.Data, Path: p.Name(), SlowFlow: c},
+		func(st *toyexp.Stage) (SlowFlowResult, error) { return l.measureReference(ctx, run, c, st) })
 }
 
 func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.Stage) (SlowFlowResult, error) {
@@ -185,13 +191,7 @@ func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st
 	if err != nil {
 		return res, err
 	}
-	if data.HeldOut.X == nil {
-		return res, fmt.Errorf("imageexp: reference slowflow: data %s has no held-out set", data.Name)
-	}
-	if held := data.HeldOut.X.Shape().Dimensions[0]; c.ReferenceSize > held {
-		return res, fmt.Errorf("imageexp: reference slowflow: reference_size %d exceeds the %d held-out images of %s", c.ReferenceSize, held, data.Name)
-	}
-	ref, err := headRows(data.HeldOut.X, c.ReferenceSize)
+	ref, err := heldOutHead(data, c.ReferenceSize, "reference_size", "reference slowflow")
 	if err != nil {
 		return res, err
 	}
