@@ -39,19 +39,7 @@ func TestBrowserGammaSlider(t *testing.T) {
 	srv := startNotebookServer(t, jupyter, data, dir)
 	shots := artifacts(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 2000),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
+	ctx := newBrowser(t, chromium, 1280, 2000)
 	eval := func(ctx context.Context, expr string) (bool, error) {
 		return chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
 	}

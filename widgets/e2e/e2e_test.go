@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // repoRoot is the repository root (this file is widgets/e2e/e2e_test.go).
@@ -232,26 +234,52 @@ func startNotebookServer(t *testing.T, jupyter, dataDir, dir string) *server {
 		"--notebook-dir="+dir)
 	s.cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir, "JUPYTER_CONFIG_DIR="+filepath.Join(tmp, "config"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(tmp, "runtime"), "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd")
+	s.start(t, "jupyter notebook", 90*time.Second)
+	return s
+}
+
+// start starts the server's command in its own process group (stopped when the test ends) and waits up
+// to timeout for its REST API to answer.
+func (s *server) start(t *testing.T, what string, timeout time.Duration) {
+	t.Helper()
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting jupyter notebook: %v", err)
+		t.Fatalf("starting %s: %v", what, err)
 	}
 	t.Cleanup(func() { s.stop(t) })
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(s.base + "api/status?token=" + token)
+		resp, err := http.Get(s.base + "api/status?token=" + s.token)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("jupyter notebook did not answer on %s within 90 s:\n%s", s.base, s.log.String())
+			t.Fatalf("%s did not answer on %s within %v:\n%s", what, s.base, timeout, s.log.String())
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// newBrowser starts a headless chromium (chromium: its binary) with a fresh profile and a window of w×h
+// pixels; it is closed when the test ends.
+func newBrowser(t *testing.T, chromium string, w, h int) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(w, h),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return ctx
 }
 
 // stop shuts the kernels down through the REST API (GoNB then cleans its temporary files), then stops

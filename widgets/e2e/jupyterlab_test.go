@@ -7,14 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,26 +59,8 @@ func startLabServer(t *testing.T, lab, dataDir, dir string) *server {
 	s.cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir, "JUPYTER_CONFIG_DIR="+filepath.Join(tmp, "config"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(tmp, "runtime"), "JUPYTERLAB_WORKSPACES_DIR="+filepath.Join(tmp, "workspaces"),
 		"JUPYTERLAB_SETTINGS_DIR="+filepath.Join(tmp, "settings"), "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd")
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", lab, err)
-	}
-	t.Cleanup(func() { s.stop(t) })
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		resp, err := http.Get(s.base + "api/status?token=" + token)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("jupyter-lab did not answer on %s within 120 s:\n%s", s.base, s.log.String())
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	s.start(t, lab, 120*time.Second)
+	return s
 }
 
 // chartCount counts the interactive charts (".mixflow-chart" outputs) saved in a notebook.
@@ -127,19 +107,7 @@ func TestJupyterLab(t *testing.T) {
 	srv := startLabServer(t, lab, data, dir)
 	shots := artifacts(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
+	ctx := newBrowser(t, chromium, 1400, 1000)
 
 	// Every request the page makes must stay on this machine.
 	var mu sync.Mutex
