@@ -10,7 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
-	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -36,18 +36,18 @@ const (
 	RunPost = "post"
 )
 
-// Observer receives a Lab's progress reports (toyexp's type, so toyexp.LogObserver and toyview's
-// notebook progress work with a Lab of this package).
-type Observer = toyexp.Observer
+// Observer receives a Lab's progress reports (the core's type, experiment.Observer, shared with every
+// lab, so one log observer and one notebook progress view serve them all).
+type Observer = experiment.Observer
 
-// Event is one progress report of a Lab.
-type Event = toyexp.Event
+// Event is one progress report of a Lab (experiment.Event).
+type Event = experiment.Event
 
-// ObserverFunc adapts a function to the Observer interface.
-type ObserverFunc = toyexp.ObserverFunc
+// ObserverFunc adapts a function to the Observer interface (experiment.ObserverFunc).
+type ObserverFunc = experiment.ObserverFunc
 
-// LogObserver returns an observer that writes plain log lines to w (see toyexp.LogObserver).
-var LogObserver = toyexp.LogObserver
+// LogObserver returns an observer that writes plain log lines to w (experiment.LogObserver).
+var LogObserver = experiment.LogObserver
 
 // Lab runs image experiments with a cache and an observer. The zero value is ready to use: it caches
 // under expcache.Default() (salted with CacheSalt) and reports nothing. A Lab is not safe for concurrent
@@ -202,7 +202,7 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 // which survives a cancelled ctx (and a killed process), so the next call resumes from the last
 // checkpoint there.
 func train(ctx context.Context, dir string, r *Run, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
-	post *trainer.PostTrainOptions, st *toyexp.Stage) error {
+	post *trainer.PostTrainOptions, st *experiment.Stage) error {
 	obj, err := objSpec.Build()
 	if err != nil {
 		return err
@@ -270,6 +270,6 @@ func (l *Lab) Load(run *Run, useEMA bool) (*model.Store, nn.Backbone, error) {
 	return store, net, nil
 }
 
-func (l *Lab) begin(name string, level int, unit string, total int) *toyexp.Stage {
-	return toyexp.StartStage(l.Observer, name, level, unit, total)
+func (l *Lab) begin(name string, level int, unit string, total int) *experiment.Stage {
+	return experiment.StartStage(l.Observer, name, level, unit, total)
 }

@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/path"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -19,7 +19,7 @@ const (
 	// MaxImages is the largest number of images one evaluation setting generates per seed.
 	MaxImages = 100_000
 	// MaxSteps is the largest number of sampling steps accepted.
-	MaxSteps = 10_000
+	MaxSteps = experiment.MaxSteps
 )
 
 // Objective kinds of ObjectiveSpec.Kind (objective.KindFM and objective.KindMixFlow).
@@ -274,12 +274,12 @@ func (p PostSpec) Validate() error {
 	return err
 }
 
-// Sampler method names of SamplerSpec.Method (mixflowlib/sampler's spelling).
+// Sampler method names of SamplerSpec.Method (the core's).
 const (
-	MethodEuler         = "euler"
-	MethodHeun          = "heun"
-	MethodEulerMaruyama = "euler-maruyama"
-	MethodHeunSDE       = "heun-sde"
+	MethodEuler         = experiment.MethodEuler
+	MethodHeun          = experiment.MethodHeun
+	MethodEulerMaruyama = experiment.MethodEulerMaruyama
+	MethodHeunSDE       = experiment.MethodHeunSDE
 )
 
 // ParseMethod returns the sampler method of a name: "euler", "heun" (ODE), "euler-maruyama" or "heun-sde"
@@ -515,11 +515,11 @@ func (e EvalSpec) Validate() error {
 	return err
 }
 
-// SlowFlowSpec describes a Slow Flow measurement; it is toyexp's spec (so toyexp/toyview's Slow Flow
-// figures and tables take the results), with N generated images and ReferenceSize real held-out images
+// SlowFlowSpec describes a Slow Flow measurement; it is the core's spec (experiment.SlowFlowSpec, so the
+// shared Slow Flow figures and tables take the results), with N generated images and ReferenceSize real held-out images
 // (at most Data.HeldOut's size). Only the ODE methods "euler" and "heun" are accepted. The generated
 // images are conditioned like an evaluation's (Data.Conds), without guidance.
-type SlowFlowSpec = toyexp.SlowFlowSpec
+type SlowFlowSpec = experiment.SlowFlowSpec
 
 // SlowFlowResult is a Slow Flow measurement of one run: one slowflow.Result per number of steps.
-type SlowFlowResult = toyexp.SlowFlowResult
+type SlowFlowResult = experiment.SlowFlowResult

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/toy2d"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
@@ -18,9 +19,9 @@ const (
 	// MaxDim is the largest embedding dimension DataSpec.Dim accepts.
 	MaxDim = 4096
 	// MaxSamples is the largest number of samples an evaluation or Slow Flow measurement draws.
-	MaxSamples = 1 << 20
+	MaxSamples = experiment.MaxSamples
 	// MaxSteps is the largest number of sampling steps accepted.
-	MaxSteps = 10_000
+	MaxSteps = experiment.MaxSteps
 )
 
 // Objective kinds of ObjectiveSpec.Kind (objective.KindFM and objective.KindMixFlow).
@@ -283,24 +284,13 @@ func (p PostSpec) Validate() error {
 	return err
 }
 
-// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (mixflowlib/sampler's
-// spelling; "sde" and "em" also mean "euler-maruyama").
+// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (the core's).
 const (
-	MethodEuler         = "euler"
-	MethodHeun          = "heun"
-	MethodEulerMaruyama = "euler-maruyama"
-	MethodHeunSDE       = "heun-sde"
+	MethodEuler         = experiment.MethodEuler
+	MethodHeun          = experiment.MethodHeun
+	MethodEulerMaruyama = experiment.MethodEulerMaruyama
+	MethodHeunSDE       = experiment.MethodHeunSDE
 )
-
-// parseMethod returns the sampler method of a name (sampler.ParseMethod): the ODE methods "euler" and
-// "heun" or the SDE methods "euler-maruyama" and "heun-sde" (SiT's sampler, sampler.Config defaults).
-func parseMethod(name string) (sampler.Method, error) {
-	m, err := sampler.ParseMethod(name)
-	if err != nil {
-		return 0, fmt.Errorf("toyexp: %w", err)
-	}
-	return m, nil
-}
 
 // samplerConfig returns the sampler of a study: method m with steps intervals; the SDE methods draw
 // their noise from seed (the evaluation's seed), the ODE methods ignore it.
@@ -356,14 +346,14 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	}
 	ms := make([]string, len(e.Methods))
 	for i, m := range e.Methods {
-		meth, err := parseMethod(m)
+		meth, err := experiment.ParseMethod(m)
 		if err != nil {
 			return e, err
 		}
 		ms[i] = meth.String() // "euler", "heun" as before; "sde" becomes "euler-maruyama"
 	}
 	e.Methods = ms
-	if err := checkSteps("eval", e.Steps); err != nil {
+	if err := experiment.CheckSteps("eval", e.Steps); err != nil {
 		return e, err
 	}
 	if e.Samples < 2 || e.Samples > MaxSamples {
@@ -381,7 +371,7 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if len(e.Seeds) == 0 {
 		return e, errors.New("toyexp: eval seeds: empty")
 	}
-	if dup := firstDuplicate(e.Seeds); dup >= 0 {
+	if dup := experiment.FirstDuplicate(e.Seeds); dup >= 0 {
 		return e, fmt.Errorf("toyexp: eval seeds: %d appears twice", e.Seeds[dup])
 	}
 	return e, nil
@@ -401,29 +391,8 @@ func (e EvalSpec) Metrics() []string {
 	return []string{MetricSW}
 }
 
-// SlowFlowSpec describes a Slow Flow measurement (mixflowlib/slowflow): for each number of sampling
-// steps, the per-step statistics of m*, the time of the ground-truth interpolation nearest to the
-// generated state.
-type SlowFlowSpec struct {
-	// Protocol is slowflow.ProtocolNearestData ("nearest-data", the literal reading of the paper's
-	// definition and the default), slowflow.ProtocolNearestFinal or slowflow.ProtocolForwardNoisedPair.
-	Protocol string `json:"protocol"`
-	// Method is the sampler: "euler", "heun", "euler-maruyama" or "heun-sde".
-	Method string `json:"method"`
-	// Steps are the numbers of sampling steps, one measurement each.
-	Steps []int `json:"steps"`
-	// N is the number of sampling runs (generated points).
-	N int `json:"n"`
-	// ReferenceSize is the number of fresh true points the nearest-data and nearest-final protocols
-	// search over (forward-noised-pair pairs each run with its own true point and ignores it).
-	ReferenceSize int `json:"reference_size"`
-	// Seed seeds the noise and the true points.
-	Seed uint64 `json:"seed"`
-	// Quantiles are the band's levels (zero value: 5 % and 95 %).
-	Quantiles [2]float64 `json:"quantiles"`
-	// UseEMA samples with the EMA weights.
-	UseEMA bool `json:"use_ema"`
-}
+// SlowFlowSpec describes a Slow Flow measurement: the core's spec (experiment.SlowFlowSpec).
+type SlowFlowSpec = experiment.SlowFlowSpec
 
 // DefaultSlowFlowSpec returns the nearest-data protocol with Euler at 5, 10, 20 and 50 steps, 1 000 runs
 // against 5 000 reference points, 5–95 % band, EMA weights. (The nearest-data search costs N × reference
@@ -433,77 +402,4 @@ func DefaultSlowFlowSpec() SlowFlowSpec {
 		Protocol: slowflow.ProtocolNearestData, Method: MethodEuler, Steps: []int{5, 10, 20, 50},
 		N: 1000, ReferenceSize: 5000, Seed: 0, Quantiles: slowflow.DefaultQuantiles, UseEMA: true,
 	}
-}
-
-// Canonical fills defaults and validates.
-func (s SlowFlowSpec) Canonical() (SlowFlowSpec, error) {
-	switch s.Protocol {
-	case "":
-		s.Protocol = slowflow.ProtocolNearestData
-	case slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair:
-	default:
-		return s, fmt.Errorf("toyexp: slowflow protocol %q: want %q, %q or %q", s.Protocol,
-			slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair)
-	}
-	if s.Method == "" {
-		s.Method = MethodEuler
-	}
-	meth, err := parseMethod(s.Method)
-	if err != nil {
-		return s, err
-	}
-	s.Method = meth.String()
-	if err := checkSteps("slowflow", s.Steps); err != nil {
-		return s, err
-	}
-	if s.N < 2 || s.N > MaxSamples {
-		return s, fmt.Errorf("toyexp: slowflow n %d outside [2, %d]", s.N, MaxSamples)
-	}
-	if s.Protocol == slowflow.ProtocolForwardNoisedPair {
-		s.ReferenceSize = 0
-	} else if s.ReferenceSize < 1 || s.ReferenceSize > MaxSamples {
-		return s, fmt.Errorf("toyexp: slowflow reference_size %d outside [1, %d]", s.ReferenceSize, MaxSamples)
-	}
-	if s.Quantiles == [2]float64{} {
-		s.Quantiles = slowflow.DefaultQuantiles
-	}
-	q := s.Quantiles
-	if !(q[0] >= 0 && q[0] <= q[1] && q[1] <= 1) {
-		return s, fmt.Errorf("toyexp: slowflow quantiles %v: want 0 ≤ lo ≤ hi ≤ 1", q)
-	}
-	return s, nil
-}
-
-// Validate reports the first invalid field of s.
-func (s SlowFlowSpec) Validate() error {
-	_, err := s.Canonical()
-	return err
-}
-
-func checkSteps(what string, steps []int) error {
-	if len(steps) == 0 {
-		return fmt.Errorf("toyexp: %s steps: empty", what)
-	}
-	seen := map[int]bool{}
-	for _, n := range steps {
-		if n < 1 || n > MaxSteps {
-			return fmt.Errorf("toyexp: %s steps %d outside [1, %d]", what, n, MaxSteps)
-		}
-		if seen[n] {
-			return fmt.Errorf("toyexp: %s steps: %d appears twice", what, n)
-		}
-		seen[n] = true
-	}
-	return nil
-}
-
-func firstDuplicate[T comparable](xs []T) int {
-	seen := map[T]bool{}
-	for i, x := range xs {
-		if seen[x] {
-			return i
-		}
-		seen[x] = true
-	}
-	return -1
 }
