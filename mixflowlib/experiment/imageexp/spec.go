@@ -306,6 +306,12 @@ type SamplerSpec struct {
 	CFGMax float64 `json:"cfg_max,omitempty"`
 	// Shift warps the time grid towards noise (sampler.Config.Shift; 0 or 1: none).
 	Shift float64 `json:"shift,omitempty"`
+	// EpsilonB is the constant λ of Epsilon Scaling (sampler.EpsilonScaling{B: EpsilonB}), a
+	// training-free exposure-bias baseline; 0 or 1: none.
+	EpsilonB float64 `json:"epsilon_b,omitempty"`
+	// TimeShiftVariance switches the Time-Shift Sampler on (sampler.DefaultTimeShift) with this data
+	// variance σ_d² (sampler.ExampleVariance of training images); 0: off.
+	TimeShiftVariance float64 `json:"time_shift_variance,omitempty"`
 }
 
 // Canonical returns s with the method name canonical and a guidance interval dropped when there is no
@@ -333,6 +339,9 @@ func (s SamplerSpec) Canonical() (SamplerSpec, error) {
 	}
 	if s.Shift == 1 {
 		s.Shift = 0
+	}
+	if s.EpsilonB == 1 {
+		s.EpsilonB = 0
 	}
 	if _, err := s.Config(0); err != nil {
 		return s, err
@@ -383,6 +392,12 @@ func (c SamplerSpec) options() string {
 	if c.Shift != 0 {
 		out += fmt.Sprintf(" shift=%g", c.Shift)
 	}
+	if c.EpsilonB != 0 && c.EpsilonB != 1 {
+		out += fmt.Sprintf(" ε-scaling λ=%g", c.EpsilonB)
+	}
+	if c.TimeShiftVariance != 0 {
+		out += " time-shift"
+	}
 	return out
 }
 
@@ -392,13 +407,19 @@ func (s SamplerSpec) Config(seed uint64) (sampler.Config, error) {
 	if err != nil {
 		return sampler.Config{}, err
 	}
-	for _, v := range []float64{s.CFG, s.CFGMin, s.CFGMax, s.Shift} {
+	for _, v := range []float64{s.CFG, s.CFGMin, s.CFGMax, s.Shift, s.EpsilonB, s.TimeShiftVariance} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return sampler.Config{}, fmt.Errorf("imageexp: sampler %+v: non-finite value", s)
 		}
 	}
 	cfg := sampler.Config{Method: m, Steps: s.Steps, Shift: s.Shift, Seed: seed,
 		Guidance: sampler.Guidance{Scale: s.CFG, TMin: s.CFGMin, TMax: s.CFGMax}}
+	if s.EpsilonB != 0 && s.EpsilonB != 1 {
+		cfg.EpsilonScaling = sampler.EpsilonScaling{B: s.EpsilonB}
+	}
+	if s.TimeShiftVariance != 0 {
+		cfg.TimeShift = sampler.DefaultTimeShift(s.TimeShiftVariance)
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("imageexp: sampler %s: %w", s.label(), err)
 	}
