@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
@@ -121,32 +120,12 @@ func (o ObjectiveSpec) Label() string {
 // pathOf returns the objective's interpolation path (linear for an invalid spec).
 func (o ObjectiveSpec) pathOf() path.Path { return o.Spec.PathOf() }
 
-// TrainSpec holds the trainer settings of a run (see trainer.Config for their meaning). Zero fields take
-// the defaults of DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay,
-// ClipGradNorm, EMADecay: off).
-type TrainSpec struct {
-	// Steps is the number of optimiser updates (required).
-	Steps int64 `json:"steps"`
-	// BatchSize is the number of images per update.
-	BatchSize int `json:"batch_size"`
-	// LR is the learning rate.
-	LR float64 `json:"lr"`
-	// Optimizer is "adamw" or "adam".
-	Optimizer string `json:"optimizer"`
-	// WeightDecay, ClipGradNorm and EMADecay as in trainer.Config (0: off).
-	WeightDecay  float64 `json:"weight_decay"`
-	ClipGradNorm float64 `json:"clip_grad_norm"`
-	EMADecay     float64 `json:"ema_decay"`
-	// Schedule is the learning-rate schedule (zero value: constant).
-	Schedule trainer.Schedule `json:"schedule"`
-	// Seed seeds the initialisation and the in-graph random draws (t, m, noise, label dropout).
-	Seed int64 `json:"seed"`
-	// LogEvery is the number of steps per History entry (0: Steps/100, at least 1).
-	LogEvery int64 `json:"log_every"`
-	// CheckpointEvery saves a checkpoint every this many steps so that a killed run resumes (0: Steps/10,
-	// at least 100). It does not change the result, but is part of the cache key.
-	CheckpointEvery int64 `json:"checkpoint_every"`
-}
+// TrainSpec holds the trainer settings of a run: the core's fields (experiment.TrainSpec, see
+// trainer.Config for their meaning) with the image defaults. Zero fields take the defaults of
+// DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay, ClipGradNorm,
+// EMADecay: off); a zero CheckpointEvery becomes Steps/10, at least 100 (it does not change the result,
+// but is part of the cache key).
+type TrainSpec experiment.TrainSpec
 
 // DefaultTrainSpec returns the defaults for small image models: 2000 AdamW steps of batch 64 at a
 // constant 3e-4 with gradient clipping at 1, EMA 0.999, seed 1.
@@ -154,58 +133,20 @@ func DefaultTrainSpec() TrainSpec {
 	return TrainSpec{Steps: 2000, BatchSize: 64, LR: 3e-4, Optimizer: "adamw", ClipGradNorm: 1, EMADecay: 0.999, Seed: 1}
 }
 
+// TrainDefaults are the values the image labs give zero TrainSpec fields.
+var TrainDefaults = experiment.TrainDefaults{BatchSize: 64, LR: 3e-4,
+	CheckpointEvery: func(steps int64) int64 { return max(100, steps/10) }}
+
 // Canonical fills defaults and validates, returning an error naming the first invalid field.
 func (t TrainSpec) Canonical() (TrainSpec, error) {
-	def := DefaultTrainSpec()
-	if t.BatchSize == 0 {
-		t.BatchSize = def.BatchSize
-	}
-	if t.LR == 0 {
-		t.LR = def.LR
-	}
-	if t.Optimizer == "" {
-		t.Optimizer = def.Optimizer
-	}
-	t.Optimizer = strings.ToLower(strings.TrimSpace(t.Optimizer))
-	if t.Schedule.Kind == "" {
-		t.Schedule.Kind = trainer.Constant
-	}
-	if t.Steps <= 0 {
-		return t, fmt.Errorf("imageexp: train steps %d: want > 0", t.Steps)
-	}
-	if t.LogEvery == 0 {
-		t.LogEvery = max(1, t.Steps/100)
-	}
-	if t.CheckpointEvery == 0 {
-		t.CheckpointEvery = max(100, t.Steps/10)
-	}
-	if _, err := t.config(); err != nil {
-		return t, err
-	}
-	return t, nil
+	c, err := experiment.TrainSpec(t).Canonical(TrainDefaults)
+	return TrainSpec(c), err
 }
 
 // Validate reports the first invalid field of t.
 func (t TrainSpec) Validate() error {
 	_, err := t.Canonical()
 	return err
-}
-
-func (t TrainSpec) config() (trainer.Config, error) {
-	c := trainer.DefaultConfig()
-	c.Optimizer = trainer.OptimizerKind(t.Optimizer)
-	c.LR, c.WeightDecay, c.ClipGradNorm, c.EMADecay = t.LR, t.WeightDecay, t.ClipGradNorm, t.EMADecay
-	c.Schedule = t.Schedule
-	c.BatchSize, c.Steps, c.Seed, c.LogEvery = t.BatchSize, t.Steps, t.Seed, t.LogEvery
-	c.CheckpointEvery = t.CheckpointEvery
-	c.KeepCheckpoints = 1
-	if t.CheckpointEvery < 0 {
-		return c, fmt.Errorf("imageexp: train checkpoint_every %d: want ≥ 0", t.CheckpointEvery)
-	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("imageexp: train: %w", err)
-	}
-	return c, nil
 }
 
 // BaseSpec describes the training of a base model from scratch.
