@@ -145,7 +145,7 @@ func runInstall(ctx context.Context, o installOptions) (*installResult, error) {
 	if err := copyTools(binDir, built); err != nil {
 		return nil, unwritable(o.dataDir, err)
 	}
-	fmt.Fprintf(o.out, "kernel install: %s and the go wrapper (%s) ready in %.1f s\n", strings.Join(toolNames(tools), ", "), tc.Version, time.Since(start).Seconds())
+	fmt.Fprintf(o.out, "kernel install: %s and the wrappers (%s) ready in %.1f s\n", strings.Join(toolNames(tools), ", "), tc.Version, time.Since(start).Seconds())
 	fmt.Fprintf(o.out, "kernel install: cells build %s XLA: %s\n", map[bool]string{true: "with", false: "without"}[withXLA], why)
 	if o.failAfter == "tools" {
 		return nil, errors.New("kernel install: stopped after building the tools (test)")
@@ -277,6 +277,9 @@ func swapDir(staging, specDir, dataDir, name string) error {
 func makeSpec(o installOptions, tc toolchain, specDir, echarts, goflags string) kernelSpec {
 	argv := []string{
 		filepath.Join(specDir, "kernel.sh"),
+		// GoNB runs under kernelwrap, which keeps only its warnings and errors in the server log
+		// (MIXFLOW_KERNEL_LOG=raw: everything).
+		filepath.Join(specDir, "bin", "kernelwrap"),
 		filepath.Join(specDir, "bin", "gonb"),
 		"--kernel", "{connection_file}",
 		// Every cell's fresh module joins a go.work that uses this repository: imports of
@@ -346,14 +349,18 @@ func expandTemplate(s string, env []string) string {
 	})
 }
 
-// ensureTools returns a directory holding the tools and the go wrapper (kernel/gowrap), built once per
+// ensureTools returns a directory holding the tools and the wrappers (kernel/gowrap, kernel/kernelwrap), built once per
 // content of tools/go.mod, tools/go.sum, the wrapper's sources and the toolchain, and cached under
 // the MixFlow cache directory; re-installs and the test installs then only copy them.
 func ensureTools(ctx context.Context, tc toolchain, repo string, tools []string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s %s/%s %q\n", tc.Version, runtime.GOOS, runtime.GOARCH, tools)
 	inputs := []string{"tools/go.mod", "tools/go.sum"}
-	wrapperSrc, _ := filepath.Glob(filepath.Join(repo, "kernel", "gowrap", "*.go"))
+	var wrapperSrc []string
+	for _, w := range wrappers {
+		src, _ := filepath.Glob(filepath.Join(repo, filepath.FromSlash(w.pkg), "*.go"))
+		wrapperSrc = append(wrapperSrc, src...)
+	}
 	for _, f := range wrapperSrc {
 		if !strings.HasSuffix(f, "_test.go") {
 			rel, _ := filepath.Rel(repo, f)
@@ -386,8 +393,10 @@ func ensureTools(ctx context.Context, tc toolchain, repo string, tools []string)
 	if err := buildTools(ctx, tc, repo, tmp, tools); err != nil {
 		return "", err
 	}
-	if err := buildWrapper(ctx, tc, repo, filepath.Join(tmp, "go")); err != nil {
-		return "", err
+	for _, w := range wrappers {
+		if err := buildWrapper(ctx, tc, repo, w, tmp); err != nil {
+			return "", err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
 		return "", err
@@ -465,13 +474,27 @@ func buildTools(ctx context.Context, tc toolchain, repo, binDir string, pkgs []s
 	return nil
 }
 
-// buildWrapper compiles kernel/gowrap to dst.
-func buildWrapper(ctx context.Context, tc toolchain, repo, dst string) error {
-	cmd := exec.CommandContext(ctx, tc.GoBin(), "build", "-o", dst, "./kernel/gowrap")
+// wrapper is one of the repository's commands installed beside the tools.
+type wrapper struct {
+	pkg  string // its package, relative to the repository
+	bin  string // its name in the kernelspec's bin directory
+	what string // what it is, for errors
+}
+
+// wrappers are the go command cells see (kernel/gowrap) and the process that runs GoNB
+// (kernel/kernelwrap: a quieter server log).
+var wrappers = []wrapper{
+	{pkg: "kernel/gowrap", bin: "go", what: "the go wrapper"},
+	{pkg: "kernel/kernelwrap", bin: "kernelwrap", what: "the GoNB wrapper"},
+}
+
+// buildWrapper compiles w into binDir.
+func buildWrapper(ctx context.Context, tc toolchain, repo string, w wrapper, binDir string) error {
+	cmd := exec.CommandContext(ctx, tc.GoBin(), "build", "-o", filepath.Join(binDir, w.bin), "./"+w.pkg)
 	cmd.Dir = repo
 	cmd.Env = goEnv("GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("kernel install: building the go wrapper (kernel/gowrap) failed (%v):\n%s", err, tail(string(out), 20))
+		return fmt.Errorf("kernel install: building %s (%s) failed (%v):\n%s", w.what, w.pkg, err, tail(string(out), 20))
 	}
 	return nil
 }

@@ -120,7 +120,7 @@ func TestInstallWritesACompleteKernelspec(t *testing.T) {
 	if spec.DisplayName != "MixFlow (Go)" || spec.Language != "go" || spec.InterruptMode != "message" {
 		t.Errorf("kernel.json header = %q %q %q", spec.DisplayName, spec.Language, spec.InterruptMode)
 	}
-	wantArgv := []string{filepath.Join(specDir, "kernel.sh"), filepath.Join(specDir, "bin", "gonb"),
+	wantArgv := []string{filepath.Join(specDir, "kernel.sh"), filepath.Join(specDir, "bin", "kernelwrap"), filepath.Join(specDir, "bin", "gonb"),
 		"--kernel", "{connection_file}", "--go_work=" + repoRoot, "--raw_error"}
 	if !reflect.DeepEqual(spec.Argv, wantArgv) {
 		t.Errorf("argv = %q\nwant   %q", spec.Argv, wantArgv)
@@ -136,7 +136,7 @@ func TestInstallWritesACompleteKernelspec(t *testing.T) {
 	if !strings.HasPrefix(spec.Env["PATH"], filepath.Join(specDir, "bin")+":") || !strings.HasSuffix(spec.Env["PATH"], ":${PATH}") {
 		t.Errorf("PATH = %q: want the kernel's bin first and ${PATH} last", spec.Env["PATH"])
 	}
-	for _, f := range []string{"kernel.sh", "bin/gonb", "bin/goimports", "bin/go"} {
+	for _, f := range []string{"kernel.sh", "bin/kernelwrap", "bin/gonb", "bin/goimports", "bin/go"} {
 		fi, err := os.Stat(filepath.Join(specDir, f))
 		if err != nil || fi.Mode()&0o111 == 0 {
 			t.Errorf("%s missing or not executable: %v", f, err)

@@ -10,7 +10,8 @@
 //
 // install writes the kernelspec into the user's Jupyter data dir ($JUPYTER_DATA_DIR, else
 // ~/.local/share/jupyter), or PREFIX/share/jupyter with --prefix. The kernelspec directory holds GoNB,
-// goimports and gopls built from tools/go.mod, the go wrapper of kernel/gowrap, a launcher,
+// goimports and gopls built from tools/go.mod, the go wrapper of kernel/gowrap, GoNB's wrapper
+// kernel/kernelwrap (warnings and errors only in the server log; MIXFLOW_KERNEL_LOG=raw for all), a launcher,
 // kernel.json, and echarts.min.js when the widgets' npm asset is available. Cells get
 // GOTOOLCHAIN=go1.27.3, GOEXPERIMENT=simd, GOMLX_NO_AUTO_INSTALL=1, MIXFLOW_BACKEND=auto (unless set
 // where Jupyter starts), MIXFLOW_REPO, MIXFLOW_ECHARTS_JS and GOFLAGS with -ldflags=-w (faster links)

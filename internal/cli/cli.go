@@ -17,6 +17,9 @@ import (
 	"math"
 	"os"
 
+	"github.com/gomlx/compute"
+
+	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/env"
 )
 
@@ -83,6 +86,20 @@ func Report(stderr io.Writer, prog string, err error) int {
 		return 2
 	}
 	return 1
+}
+
+// Backend asks mixflowlib/backend for the process's backend, once, for a tool to pass down to the
+// library (trainer.Config.Backend, evaluator.Options.Backend, …), and prints "backend: <description>"
+// on stdout. Call it after the flags are checked, before any work, so a backend that cannot be had
+// (MIXFLOW_BACKEND=cuda without a GPU) stops the tool with the backend's one-line error, returned as it
+// is: the tool prints it once, after its name.
+func Backend(stdout io.Writer) (compute.Backend, error) {
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(stdout, "backend:", backend.Describe())
+	return b, nil
 }
 
 // Quick registers -quick, whose default is quick mode from the environment (MIXFLOW_QUICK, env.Quick).

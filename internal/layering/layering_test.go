@@ -16,13 +16,15 @@ const module = "github.com/mixflow/mixflow/"
 // pkg is what `go list -json` says of a package.
 type pkg struct {
 	ImportPath string
+	Name       string
+	GoFiles    []string
 	Imports    []string
 	Deps       []string
 }
 
 func list(t *testing.T, patterns ...string) []pkg {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Imports,Deps"}, patterns...)...)
+	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Name,GoFiles,Imports,Deps"}, patterns...)...)
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
 	if err != nil {
@@ -64,8 +66,6 @@ var sideways = map[string]bool{
 	"experiment/raeexp → experiment/imageexp":                   true,
 	"experiment/repaexp → experiment/imageexp":                  true,
 	"experiment/t2iexp → experiment/imageexp":                   true,
-	"experiment/imageexp → experiment/toyexp":                   true,
-	"experiment/highdim → experiment/toyexp":                    true,
 	"experiment/imageexp/imageview → experiment/toyexp/toyview": true,
 }
 
@@ -79,6 +79,17 @@ func TestExperimentsImportNoSibling(t *testing.T) {
 			if ok && strings.HasPrefix(to, "experiment/") && !sideways[from+" → "+to] {
 				t.Errorf("%s imports the sibling experiment package %s", from, to)
 			}
+		}
+	}
+}
+
+// TestLibraryPackagesHaveCode: every library package has a non-test Go file (a doc.go at least), so that
+// `go build` and `kernel install`'s pre-warm, which list the library's packages, do not warn about a
+// package with only test files.
+func TestLibraryPackagesHaveCode(t *testing.T) {
+	for _, p := range list(t, "./mixflowlib/...", "./widgets/...", "./datasets/...") {
+		if len(p.GoFiles) == 0 {
+			t.Errorf("%s has only test files: add a doc.go with its package comment", strings.TrimPrefix(p.ImportPath, module))
 		}
 	}
 }

@@ -198,6 +198,17 @@ func New() (compute.Backend, error) {
 	return b, nil
 }
 
+// Or returns b when it is not nil, else the process-wide backend (New). Packages that accept a backend
+// from their caller (a Config field or an argument, nil meaning the default) resolve it with Or, so the
+// choice stays here and the caller's backend is the one used. Its error is New's, which already names
+// this package: callers return it as it is, without a prefix of their own.
+func Or(b compute.Backend) (compute.Backend, error) {
+	if b != nil {
+		return b, nil
+	}
+	return New()
+}
+
 // Must is New for code paths (notebook cells, examples) where a missing backend should stop the program.
 // The panic carries New's error, which names the problem and the fix.
 func Must() compute.Backend {
@@ -227,7 +238,7 @@ func Current() Choice {
 func Describe() string {
 	b, err := New()
 	if err != nil {
-		return "no backend: " + err.Error()
+		return "none: " + strings.TrimPrefix(err.Error(), "backend: ")
 	}
 	return fmt.Sprintf("%s — %s", b.Description(), Current().Reason)
 }

@@ -45,7 +45,7 @@ func encodeExec(enc Encoder, h, w int) (*Exec, error) {
 	}
 	be, err := backend.New()
 	if err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
+		return nil, err // the backend names itself and the fix
 	}
 	e, err := NewExec(be, func(x *Node) *Node {
 		return enc.Encode(Fit(ClipScalar(x, -1, 1), spec.ImageSize))
@@ -167,7 +167,7 @@ func CheckEncoder(enc Encoder) error {
 	}
 	be, err := backend.New()
 	if err != nil {
-		return fmt.Errorf("encoder: %w", err)
+		return err // the backend names itself and the fix
 	}
 	const b = 2
 	in := tensors.FromShape(shapes.Make(dtypes.Float32, b, spec.ImageSize, spec.ImageSize, spec.Channels))

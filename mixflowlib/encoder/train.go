@@ -193,7 +193,7 @@ func Train(set, test *images.Set, cfg TrainConfig, reportEvery int, progress fun
 	}
 	be, err := backend.New()
 	if err != nil {
-		return nil, rep, fmt.Errorf("encoder: %w", err)
+		return nil, rep, err // the backend names itself and the fix
 	}
 	steps := cfg.Steps
 	if steps == 0 {

@@ -93,7 +93,7 @@ func New(opt Options) (*Evaluator, error) {
 	}
 	be, err := backend.New()
 	if err != nil {
-		return nil, fmt.Errorf("evaluator: %w", err)
+		return nil, err // the backend names itself and the fix
 	}
 	store := model.NewStore()
 	if _, err := checkpoint.Restore(store, w.Variables, Scope, Scope); err != nil {

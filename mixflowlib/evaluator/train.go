@@ -115,7 +115,7 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 	}
 	be, err := backend.New()
 	if err != nil {
-		return nil, fmt.Errorf("evaluator: %w", err)
+		return nil, err // the backend names itself and the fix
 	}
 	steps := cfg.Steps
 	if steps == 0 {

@@ -84,7 +84,7 @@ func New(b compute.Backend, store *model.Store, net nn.Backbone, cfg Config) (*S
 	}
 	if b == nil {
 		if b, err = backend.New(); err != nil {
-			return nil, fmt.Errorf("sampler: %w", err)
+			return nil, err // the backend names itself and the fix
 		}
 	}
 	s.backend = b

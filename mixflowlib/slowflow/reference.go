@@ -41,7 +41,7 @@ func ReferenceNearestData(b compute.Backend, cfg sampler.Config, x0, x1, ref *te
 	}
 	if b == nil {
 		if b, err = backend.New(); err != nil {
-			return nil, fmt.Errorf("slowflow: %w", err)
+			return nil, err // the backend names itself and the fix
 		}
 	}
 	if err := checkExamples("x1", x1, x0, n, d); err != nil {

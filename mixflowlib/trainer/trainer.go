@@ -187,7 +187,7 @@ func newTrainer(cfg Config, net nn.Backbone, obj Objective, src datasets.Source)
 	}
 	be, err := backend.New()
 	if err != nil {
-		return nil, fmt.Errorf("trainer: %w", err)
+		return nil, err // the backend names itself and the fix
 	}
 	t := &Trainer{
 		cfg: cfg, net: net, obj: obj, src: src, backend: be,

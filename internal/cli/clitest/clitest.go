@@ -45,6 +45,29 @@ func Check(t *testing.T, run Run, name, summary string, bad map[string][]string)
 	}
 }
 
+// CheckBackendMissing runs the tool with args and MIXFLOW_BACKEND=cuda on a machine whose GPUs are
+// hidden (CUDA_VISIBLE_DEVICES empty), in a test process that has not created its backend yet, and
+// checks that the tool stops before any work with the backend's one-line error, named once
+// ("name: backend: MIXFLOW_BACKEND=cuda but there is no GPU …"), and printed nothing itself.
+func CheckBackendMissing(t *testing.T, run Run, name string, args ...string) {
+	t.Helper()
+	t.Setenv("MIXFLOW_BACKEND", "cuda")
+	t.Setenv("CUDA_VISIBLE_DEVICES", "")
+	var out, report bytes.Buffer
+	err := run(args, &out, &out)
+	if err == nil {
+		t.Fatalf("%s %q with MIXFLOW_BACKEND=cuda and no GPU: no error", name, args)
+	}
+	cli.Report(&report, name, err)
+	want := name + ": backend: MIXFLOW_BACKEND=cuda but there is no GPU (CUDA_VISIBLE_DEVICES hides all GPUs)"
+	if got := report.String(); !strings.HasPrefix(got, want) || strings.Count(got, "backend:") != 1 || strings.Count(got, "\n") != 1 {
+		t.Errorf("%s %q printed %q, want one line starting %q with one prefix", name, args, got, want)
+	}
+	if out.Len() != 0 {
+		t.Errorf("%s %q printed %q before failing; the error must be printed once, by main", name, args, out.String())
+	}
+}
+
 // CheckTrainer is Check with the bad command lines every training tool refuses (-batch 0, -lr 0,
 // -lr NaN, an extra argument, an unknown flag) plus more.
 func CheckTrainer(t *testing.T, run Run, name, summary string, more map[string][]string) {

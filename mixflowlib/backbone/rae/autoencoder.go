@@ -79,8 +79,7 @@ func (a *Autoencoder) init() error {
 			return
 		}
 		if a.backend, a.initErr = backend.New(); a.initErr != nil {
-			a.initErr = fmt.Errorf("rae: %w", a.initErr)
-			return
+			return // the backend's error names itself and the fix
 		}
 		spec := a.Encoder.Spec()
 		a.encExec, a.initErr = NewExec(a.backend, func(x *Node) *Node {
@@ -241,7 +240,7 @@ func ComputeStats(enc encoder.Encoder, next func() (*tensors.Tensor, error)) (*S
 	}
 	be, err := backend.New()
 	if err != nil {
-		return nil, fmt.Errorf("rae: %w", err)
+		return nil, err // the backend names itself and the fix
 	}
 	exec, err := NewExec(be, func(x *Node) *Node { return enc.Encode(x) })
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/evaluator"
 )
 
@@ -62,7 +61,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cli.UsageError{Err: err}
 	}
 
-	fmt.Fprintln(stdout, "backend:", backend.Describe())
+	if _, err := cli.Backend(stdout); err != nil {
+		return err
+	}
 	rep, err := evaluator.TrainAndWrite(cfg, *out, stdout)
 	if err != nil {
 		return err

@@ -74,7 +74,9 @@ func parse(args []string, stdout, stderr io.Writer) error {
 }
 
 func run(cfg encoder.TrainConfig, out string, every int, stdout io.Writer) error {
-	fmt.Fprintln(stdout, "backend:", backend.Describe())
+	if _, err := cli.Backend(stdout); err != nil {
+		return err
+	}
 	train, err := fashionmnist.Load(fashionmnist.Train)
 	if err != nil {
 		return err

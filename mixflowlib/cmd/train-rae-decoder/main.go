@@ -23,7 +23,6 @@ import (
 	"path/filepath"
 
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/raeexp"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -64,7 +63,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	fmt.Fprintln(stdout, "backend:", backend.Describe())
+	if _, err := cli.Backend(stdout); err != nil {
+		return err
+	}
 	every := max(1, spec.Train.Steps/20)
 	s1, err := raeexp.TrainAutoencoder(context.Background(), spec, func(r trainer.StepReport) {
 		if r.Step%every == 0 || r.Step == spec.Train.Steps {

@@ -1,7 +1,3 @@
-// Package golden pins, bit for bit, the numbers of a short toy run and a short image run (losses after
-// a few steps, evaluation metrics, a sample value) and the cache keys of their specs, as the code gave
-// them before the experiment-core refactor of issue 10. A refactor that keeps behaviour keeps these
-// numbers; a change that must move them (a new cache key, say) updates the pins and says why.
 package golden
 
 import (

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
-	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 )
@@ -42,12 +42,12 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 	}
 	return l.cachedSlowFlow(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), c, cacheSlowFlow,
 		slowFlowKey{Run: run.Key, UseEMA: c.UseEMA && run.HasEMA, SlowFlow: c},
-		func(st *toyexp.Stage) (SlowFlowResult, error) { return l.measure(ctx, run, c, st) })
+		func(st *experiment.Stage) (SlowFlowResult, error) { return l.measure(ctx, run, c, st) })
 }
 
 // cachedSlowFlow runs measure under a progress stage of one setting per step count of c, its result
 // cached under kind and key.
-func (l *Lab) cachedSlowFlow(title string, c SlowFlowSpec, kind string, key any, measure func(*toyexp.Stage) (SlowFlowResult, error)) (*SlowFlowResult, error) {
+func (l *Lab) cachedSlowFlow(title string, c SlowFlowSpec, kind string, key any, measure func(*experiment.Stage) (SlowFlowResult, error)) (*SlowFlowResult, error) {
 	st := l.begin(title, 1, "setting", len(c.Steps))
 	res, info, err := expcache.Compute(l.cache(), kind, key, func(string) (SlowFlowResult, error) { return measure(st) })
 	if err != nil {
@@ -58,7 +58,7 @@ func (l *Lab) cachedSlowFlow(title string, c SlowFlowSpec, kind string, key any,
 	return &res, nil
 }
 
-func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.Stage) (SlowFlowResult, error) {
+func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: run.Label, RunKey: run.Key, Spec: c}
 	data, err := run.Base.Data.Load()
@@ -93,30 +93,13 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.
 	if err != nil {
 		return res, err
 	}
-	opt := slowflow.Options{Quantiles: c.Quantiles, Path: run.objective().pathOf()}
-	for i, steps := range c.Steps {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		s, err := sampler.New(nil, store, net, sampler.Config{Method: meth, Steps: steps, Path: opt.Path})
-		if err != nil {
-			return res, fmt.Errorf("imageexp: slowflow %s: %w", run.Label, err)
-		}
-		var r *slowflow.Result
-		switch c.Protocol {
-		case slowflow.ProtocolNearestData:
-			r, err = slowflow.NearestData(s, x0, cond, ref, opt)
-		case slowflow.ProtocolNearestFinal:
-			r, err = slowflow.NearestFinal(s, x0, cond, ref, opt)
-		case slowflow.ProtocolForwardNoisedPair:
-			r, err = slowflow.ForwardNoisedPair(s, x0, ref, cond, opt)
-		}
-		s.Finalize()
-		if err != nil {
-			return res, fmt.Errorf("imageexp: slowflow %s, %s %d steps: %w", run.Label, c.Method, steps, err)
-		}
-		res.Results = append(res.Results, r)
-		st.Progress(i+1, map[string]float64{"mean gap": toyexp.MeanGap(r)})
+	p := run.objective().pathOf()
+	in := experiment.SlowFlowInputs{X0: x0, Ref: ref, Cond: cond, Options: slowflow.Options{Quantiles: c.Quantiles, Path: p}}
+	res.Results, err = experiment.MeasureSlowFlowSteps(ctx, c, run.Label, in, st, func(steps int) (*sampler.Sampler, error) {
+		return sampler.New(nil, store, net, sampler.Config{Method: meth, Steps: steps, Path: p})
+	})
+	if err != nil {
+		return res, err
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
@@ -145,9 +128,9 @@ func headRows(t *tensors.Tensor, n int) (*tensors.Tensor, error) {
 	return tensors.FromFlatDataAndDimensions(all[:n*per], append([]int{n}, dims[1:]...)...), nil
 }
 
-// MeanGap returns the mean slow-down t − m* of a measurement over its states with t > 0 (see
-// toyexp.MeanGap).
-func MeanGap(res *slowflow.Result) float64 { return toyexp.MeanGap(res) }
+// MeanGap returns the mean slow-down t − m* of a measurement over its states with t > 0
+// (experiment.MeanGap).
+func MeanGap(res *slowflow.Result) float64 { return experiment.MeanGap(res) }
 
 // ReferenceRun is the Run label of MeasureReferenceSlowFlow's result.
 const ReferenceRun = "forward process (reference)"
@@ -181,10 +164,10 @@ func (l *Lab) MeasureReferenceSlowFlow(ctx context.Context, run *Run, spec SlowF
 	p := run.objective().pathOf()
 	return l.cachedSlowFlow(fmt.Sprintf("slow flow reference (%s)", c.Protocol), c, cacheSlowFlowRef,
 		slowFlowRefKey{Data: run.Base.Data, Path: p.Name(), SlowFlow: c},
-		func(st *toyexp.Stage) (SlowFlowResult, error) { return l.measureReference(ctx, run, c, st) })
+		func(st *experiment.Stage) (SlowFlowResult, error) { return l.measureReference(ctx, run, c, st) })
 }
 
-func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st *toyexp.Stage) (SlowFlowResult, error) {
+func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: ReferenceRun, Spec: c}
 	data, err := run.Base.Data.Load()
@@ -219,7 +202,7 @@ func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st
 			return res, fmt.Errorf("imageexp: reference slowflow, %s %d steps: %w", c.Method, steps, err)
 		}
 		res.Results = append(res.Results, r)
-		st.Progress(i+1, map[string]float64{"mean gap": toyexp.MeanGap(r)})
+		st.Progress(i+1, map[string]float64{"mean gap": experiment.MeanGap(r)})
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

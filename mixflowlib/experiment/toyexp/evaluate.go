@@ -11,6 +11,7 @@ import (
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -171,7 +172,7 @@ func evaluate(ctx context.Context, run *Run, c EvalSpec, st *Stage) (EvalResult,
 			return res, fmt.Errorf("toyexp: evaluate: %w", err)
 		}
 		for _, method := range c.Methods {
-			meth, _ := parseMethod(method)
+			meth, _ := experiment.ParseMethod(method)
 			for _, steps := range c.Steps {
 				if err := ctx.Err(); err != nil {
 					return res, err
@@ -221,11 +222,11 @@ func (l *Lab) Samples(run *Run, method string, steps, n int, seed uint64, useEMA
 	if run == nil {
 		return nil, fmt.Errorf("toyexp: samples: nil run")
 	}
-	meth, err := parseMethod(method)
+	meth, err := experiment.ParseMethod(method)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSteps("samples", []int{steps}); err != nil {
+	if err := experiment.CheckSteps("samples", []int{steps}); err != nil {
 		return nil, err
 	}
 	if n < 1 || n > MaxSamples {

@@ -3,65 +3,26 @@ package toyexp
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 )
 
-// SlowFlowResult is a Slow Flow measurement of one run: one slowflow.Result per number of sampling
-// steps of the spec.
-type SlowFlowResult struct {
-	// Run and RunKey identify the measured run (its Label and Key).
-	Run    string `json:"run"`
-	RunKey string `json:"run_key"`
-	// Spec is the measurement spec, canonical.
-	Spec SlowFlowSpec `json:"spec"`
-	// Results holds one measurement per Spec.Steps entry, in that order.
-	Results []*slowflow.Result `json:"results"`
-	// Seconds is the wall time of the measurement when it was computed.
-	Seconds float64 `json:"seconds"`
-	// FromCache is true when the call that returned the result loaded it from the cache (not stored).
-	FromCache bool `json:"-"`
-}
+// SlowFlowResult is a Slow Flow measurement of one run: the core's result (experiment.SlowFlowResult).
+type SlowFlowResult = experiment.SlowFlowResult
 
-// ForSteps returns the measurement with n sampling steps, or nil.
-func (r *SlowFlowResult) ForSteps(n int) *slowflow.Result {
-	for _, res := range r.Results {
-		if res.Steps == n {
-			return res
-		}
-	}
-	return nil
-}
+// MeanGap returns the mean slow-down t − m* of a measurement over its states with t > 0
+// (experiment.MeanGap).
+func MeanGap(res *slowflow.Result) float64 { return experiment.MeanGap(res) }
 
-// MeanGap returns the mean slow-down t − m* of a measurement, averaged over its sampling states with
-// t > 0 (the start state, where m* = t by construction or m* is meaningless, is left out): one number per
-// Slow Flow band, larger when the samples lag further behind their sampling time.
-func MeanGap(res *slowflow.Result) float64 {
-	var sum float64
-	var n int
-	for _, s := range res.Stats {
-		if s.T > 0 {
-			sum += s.MeanGap
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
-}
-
-// FinalStats returns the statistics of the last sampling state (t = 1): where the samples end up.
-func FinalStats(res *slowflow.Result) slowflow.Stats {
-	return res.Stats[len(res.Stats)-1]
-}
+// FinalStats returns the statistics of the last sampling state (t = 1): where the samples end up
+// (experiment.FinalStats).
+func FinalStats(res *slowflow.Result) slowflow.Stats { return experiment.FinalStats(res) }
 
 type slowFlowKey struct {
 	Run      string       `json:"run"`
@@ -105,46 +66,23 @@ func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *Stage) (SlowFlow
 	if err != nil {
 		return res, fmt.Errorf("toyexp: slowflow: %w", err)
 	}
-	var ref *tensors.Tensor
-	switch c.Protocol {
-	case slowflow.ProtocolForwardNoisedPair:
-		x1, err := truePoints(run.Data, c.N, seedTruth+c.Seed)
-		if err != nil {
-			return res, err
-		}
-		ref = tensors.FromFlatDataAndDimensions(x1, c.N, dim)
-	default:
-		r, err := truePoints(run.Data, c.ReferenceSize, seedRef+c.Seed)
-		if err != nil {
-			return res, err
-		}
-		ref = tensors.FromFlatDataAndDimensions(r, c.ReferenceSize, dim)
+	// forward-noised-pair pairs each run with its own true point; the others search a reference set.
+	n, seed := c.ReferenceSize, seedRef+c.Seed
+	if c.Protocol == slowflow.ProtocolForwardNoisedPair {
+		n, seed = c.N, seedTruth+c.Seed
 	}
-	meth, _ := parseMethod(c.Method)
-	opt := slowflow.Options{Quantiles: c.Quantiles}
-	for i, steps := range c.Steps {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		s, err := sampler.New(nil, store, net, samplerConfig(meth, steps, c.Seed))
-		if err != nil {
-			return res, fmt.Errorf("toyexp: slowflow %s: %w", run.Label, err)
-		}
-		var r *slowflow.Result
-		switch c.Protocol {
-		case slowflow.ProtocolNearestData:
-			r, err = slowflow.NearestData(s, x0, datasets.Cond{}, ref, opt)
-		case slowflow.ProtocolNearestFinal:
-			r, err = slowflow.NearestFinal(s, x0, datasets.Cond{}, ref, opt)
-		case slowflow.ProtocolForwardNoisedPair:
-			r, err = slowflow.ForwardNoisedPair(s, x0, ref, datasets.Cond{}, opt)
-		}
-		s.Finalize()
-		if err != nil {
-			return res, fmt.Errorf("toyexp: slowflow %s, %s %d steps: %w", run.Label, c.Method, steps, err)
-		}
-		res.Results = append(res.Results, r)
-		st.Progress(i+1, map[string]float64{"mean gap": MeanGap(r)})
+	ref, err := truePoints(run.Data, n, seed)
+	if err != nil {
+		return res, err
+	}
+	in := experiment.SlowFlowInputs{X0: x0, Ref: tensors.FromFlatDataAndDimensions(ref, n, dim),
+		Options: slowflow.Options{Quantiles: c.Quantiles}}
+	meth, _ := experiment.ParseMethod(c.Method)
+	res.Results, err = experiment.MeasureSlowFlowSteps(ctx, c, run.Label, in, st, func(steps int) (*sampler.Sampler, error) {
+		return sampler.New(nil, store, net, samplerConfig(meth, steps, c.Seed))
+	})
+	if err != nil {
+		return res, err
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

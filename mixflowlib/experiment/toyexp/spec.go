@@ -3,14 +3,12 @@ package toyexp
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/mixflow/mixflow/datasets/toy2d"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
-	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // Limits on work sizes that keep a typo from asking for hours of compute or gigabytes of memory.
@@ -18,9 +16,9 @@ const (
 	// MaxDim is the largest embedding dimension DataSpec.Dim accepts.
 	MaxDim = 4096
 	// MaxSamples is the largest number of samples an evaluation or Slow Flow measurement draws.
-	MaxSamples = 1 << 20
+	MaxSamples = experiment.MaxSamples
 	// MaxSteps is the largest number of sampling steps accepted.
-	MaxSteps = 10_000
+	MaxSteps = experiment.MaxSteps
 )
 
 // Objective kinds of ObjectiveSpec.Kind (objective.KindFM and objective.KindMixFlow).
@@ -65,48 +63,9 @@ func (d DataSpec) Validate() error {
 	return err
 }
 
-// ModelSpec configures the velocity network, an unconditional mlp.MLP (see mlp.Config; zero fields take
-// mlp's defaults). The input dimension comes from DataSpec.Dim.
-type ModelSpec struct {
-	// Width is the hidden width (mlp default 256).
-	Width int `json:"width"`
-	// Depth is the number of hidden layers or residual blocks (mlp default 3).
-	Depth int `json:"depth"`
-	// Activation is one of mlp.ActivationNames (mlp default "silu").
-	Activation string `json:"activation"`
-	// Residual selects mlp's pre-norm residual architecture.
-	Residual bool `json:"residual"`
-	// TimeDim, TimeScale and TimeMaxPeriod configure the time embedding (mlp defaults 64, 100, 100).
-	TimeDim       int     `json:"time_dim"`
-	TimeScale     float64 `json:"time_scale"`
-	TimeMaxPeriod float64 `json:"time_max_period"`
-}
-
-// MLPConfig returns the mlp configuration for data of dimension dim, with mlp's defaults filled in.
-func (m ModelSpec) MLPConfig(dim int) mlp.Config {
-	return mlp.Config{
-		Dim: dim, Width: m.Width, Depth: m.Depth, Activation: m.Activation, Residual: m.Residual,
-		TimeDim: m.TimeDim, TimeScale: m.TimeScale, TimeMaxPeriod: m.TimeMaxPeriod,
-	}.WithDefaults()
-}
-
-// Canonical returns m with mlp's defaults filled in, and an error for an invalid network.
-func (m ModelSpec) Canonical() (ModelSpec, error) {
-	c := m.MLPConfig(2)
-	if err := c.Validate(); err != nil {
-		return m, fmt.Errorf("toyexp: model: %w", err)
-	}
-	return ModelSpec{
-		Width: c.Width, Depth: c.Depth, Activation: c.Activation, Residual: c.Residual,
-		TimeDim: c.TimeDim, TimeScale: c.TimeScale, TimeMaxPeriod: c.TimeMaxPeriod,
-	}, nil
-}
-
-// Validate reports whether m describes a valid network.
-func (m ModelSpec) Validate() error {
-	_, err := m.Canonical()
-	return err
-}
+// ModelSpec configures the velocity network, an unconditional mlp.MLP: the core's experiment.MLPSpec
+// (zero fields take mlp's defaults; the input dimension comes from DataSpec.Dim).
+type ModelSpec = experiment.MLPSpec
 
 // ObjectiveSpec is the toy experiments' training loss: objective.Spec, which validates and builds it
 // (label dropout stays 0: the toy MLP is unconditional).
@@ -120,29 +79,11 @@ func FMObjective() ObjectiveSpec { return objective.FMSpec("", 0) }
 // path, target at m) and the given γ.
 func MixFlowObjective(gamma float64) ObjectiveSpec { return objective.MixFlowSpec(gamma, 0) }
 
-// TrainSpec holds the trainer settings that matter for the toy experiments (see trainer.Config for
-// their meaning). Zero fields take the defaults of DefaultTrainSpec when canonicalised, except where
-// zero is meaningful (WeightDecay, ClipGradNorm, EMADecay: off).
-type TrainSpec struct {
-	// Steps is the number of optimiser updates.
-	Steps int64 `json:"steps"`
-	// BatchSize is the number of points per update.
-	BatchSize int `json:"batch_size"`
-	// LR is the learning rate.
-	LR float64 `json:"lr"`
-	// Optimizer is "adamw" or "adam".
-	Optimizer string `json:"optimizer"`
-	// WeightDecay, ClipGradNorm and EMADecay as in trainer.Config (0: off).
-	WeightDecay  float64 `json:"weight_decay"`
-	ClipGradNorm float64 `json:"clip_grad_norm"`
-	EMADecay     float64 `json:"ema_decay"`
-	// Schedule is the learning-rate schedule (zero value: constant).
-	Schedule trainer.Schedule `json:"schedule"`
-	// Seed seeds the initialisation and the in-graph random draws (t, m, noise).
-	Seed int64 `json:"seed"`
-	// LogEvery is the number of steps per History entry (0: Steps/100, at least 1).
-	LogEvery int64 `json:"log_every"`
-}
+// TrainSpec holds the trainer settings of a toy run: the core's fields (experiment.TrainSpec, see
+// trainer.Config for their meaning) with the toy defaults. Zero fields take the defaults of
+// DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay, ClipGradNorm,
+// EMADecay: off; CheckpointEvery: every Steps/4).
+type TrainSpec experiment.TrainSpec
 
 // DefaultTrainSpec returns the toy defaults: 20 000 AdamW steps of batch 256 at a constant 1e-3,
 // no clipping, EMA 0.999, seed 1.
@@ -150,53 +91,19 @@ func DefaultTrainSpec() TrainSpec {
 	return TrainSpec{Steps: 20_000, BatchSize: 256, LR: 1e-3, Optimizer: "adamw", EMADecay: 0.999, Seed: 1}
 }
 
+// TrainDefaults are the values the toy labs (toyexp, experiment/highdim) give zero TrainSpec fields.
+var TrainDefaults = experiment.TrainDefaults{BatchSize: 256, LR: 1e-3}
+
 // Canonical fills defaults and validates, returning an error naming the first invalid field.
 func (t TrainSpec) Canonical() (TrainSpec, error) {
-	def := DefaultTrainSpec()
-	if t.BatchSize == 0 {
-		t.BatchSize = def.BatchSize
-	}
-	if t.LR == 0 {
-		t.LR = def.LR
-	}
-	if t.Optimizer == "" {
-		t.Optimizer = def.Optimizer
-	}
-	t.Optimizer = strings.ToLower(t.Optimizer)
-	if t.Schedule.Kind == "" {
-		t.Schedule.Kind = trainer.Constant
-	}
-	if t.Steps <= 0 {
-		return t, fmt.Errorf("toyexp: train steps %d: want > 0", t.Steps)
-	}
-	if t.LogEvery == 0 {
-		t.LogEvery = max(1, t.Steps/100)
-	}
-	if _, err := t.config(); err != nil {
-		return t, err
-	}
-	return t, nil
+	c, err := experiment.TrainSpec(t).Canonical(TrainDefaults)
+	return TrainSpec(c), err
 }
 
 // Validate reports the first invalid field of t.
 func (t TrainSpec) Validate() error {
 	_, err := t.Canonical()
 	return err
-}
-
-// config converts t (canonical) into a trainer.Config without a checkpoint directory.
-func (t TrainSpec) config() (trainer.Config, error) {
-	c := trainer.DefaultConfig()
-	c.Optimizer = trainer.OptimizerKind(t.Optimizer)
-	c.LR, c.WeightDecay, c.ClipGradNorm, c.EMADecay = t.LR, t.WeightDecay, t.ClipGradNorm, t.EMADecay
-	c.Schedule = t.Schedule
-	c.BatchSize, c.Steps, c.Seed, c.LogEvery = t.BatchSize, t.Steps, t.Seed, t.LogEvery
-	c.CheckpointEvery = 0
-	c.KeepCheckpoints = 1
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("toyexp: train: %w", err)
-	}
-	return c, nil
 }
 
 // BaseSpec describes the training of a base model from scratch.
@@ -283,24 +190,13 @@ func (p PostSpec) Validate() error {
 	return err
 }
 
-// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (mixflowlib/sampler's
-// spelling; "sde" and "em" also mean "euler-maruyama").
+// Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (the core's).
 const (
-	MethodEuler         = "euler"
-	MethodHeun          = "heun"
-	MethodEulerMaruyama = "euler-maruyama"
-	MethodHeunSDE       = "heun-sde"
+	MethodEuler         = experiment.MethodEuler
+	MethodHeun          = experiment.MethodHeun
+	MethodEulerMaruyama = experiment.MethodEulerMaruyama
+	MethodHeunSDE       = experiment.MethodHeunSDE
 )
-
-// parseMethod returns the sampler method of a name (sampler.ParseMethod): the ODE methods "euler" and
-// "heun" or the SDE methods "euler-maruyama" and "heun-sde" (SiT's sampler, sampler.Config defaults).
-func parseMethod(name string) (sampler.Method, error) {
-	m, err := sampler.ParseMethod(name)
-	if err != nil {
-		return 0, fmt.Errorf("toyexp: %w", err)
-	}
-	return m, nil
-}
 
 // samplerConfig returns the sampler of a study: method m with steps intervals; the SDE methods draw
 // their noise from seed (the evaluation's seed), the ODE methods ignore it.
@@ -356,14 +252,14 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	}
 	ms := make([]string, len(e.Methods))
 	for i, m := range e.Methods {
-		meth, err := parseMethod(m)
+		meth, err := experiment.ParseMethod(m)
 		if err != nil {
 			return e, err
 		}
 		ms[i] = meth.String() // "euler", "heun" as before; "sde" becomes "euler-maruyama"
 	}
 	e.Methods = ms
-	if err := checkSteps("eval", e.Steps); err != nil {
+	if err := experiment.CheckSteps("eval", e.Steps); err != nil {
 		return e, err
 	}
 	if e.Samples < 2 || e.Samples > MaxSamples {
@@ -381,7 +277,7 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if len(e.Seeds) == 0 {
 		return e, errors.New("toyexp: eval seeds: empty")
 	}
-	if dup := firstDuplicate(e.Seeds); dup >= 0 {
+	if dup := experiment.FirstDuplicate(e.Seeds); dup >= 0 {
 		return e, fmt.Errorf("toyexp: eval seeds: %d appears twice", e.Seeds[dup])
 	}
 	return e, nil
@@ -401,29 +297,8 @@ func (e EvalSpec) Metrics() []string {
 	return []string{MetricSW}
 }
 
-// SlowFlowSpec describes a Slow Flow measurement (mixflowlib/slowflow): for each number of sampling
-// steps, the per-step statistics of m*, the time of the ground-truth interpolation nearest to the
-// generated state.
-type SlowFlowSpec struct {
-	// Protocol is slowflow.ProtocolNearestData ("nearest-data", the literal reading of the paper's
-	// definition and the default), slowflow.ProtocolNearestFinal or slowflow.ProtocolForwardNoisedPair.
-	Protocol string `json:"protocol"`
-	// Method is the sampler: "euler", "heun", "euler-maruyama" or "heun-sde".
-	Method string `json:"method"`
-	// Steps are the numbers of sampling steps, one measurement each.
-	Steps []int `json:"steps"`
-	// N is the number of sampling runs (generated points).
-	N int `json:"n"`
-	// ReferenceSize is the number of fresh true points the nearest-data and nearest-final protocols
-	// search over (forward-noised-pair pairs each run with its own true point and ignores it).
-	ReferenceSize int `json:"reference_size"`
-	// Seed seeds the noise and the true points.
-	Seed uint64 `json:"seed"`
-	// Quantiles are the band's levels (zero value: 5 % and 95 %).
-	Quantiles [2]float64 `json:"quantiles"`
-	// UseEMA samples with the EMA weights.
-	UseEMA bool `json:"use_ema"`
-}
+// SlowFlowSpec describes a Slow Flow measurement: the core's spec (experiment.SlowFlowSpec).
+type SlowFlowSpec = experiment.SlowFlowSpec
 
 // DefaultSlowFlowSpec returns the nearest-data protocol with Euler at 5, 10, 20 and 50 steps, 1 000 runs
 // against 5 000 reference points, 5–95 % band, EMA weights. (The nearest-data search costs N × reference
@@ -433,77 +308,4 @@ func DefaultSlowFlowSpec() SlowFlowSpec {
 		Protocol: slowflow.ProtocolNearestData, Method: MethodEuler, Steps: []int{5, 10, 20, 50},
 		N: 1000, ReferenceSize: 5000, Seed: 0, Quantiles: slowflow.DefaultQuantiles, UseEMA: true,
 	}
-}
-
-// Canonical fills defaults and validates.
-func (s SlowFlowSpec) Canonical() (SlowFlowSpec, error) {
-	switch s.Protocol {
-	case "":
-		s.Protocol = slowflow.ProtocolNearestData
-	case slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair:
-	default:
-		return s, fmt.Errorf("toyexp: slowflow protocol %q: want %q, %q or %q", s.Protocol,
-			slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair)
-	}
-	if s.Method == "" {
-		s.Method = MethodEuler
-	}
-	meth, err := parseMethod(s.Method)
-	if err != nil {
-		return s, err
-	}
-	s.Method = meth.String()
-	if err := checkSteps("slowflow", s.Steps); err != nil {
-		return s, err
-	}
-	if s.N < 2 || s.N > MaxSamples {
-		return s, fmt.Errorf("toyexp: slowflow n %d outside [2, %d]", s.N, MaxSamples)
-	}
-	if s.Protocol == slowflow.ProtocolForwardNoisedPair {
-		s.ReferenceSize = 0
-	} else if s.ReferenceSize < 1 || s.ReferenceSize > MaxSamples {
-		return s, fmt.Errorf("toyexp: slowflow reference_size %d outside [1, %d]", s.ReferenceSize, MaxSamples)
-	}
-	if s.Quantiles == [2]float64{} {
-		s.Quantiles = slowflow.DefaultQuantiles
-	}
-	q := s.Quantiles
-	if !(q[0] >= 0 && q[0] <= q[1] && q[1] <= 1) {
-		return s, fmt.Errorf("toyexp: slowflow quantiles %v: want 0 ≤ lo ≤ hi ≤ 1", q)
-	}
-	return s, nil
-}
-
-// Validate reports the first invalid field of s.
-func (s SlowFlowSpec) Validate() error {
-	_, err := s.Canonical()
-	return err
-}
-
-func checkSteps(what string, steps []int) error {
-	if len(steps) == 0 {
-		return fmt.Errorf("toyexp: %s steps: empty", what)
-	}
-	seen := map[int]bool{}
-	for _, n := range steps {
-		if n < 1 || n > MaxSteps {
-			return fmt.Errorf("toyexp: %s steps %d outside [1, %d]", what, n, MaxSteps)
-		}
-		if seen[n] {
-			return fmt.Errorf("toyexp: %s steps: %d appears twice", what, n)
-		}
-		seen[n] = true
-	}
-	return nil
-}
-
-func firstDuplicate[T comparable](xs []T) int {
-	seen := map[T]bool{}
-	for i, x := range xs {
-		if seen[x] {
-			return i
-		}
-		seen[x] = true
-	}
-	return -1
 }

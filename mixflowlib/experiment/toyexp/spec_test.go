@@ -33,9 +33,9 @@ func TestSpecErrors(t *testing.T) {
 		{"bad path", ObjectiveSpec{Kind: KindFM, Path: "spiral"}.Validate(), []string{`path "spiral"`}},
 		{"bad toy", DataSpec{Toy: "dragon"}.Validate(), []string{`toy "dragon"`}},
 		{"dim 1", DataSpec{Toy: "moons", Dim: 1}.Validate(), []string{"dim 1 outside"}},
-		{"bad width", ModelSpec{Width: -3}.Validate(), []string{"toyexp: model"}},
+		{"bad width", ModelSpec{Width: -3}.Validate(), []string{"experiment: model"}},
 		{"zero steps", TrainSpec{}.Validate(), []string{"train steps 0"}},
-		{"bad optimizer", TrainSpec{Steps: 10, Optimizer: "sgd"}.Validate(), []string{"toyexp: train"}},
+		{"bad optimizer", TrainSpec{Steps: 10, Optimizer: "sgd"}.Validate(), []string{"experiment: train"}},
 		{"no methods", func() error { e := eval; e.Methods = nil; return e.Validate() }(), []string{"eval methods: empty"}},
 		{"unknown method", func() error { e := eval; e.Methods = []string{"rk4"}; return e.Validate() }(), []string{`method "rk4"`}},
 		{"duplicate steps", func() error { e := eval; e.Steps = []int{5, 5}; return e.Validate() }(), []string{"5 appears twice"}},
@@ -64,9 +64,11 @@ func TestSpecErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not contain %q", c.name, c.err, w)
 			}
 		}
-		// The layer that validates a setting names itself once: toyexp for its own specs, objective for
-		// the objective.Spec fields.
-		if !strings.HasPrefix(c.err.Error(), "toyexp: ") && !strings.HasPrefix(c.err.Error(), "objective: ") {
+		// The layer that validates a setting names itself once: toyexp for its own specs, experiment (the
+		// core) for the sampler methods, steps and Slow Flow spec it owns, objective for the objective.Spec
+		// fields.
+		if msg := c.err.Error(); !strings.HasPrefix(msg, "toyexp: ") && !strings.HasPrefix(msg, "experiment: ") &&
+			!strings.HasPrefix(msg, "objective: ") {
 			t.Errorf("%s: error %q does not name the package", c.name, c.err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 )
 
@@ -164,7 +165,7 @@ func (s SweepSpec) Canonical() (SweepSpec, error) {
 	if len(s.Seeds) == 0 {
 		return s, errors.New("toyexp: sweep: no seeds")
 	}
-	if d := firstDuplicate(s.Seeds); d >= 0 {
+	if d := experiment.FirstDuplicate(s.Seeds); d >= 0 {
 		return s, fmt.Errorf("toyexp: sweep seeds: %d appears twice", s.Seeds[d])
 	}
 	for _, seed := range s.Seeds {
