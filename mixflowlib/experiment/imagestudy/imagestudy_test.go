@@ -85,7 +85,7 @@ func TestSpecValidate(t *testing.T) {
 	}{
 		{func(s *Spec) { s.Arms = nil }, "imagestudy: no arms"},
 		{func(s *Spec) { s.Seeds = 0 }, "imagestudy: seeds 0 must be >= 1"},
-		{func(s *Spec) { s.Arms = append(s.Arms, s.Arms[0]) }, "two arms are labelled"},
+		{func(s *Spec) { s.Arms, s.ArmSeeds = append(s.Arms, s.Arms[0]), nil }, "two arms are labelled"},
 		{func(s *Spec) { s.ArmSeeds = []int{1} }, "arm_seeds has 1 entries for 6 arms"},
 		{func(s *Spec) { s.ArmSeeds = []int{4, 0, 0, 0, 0, 0} }, "arm_seeds[0] 4 outside"},
 		{func(s *Spec) { s.DiagArms = []int{6} }, "diag arm 6 outside [0, 6)"},
@@ -163,7 +163,7 @@ func TestQuickStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conv.Converged != (math.Abs(conv.Change.Estimate) <= conv.SeedNoise) || conv.Change.N != 2 {
+	if conv.Converged != ((conv.Change.Lo <= 0 && conv.Change.Hi >= 0) || math.Abs(conv.Change.Estimate) <= conv.SeedNoise) || conv.Change.N != 2 {
 		t.Errorf("convergence %+v", conv)
 	}
 	again, err := RunStudy(ctx, lab, spec, nil)

@@ -284,8 +284,13 @@ func (r *Result) EvalSeconds() float64 {
 	return total
 }
 
-// meanOver returns the mean of metric for the sampler setting s (its label, the EpsilonB and TimeShift
-// changes ignored) over e's evaluation seeds.
+// Mean returns the mean of metric over e's evaluation seeds at the sampler setting of e with s's method,
+// steps and guidance (so that an evaluation with Epsilon Scaling or Time-Shift is read at the plain
+// setting's name), and false when e has no such setting.
+func Mean(e *imageexp.EvalResult, s imageexp.SamplerSpec, metric string) (float64, bool) {
+	return meanOver(e, s, metric)
+}
+
 func meanOver(e *imageexp.EvalResult, s imageexp.SamplerSpec, metric string) (float64, bool) {
 	for _, c := range e.Spec.Samplers {
 		if c.Method == s.Method && c.Steps == s.Steps && c.CFG == s.CFG {
@@ -353,8 +358,9 @@ type Convergence struct {
 	Change metrics.Summary `json:"change"`
 	// SeedNoise is the standard deviation of the standard models' metric over training seeds.
 	SeedNoise float64 `json:"seed_noise"`
-	// Converged is |Change.Estimate| ≤ SeedNoise: standard post-training for the post-training budget
-	// moves the metric by no more than its seed noise.
+	// Converged says standard post-training for the post-training budget moves the metric by no more
+	// than its seed noise: the interval of Change contains 0, or |Change.Estimate| ≤ SeedNoise (the
+	// criterion of notebook 08).
 	Converged bool `json:"converged"`
 }
 
@@ -372,7 +378,7 @@ func (r *Result) CheckConvergence(s imageexp.SamplerSpec, metric string) (Conver
 		return Convergence{}, err
 	}
 	c := Convergence{Sampler: s.Label(), Metric: metric, Change: ch, SeedNoise: sp.Std}
-	c.Converged = abs(ch.Estimate) <= sp.Std
+	c.Converged = (ch.Lo <= 0 && ch.Hi >= 0) || abs(ch.Estimate) <= sp.Std
 	return c, nil
 }
 
