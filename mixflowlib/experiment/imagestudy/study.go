@@ -126,8 +126,8 @@ type Result struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// RunStudy trains, evaluates and diagnoses everything spec asks for, seed by seed (seed 1 of every arm
-// first), loading what lab's cache holds, and reports each finished piece to progress (nil: none). An
+// RunStudy trains, evaluates and diagnoses everything spec asks for, seed by seed (the arms with several
+// seeds first, then the one-seed arms), loading what lab's cache holds, and reports each finished piece to progress (nil: none). An
 // interrupted study resumes where it stopped on the next call.
 func RunStudy(ctx context.Context, lab *imageexp.Lab, spec Spec, progress func(string)) (*Result, error) {
 	start := time.Now()
@@ -199,41 +199,51 @@ func RunStudy(ctx context.Context, lab *imageexp.Lab, spec Spec, progress func(s
 	if spec.TimeShift {
 		out.TimeShift.Label = std + " + time-shift"
 	}
-	for seed := int64(1); seed <= int64(spec.Seeds); seed++ {
-		for i, a := range spec.Arms {
-			if int(seed) > spec.seedsOf(i) {
-				continue
-			}
-			ts := spec.Post
-			ts.Seed = seed
-			run, err := lab.PostTrain(ctx, base, imageexp.PostSpec{Objective: a, Train: ts, FromEMA: true})
-			if err != nil {
-				return nil, err
-			}
-			ev, err := lab.Evaluate(ctx, run, spec.Eval)
-			if err != nil {
-				return nil, err
-			}
-			ar := &out.Arms[i]
-			ar.Runs, ar.Evals = append(ar.Runs, run), append(ar.Evals, ev)
-			if i == 0 {
-				if spec.EpsilonB != 0 {
-					if err := sampledWith(ctx, lab, &out.Epsilon, run, spec.Eval, func(s *imageexp.SamplerSpec) { s.EpsilonB = spec.EpsilonB }); err != nil {
-						return nil, err
-					}
-				}
-				if spec.TimeShift {
-					if err := sampledWith(ctx, lab, &out.TimeShift, run, spec.Eval, func(s *imageexp.SamplerSpec) { s.TimeShiftVariance = tsVar }); err != nil {
-						return nil, err
-					}
+	postArm := func(i int, a imageexp.ObjectiveSpec, seed int64) error {
+		ts := spec.Post
+		ts.Seed = seed
+		run, err := lab.PostTrain(ctx, base, imageexp.PostSpec{Objective: a, Train: ts, FromEMA: true})
+		if err != nil {
+			return err
+		}
+		ev, err := lab.Evaluate(ctx, run, spec.Eval)
+		if err != nil {
+			return err
+		}
+		ar := &out.Arms[i]
+		ar.Runs, ar.Evals = append(ar.Runs, run), append(ar.Evals, ev)
+		if i == 0 {
+			if spec.EpsilonB != 0 {
+				if err := sampledWith(ctx, lab, &out.Epsilon, run, spec.Eval, func(s *imageexp.SamplerSpec) { s.EpsilonB = spec.EpsilonB }); err != nil {
+					return err
 				}
 			}
-			if diag[i] {
-				if err := diagnosed(ar, run); err != nil {
+			if spec.TimeShift {
+				if err := sampledWith(ctx, lab, &out.TimeShift, run, spec.Eval, func(s *imageexp.SamplerSpec) { s.TimeShiftVariance = tsVar }); err != nil {
+					return err
+				}
+			}
+		}
+		if diag[i] {
+			if err := diagnosed(ar, run); err != nil {
+				return err
+			}
+		}
+		say("seed %d: %s (%.0f s training)", seed, a.Label(), run.TrainSeconds)
+		return nil
+	}
+	// Arms with several seeds first, seed by seed, so that the main comparison is complete before the
+	// one-seed arms run.
+	for _, single := range []bool{false, true} {
+		for seed := int64(1); seed <= int64(spec.Seeds); seed++ {
+			for i, a := range spec.Arms {
+				if int(seed) > spec.seedsOf(i) || (spec.seedsOf(i) == 1) != single {
+					continue
+				}
+				if err := postArm(i, a, seed); err != nil {
 					return nil, err
 				}
 			}
-			say("seed %d: %s (%.0f s training)", seed, a.Label(), run.TrainSeconds)
 		}
 	}
 	out.Seconds = time.Since(start).Seconds()
