@@ -66,7 +66,6 @@ var sideways = map[string]bool{
 	"experiment/raeexp → experiment/imageexp":                   true,
 	"experiment/repaexp → experiment/imageexp":                  true,
 	"experiment/t2iexp → experiment/imageexp":                   true,
-	"experiment/highdim → experiment/toyexp":                    true,
 	"experiment/imageexp/imageview → experiment/toyexp/toyview": true,
 }
 

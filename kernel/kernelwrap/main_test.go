@@ -8,6 +8,18 @@ import (
 	"testing"
 )
 
+// asMainVar makes the test binary run as kernelwrap itself.
+const asMainVar = "KERNELWRAP_TEST_MAIN"
+
+// TestMain lets the test binary be kernelwrap: on Linux run starts its own executable as the
+// supervisor, and the kill test starts it as the launcher.
+func TestMain(m *testing.M) {
+	if os.Getenv(parentVar) != "" || os.Getenv(asMainVar) != "" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
 // gonbLog is what GoNB v0.11.5 wrote on stderr for a kernel started by jupyter_client, one cell that
 // failed to parse, and a shutdown request.
 func gonbLog(t *testing.T) string {

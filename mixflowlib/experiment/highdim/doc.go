@@ -6,9 +6,9 @@
 // Samples are scored against the exact data distribution, and the exposure bias of each model is
 // measured with mixflowlib/exposure.
 //
-// It is built on toyexp's public types (ModelSpec, TrainSpec, the Lab's caching conventions) and adds
-// only what the rotated mixture needs: its data stream, its exact references (OracleRun, OptimumRun)
-// and metrics that make sense in D dimensions. Every result is cached by mixflowlib/expcache under a hash
+// It is built on the experiment core (mixflowlib/experiment: MLPSpec, TrainSpec, Train, the caching
+// conventions) and adds only what the rotated mixture needs: its data stream, its exact references
+// (OracleRun, OptimumRun) and metrics that make sense in D dimensions. Every result is cached by mixflowlib/expcache under a hash
 // of its full spec, so a notebook cell (a new process each time) or a background run that repeats an
 // experiment loads it, and an interrupted training resumes from its last checkpoint.
 //

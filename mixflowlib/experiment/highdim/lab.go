@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
-	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -74,24 +72,15 @@ type Run struct {
 	// Key identifies the run (its cache key, or "oracle:…"/"optimum:…"); evaluations are cached under it.
 	Key string `json:"key"`
 	// Data is the data spec (canonical); Model the network (zero for the exact references).
-	Data  DataSpec         `json:"data"`
-	Model toyexp.ModelSpec `json:"model"`
+	Data  DataSpec           `json:"data"`
+	Model experiment.MLPSpec `json:"model"`
 	// Base is the spec of the base (of the base it started from, for a post-trained run).
 	Base *BaseSpec `json:"base,omitempty"`
 	// Post is the post-training spec (RunPost only); BaseKey the key of its base.
 	Post    *PostSpec `json:"post,omitempty"`
 	BaseKey string    `json:"base_key,omitempty"`
-	// Checkpoint is the absolute path of the final checkpoint (trained runs).
-	Checkpoint string `json:"checkpoint,omitempty"`
-	// History is the training history.
-	History *trainer.History `json:"history,omitempty"`
-	// NumParams is the number of trainable parameters.
-	NumParams int `json:"num_params,omitempty"`
-	// TrainSeconds is the wall time of the training when it was computed, summed over every attempt when
-	// a killed or interrupted run resumed (trainer.Trainer.TrainSeconds).
-	TrainSeconds float64 `json:"train_seconds,omitempty"`
-	// FinalLoss is the mean loss of the last History entry.
-	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Trained holds the checkpoint (trained runs only), the training history and its numbers.
+	experiment.Trained
 	// Gamma is the slowing range of a RunOptimum run.
 	Gamma float64 `json:"gamma,omitempty"`
 	// FromCache is true when the call that returned the run loaded it from the cache.
@@ -112,13 +101,14 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 			return Run{}, err
 		}
 		r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
-		return r, l.train(ctx, dir, &r, c.Arm, c.Train, src, nil)
+		r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, nil)
+		return r, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	run.Key, run.FromCache = info.Key, info.Hit
-	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	run.Resolve(info)
 	return &run, nil
 }
 
@@ -150,58 +140,35 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		}
 		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
 		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: bspec.Train.EMADecay > 0, ResetEMA: true}
-		return r, l.train(ctx, dir, &r, c.Arm, c.Train, src, opts)
+		r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, opts)
+		return r, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	run.Key, run.FromCache = info.Key, info.Hit
-	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	run.Resolve(info)
 	return &run, nil
 }
 
-func (l *Lab) train(ctx context.Context, dir string, r *Run, arm Arm, ts toyexp.TrainSpec, src datasets.Source, post *trainer.PostTrainOptions) error {
+// train runs one training of r's network (fresh when post is nil, else post-training) inside a cache
+// directory (experiment.Train) and logs it.
+func (l *Lab) train(ctx context.Context, dir string, r Run, arm Arm, ts experiment.TrainSpec, src datasets.Source,
+	post *trainer.PostTrainOptions) (experiment.Trained, error) {
 	obj, err := arm.build()
 	if err != nil {
-		return err
+		return experiment.Trained{}, err
 	}
-	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	net, err := r.Model.Build(r.Data.Dim)
 	if err != nil {
-		return fmt.Errorf("highdim: model: %w", err)
+		return experiment.Trained{}, fmt.Errorf("highdim: %w", err)
 	}
-	cfg, err := ts.TrainerConfig()
+	t, err := experiment.Train(ctx, dir, experiment.TrainJob{Label: r.Label, Net: net, Objective: obj, Data: src, Train: ts, Post: post})
 	if err != nil {
-		return err
+		return t, err
 	}
-	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
-	cfg.CheckpointEvery = max(1, cfg.Steps/4)
-	var tr *trainer.Trainer
-	if post == nil {
-		tr, err = trainer.New(cfg, net, obj, src)
-	} else {
-		tr, err = trainer.PostTrain(cfg, net, obj, src, *post)
-	}
-	if err != nil {
-		return fmt.Errorf("highdim: %s: %w", r.Label, err)
-	}
-	tr.SetLog(nil)
-	hist, err := tr.Train(ctx)
-	if err != nil {
-		return fmt.Errorf("highdim: training %s: %w", r.Label, err)
-	}
-	r.TrainSeconds = tr.TrainSeconds() // every attempt's, when a killed or interrupted run resumed
-	r.History = hist
-	r.NumParams = tr.NumParameters()
-	if n := hist.Len(); n > 0 {
-		r.FinalLoss = hist.Loss[n-1]
-	}
-	rel, err := filepath.Rel(dir, tr.LastCheckpoint())
-	if err != nil {
-		return fmt.Errorf("highdim: checkpoint path: %w", err)
-	}
-	r.Checkpoint = rel
-	l.logf("highdim: trained %s (D=%d, seed %d, %d steps) in %.1f s, final loss %.4f", r.Label, r.Data.Dim, ts.Seed, ts.Steps, r.TrainSeconds, r.FinalLoss)
-	return nil
+	l.logf("highdim: trained %s (D=%d, seed %d, %d steps) in %.1f s, final loss %.4f", r.Label, r.Data.Dim, ts.Seed, ts.Steps, t.TrainSeconds, t.FinalLoss)
+	return t, nil
 }
 
 // OracleRun returns the exact velocity of data: the "perfect model", whose only error is the sampler's.
@@ -251,9 +218,9 @@ func (r *Run) Backbone(useEMA bool) (nn.Backbone, *model.Store, error) {
 	default:
 		return nil, nil, fmt.Errorf("highdim: run %q has unknown kind %q", r.Label, r.Kind)
 	}
-	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	net, err := r.Model.Build(r.Data.Dim)
 	if err != nil {
-		return nil, nil, fmt.Errorf("highdim: run %s: model: %w", r.Key, err)
+		return nil, nil, fmt.Errorf("highdim: run %s: %w", r.Key, err)
 	}
 	hasEMA := r.Base != nil && r.Base.Train.EMADecay > 0
 	if r.Post != nil {

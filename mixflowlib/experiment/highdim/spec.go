@@ -8,7 +8,7 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
-	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/timesteps"
@@ -74,10 +74,10 @@ func (d DataSpec) Mixture() (*oracle.Mixture, error) {
 }
 
 // WideModel returns the network of the study for dimension dim: mlp.Wide's residual MLP of width
-// max(2·dim, 256) with 3 blocks, as a toyexp.ModelSpec.
-func WideModel(dim int) toyexp.ModelSpec {
+// max(2·dim, 256) with 3 blocks, as a experiment.MLPSpec.
+func WideModel(dim int) experiment.MLPSpec {
 	w := mlp.Wide(dim)
-	return toyexp.ModelSpec{Width: w.Width, Depth: w.Depth, Residual: w.Residual}
+	return experiment.MLPSpec{Width: w.Width, Depth: w.Depth, Residual: w.Residual}
 }
 
 // Arm names a post-training (or base) objective: an objective.Spec, or Input Perturbation when
@@ -149,12 +149,15 @@ func (a Arm) build() (trainer.Objective, error) {
 	return o, nil
 }
 
+// trainDefaults fill the zero fields of the study's TrainSpecs (toyexp's: batch 256, learning rate 1e-3).
+var trainDefaults = experiment.TrainDefaults{BatchSize: 256, LR: 1e-3}
+
 // BaseSpec describes the training of a base model from scratch.
 type BaseSpec struct {
-	Data  DataSpec         `json:"data"`
-	Model toyexp.ModelSpec `json:"model"`
-	Arm   Arm              `json:"arm"`
-	Train toyexp.TrainSpec `json:"train"`
+	Data  DataSpec             `json:"data"`
+	Model experiment.MLPSpec   `json:"model"`
+	Arm   Arm                  `json:"arm"`
+	Train experiment.TrainSpec `json:"train"`
 }
 
 // DefaultBaseSpec returns the study's base for dimension dim and training seed: the Wide MLP trained with
@@ -163,7 +166,7 @@ type BaseSpec struct {
 func DefaultBaseSpec(dim int, seed int64) BaseSpec {
 	return BaseSpec{
 		Data: DefaultDataSpec(dim), Model: WideModel(dim), Arm: StandardArm(),
-		Train: toyexp.TrainSpec{Steps: 6000, BatchSize: 256, LR: 1e-3, Optimizer: "adamw", EMADecay: 0.999, Seed: seed,
+		Train: experiment.TrainSpec{Steps: 6000, BatchSize: 256, LR: 1e-3, Optimizer: "adamw", EMADecay: 0.999, Seed: seed,
 			Schedule: trainer.Schedule{Kind: trainer.WarmupCosine, WarmupSteps: 200, FinalLR: 1e-5}},
 	}
 }
@@ -175,13 +178,13 @@ func (b BaseSpec) Canonical() (BaseSpec, error) {
 		return b, err
 	}
 	if b.Model, err = b.Model.Canonical(); err != nil {
-		return b, fmt.Errorf("highdim: %w", err)
+		return b, err // the core names itself
 	}
 	if b.Arm, err = b.Arm.Canonical(); err != nil {
 		return b, err
 	}
-	if b.Train, err = b.Train.Canonical(); err != nil {
-		return b, fmt.Errorf("highdim: %w", err)
+	if b.Train, err = b.Train.Canonical(trainDefaults); err != nil {
+		return b, err // the core names itself
 	}
 	return b, nil
 }
@@ -189,8 +192,8 @@ func (b BaseSpec) Canonical() (BaseSpec, error) {
 // PostSpec describes a post-training run started from a base model's EMA weights, with a fresh
 // optimiser and a fresh EMA.
 type PostSpec struct {
-	Arm   Arm              `json:"arm"`
-	Train toyexp.TrainSpec `json:"train"`
+	Arm   Arm                  `json:"arm"`
+	Train experiment.TrainSpec `json:"train"`
 	// DataSeed seeds the post-training data stream; 0 derives it from the base's stream seed and the
 	// post-training seed, so post-training neither replays the base's batches nor shares them across
 	// training seeds.
@@ -201,7 +204,7 @@ type PostSpec struct {
 // (a tenth of the base's peak rate), EMA 0.995 (a horizon of 200 steps, so the final EMA holds little of
 // the starting weights), training seed seed.
 func DefaultPostSpec(arm Arm, seed int64) PostSpec {
-	return PostSpec{Arm: arm, Train: toyexp.TrainSpec{Steps: 1500, BatchSize: 256, LR: 1e-4, Optimizer: "adamw", EMADecay: 0.995, Seed: seed}}
+	return PostSpec{Arm: arm, Train: experiment.TrainSpec{Steps: 1500, BatchSize: 256, LR: 1e-4, Optimizer: "adamw", EMADecay: 0.995, Seed: seed}}
 }
 
 // Canonical canonicalises and validates every part.
@@ -210,8 +213,8 @@ func (p PostSpec) Canonical() (PostSpec, error) {
 	if p.Arm, err = p.Arm.Canonical(); err != nil {
 		return p, err
 	}
-	if p.Train, err = p.Train.Canonical(); err != nil {
-		return p, fmt.Errorf("highdim: %w", err)
+	if p.Train, err = p.Train.Canonical(trainDefaults); err != nil {
+		return p, err // the core names itself
 	}
 	return p, nil
 }

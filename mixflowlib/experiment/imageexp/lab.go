@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -80,19 +79,9 @@ type Run struct {
 	// Post is the post-training spec (RunPost only); BaseKey the key of its base run.
 	Post    *PostSpec `json:"post,omitempty"`
 	BaseKey string    `json:"base_key,omitempty"`
-	// Checkpoint is the absolute path of the final checkpoint.
-	Checkpoint string `json:"checkpoint"`
-	// HasEMA is true when the checkpoint holds EMA weights.
-	HasEMA bool `json:"has_ema,omitempty"`
-	// History is the training history (loss, auxiliary losses, gradient norm, learning rate, step time).
-	History *trainer.History `json:"history,omitempty"`
-	// NumParams is the number of trainable parameters.
-	NumParams int `json:"num_params,omitempty"`
-	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit), summed
-	// over every attempt when a killed or interrupted run resumed (trainer.Trainer.TrainSeconds).
-	TrainSeconds float64 `json:"train_seconds,omitempty"`
-	// FinalLoss is the mean loss of the last History entry.
-	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Trained holds the final checkpoint (an absolute path), the training history (loss, auxiliary
+	// losses, gradient norm, learning rate, step time) and its numbers.
+	experiment.Trained
 }
 
 // Data returns the base data spec of the run.
@@ -126,21 +115,20 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 	}
 	label := "base (" + c.Objective.Label() + ")"
 	st := l.begin("train "+label, 1, "step", int(c.Train.Steps))
-	run, info, err := expcache.Compute(l.cache(), cacheBase, c, func(dir string) (Run, error) {
+	run, info, err := experiment.Compute(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
 		data, err := c.Data.Load()
 		if err != nil {
 			return Run{}, err
 		}
 		r := Run{Kind: RunBase, Label: label, Base: &c}
-		err = train(ctx, dir, &r, c.Model, c.Objective, c.Train, data, nil, st)
+		r.Trained, err = train(ctx, dir, label, c.Model, c.Objective, c.Train, data, nil, st)
 		return r, err
 	})
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key = info.Key
-	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	run.Resolve(info)
 	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
@@ -172,85 +160,40 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 	bspec := *base.Base
 	label := c.Objective.Label()
 	st := l.begin("post-train "+label, 1, "step", int(c.Train.Steps))
-	run, info, err := expcache.Compute(l.cache(), cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
-		seed := c.DataSeed
-		if seed == 0 {
-			seed = bspec.Data.Seed + 1<<32
-		}
-		data, err := bspec.Data.loadWithSeed(seed)
+	run, info, err := experiment.Compute(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+		data, err := bspec.Data.loadWithSeed(experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
 		if err != nil {
 			return Run{}, err
 		}
 		r := Run{Kind: RunPost, Label: label, Base: &bspec, Post: &c, BaseKey: base.Key}
 		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true,
 			KeepOptimizer: c.KeepOptimizer}
-		err = train(ctx, dir, &r, bspec.Model, c.Objective, c.Train, data, opts, st)
+		r.Trained, err = train(ctx, dir, label, bspec.Model, c.Objective, c.Train, data, opts, st)
 		return r, err
 	})
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key = info.Key
-	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	run.Resolve(info)
 	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
 
-// train runs one training (fresh when post is nil, else post-training) with its checkpoints in dir/ckpt
-// and fills r; the checkpoint path it records is relative to dir. dir is the expcache work directory,
-// which survives a cancelled ctx (and a killed process), so the next call resumes from the last
-// checkpoint there.
-func train(ctx context.Context, dir string, r *Run, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
-	post *trainer.PostTrainOptions, st *experiment.Stage) error {
+// train runs one training (fresh when post is nil, else post-training) of the network of ms on data
+// inside a cache directory (experiment.Train).
+func train(ctx context.Context, dir, label string, ms ModelSpec, objSpec ObjectiveSpec, ts TrainSpec, data *Data,
+	post *trainer.PostTrainOptions, st *experiment.Stage) (experiment.Trained, error) {
 	obj, err := objSpec.Build()
 	if err != nil {
-		return err
+		return experiment.Trained{}, err
 	}
 	net, err := ms.Build()
 	if err != nil {
-		return err
+		return experiment.Trained{}, err
 	}
-	cfg, err := ts.config()
-	if err != nil {
-		return err
-	}
-	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
-	var tr *trainer.Trainer
-	if post == nil {
-		tr, err = trainer.New(cfg, net, obj, data.Train)
-	} else {
-		tr, err = trainer.PostTrain(cfg, net, obj, data.Train, *post)
-	}
-	if err != nil {
-		return fmt.Errorf("imageexp: %s: %w", r.Label, err)
-	}
-	tr.SetLog(nil)
-	tr.OnStep(func(rep trainer.StepReport) error {
-		v := map[string]float64{"loss": rep.Loss}
-		for k, a := range rep.Aux {
-			v[k] = a
-		}
-		st.Progress(int(rep.Step), v)
-		return nil
-	})
-	hist, err := tr.Train(ctx)
-	if err != nil {
-		return fmt.Errorf("imageexp: training %s: %w", r.Label, err)
-	}
-	r.TrainSeconds = tr.TrainSeconds() // every attempt's, when a killed or interrupted run resumed
-	r.History = hist
-	r.NumParams = tr.NumParameters()
-	r.HasEMA = cfg.EMADecay > 0
-	if n := hist.Len(); n > 0 {
-		r.FinalLoss = hist.Loss[n-1]
-	}
-	rel, err := filepath.Rel(dir, tr.LastCheckpoint())
-	if err != nil {
-		return fmt.Errorf("imageexp: %s: checkpoint path: %w", r.Label, err)
-	}
-	r.Checkpoint = rel
-	return nil
+	return experiment.Train(ctx, dir, experiment.TrainJob{Label: label, Net: net, Objective: obj, Data: data.Train,
+		Train: experiment.TrainSpec(ts), Post: post, Stage: st})
 }
 
 // Load returns a store holding the run's weights under "/model" (the EMA weights when useEMA and the run

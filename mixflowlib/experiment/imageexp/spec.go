@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
@@ -121,32 +120,12 @@ func (o ObjectiveSpec) Label() string {
 // pathOf returns the objective's interpolation path (linear for an invalid spec).
 func (o ObjectiveSpec) pathOf() path.Path { return o.Spec.PathOf() }
 
-// TrainSpec holds the trainer settings of a run (see trainer.Config for their meaning). Zero fields take
-// the defaults of DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay,
-// ClipGradNorm, EMADecay: off).
-type TrainSpec struct {
-	// Steps is the number of optimiser updates (required).
-	Steps int64 `json:"steps"`
-	// BatchSize is the number of images per update.
-	BatchSize int `json:"batch_size"`
-	// LR is the learning rate.
-	LR float64 `json:"lr"`
-	// Optimizer is "adamw" or "adam".
-	Optimizer string `json:"optimizer"`
-	// WeightDecay, ClipGradNorm and EMADecay as in trainer.Config (0: off).
-	WeightDecay  float64 `json:"weight_decay"`
-	ClipGradNorm float64 `json:"clip_grad_norm"`
-	EMADecay     float64 `json:"ema_decay"`
-	// Schedule is the learning-rate schedule (zero value: constant).
-	Schedule trainer.Schedule `json:"schedule"`
-	// Seed seeds the initialisation and the in-graph random draws (t, m, noise, label dropout).
-	Seed int64 `json:"seed"`
-	// LogEvery is the number of steps per History entry (0: Steps/100, at least 1).
-	LogEvery int64 `json:"log_every"`
-	// CheckpointEvery saves a checkpoint every this many steps so that a killed run resumes (0: Steps/10,
-	// at least 100). It does not change the result, but is part of the cache key.
-	CheckpointEvery int64 `json:"checkpoint_every"`
-}
+// TrainSpec holds the trainer settings of a run: the core's fields (experiment.TrainSpec, see
+// trainer.Config for their meaning) with the image defaults. Zero fields take the defaults of
+// DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay, ClipGradNorm,
+// EMADecay: off); a zero CheckpointEvery becomes Steps/10, at least 100 (it does not change the result,
+// but is part of the cache key).
+type TrainSpec experiment.TrainSpec
 
 // DefaultTrainSpec returns the defaults for small image models: 2000 AdamW steps of batch 64 at a
 // constant 3e-4 with gradient clipping at 1, EMA 0.999, seed 1.
@@ -154,58 +133,20 @@ func DefaultTrainSpec() TrainSpec {
 	return TrainSpec{Steps: 2000, BatchSize: 64, LR: 3e-4, Optimizer: "adamw", ClipGradNorm: 1, EMADecay: 0.999, Seed: 1}
 }
 
+// TrainDefaults are the values the image labs give zero TrainSpec fields.
+var TrainDefaults = experiment.TrainDefaults{BatchSize: 64, LR: 3e-4,
+	CheckpointEvery: func(steps int64) int64 { return max(100, steps/10) }}
+
 // Canonical fills defaults and validates, returning an error naming the first invalid field.
 func (t TrainSpec) Canonical() (TrainSpec, error) {
-	def := DefaultTrainSpec()
-	if t.BatchSize == 0 {
-		t.BatchSize = def.BatchSize
-	}
-	if t.LR == 0 {
-		t.LR = def.LR
-	}
-	if t.Optimizer == "" {
-		t.Optimizer = def.Optimizer
-	}
-	t.Optimizer = strings.ToLower(strings.TrimSpace(t.Optimizer))
-	if t.Schedule.Kind == "" {
-		t.Schedule.Kind = trainer.Constant
-	}
-	if t.Steps <= 0 {
-		return t, fmt.Errorf("imageexp: train steps %d: want > 0", t.Steps)
-	}
-	if t.LogEvery == 0 {
-		t.LogEvery = max(1, t.Steps/100)
-	}
-	if t.CheckpointEvery == 0 {
-		t.CheckpointEvery = max(100, t.Steps/10)
-	}
-	if _, err := t.config(); err != nil {
-		return t, err
-	}
-	return t, nil
+	c, err := experiment.TrainSpec(t).Canonical(TrainDefaults)
+	return TrainSpec(c), err
 }
 
 // Validate reports the first invalid field of t.
 func (t TrainSpec) Validate() error {
 	_, err := t.Canonical()
 	return err
-}
-
-func (t TrainSpec) config() (trainer.Config, error) {
-	c := trainer.DefaultConfig()
-	c.Optimizer = trainer.OptimizerKind(t.Optimizer)
-	c.LR, c.WeightDecay, c.ClipGradNorm, c.EMADecay = t.LR, t.WeightDecay, t.ClipGradNorm, t.EMADecay
-	c.Schedule = t.Schedule
-	c.BatchSize, c.Steps, c.Seed, c.LogEvery = t.BatchSize, t.Steps, t.Seed, t.LogEvery
-	c.CheckpointEvery = t.CheckpointEvery
-	c.KeepCheckpoints = 1
-	if t.CheckpointEvery < 0 {
-		return c, fmt.Errorf("imageexp: train checkpoint_every %d: want ≥ 0", t.CheckpointEvery)
-	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("imageexp: train: %w", err)
-	}
-	return c, nil
 }
 
 // BaseSpec describes the training of a base model from scratch.
@@ -306,6 +247,12 @@ type SamplerSpec struct {
 	CFGMax float64 `json:"cfg_max,omitempty"`
 	// Shift warps the time grid towards noise (sampler.Config.Shift; 0 or 1: none).
 	Shift float64 `json:"shift,omitempty"`
+	// EpsilonB is the constant λ of Epsilon Scaling (sampler.EpsilonScaling{B: EpsilonB}), a
+	// training-free exposure-bias baseline; 0 or 1: none.
+	EpsilonB float64 `json:"epsilon_b,omitempty"`
+	// TimeShiftVariance switches the Time-Shift Sampler on (sampler.DefaultTimeShift) with this data
+	// variance σ_d² (sampler.ExampleVariance of training images); 0: off.
+	TimeShiftVariance float64 `json:"time_shift_variance,omitempty"`
 }
 
 // Canonical returns s with the method name canonical and a guidance interval dropped when there is no
@@ -333,6 +280,9 @@ func (s SamplerSpec) Canonical() (SamplerSpec, error) {
 	}
 	if s.Shift == 1 {
 		s.Shift = 0
+	}
+	if s.EpsilonB == 1 {
+		s.EpsilonB = 0
 	}
 	if _, err := s.Config(0); err != nil {
 		return s, err
@@ -383,6 +333,12 @@ func (c SamplerSpec) options() string {
 	if c.Shift != 0 {
 		out += fmt.Sprintf(" shift=%g", c.Shift)
 	}
+	if c.EpsilonB != 0 && c.EpsilonB != 1 {
+		out += fmt.Sprintf(" ε-scaling λ=%g", c.EpsilonB)
+	}
+	if c.TimeShiftVariance != 0 {
+		out += " time-shift"
+	}
 	return out
 }
 
@@ -392,13 +348,19 @@ func (s SamplerSpec) Config(seed uint64) (sampler.Config, error) {
 	if err != nil {
 		return sampler.Config{}, err
 	}
-	for _, v := range []float64{s.CFG, s.CFGMin, s.CFGMax, s.Shift} {
+	for _, v := range []float64{s.CFG, s.CFGMin, s.CFGMax, s.Shift, s.EpsilonB, s.TimeShiftVariance} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return sampler.Config{}, fmt.Errorf("imageexp: sampler %+v: non-finite value", s)
 		}
 	}
 	cfg := sampler.Config{Method: m, Steps: s.Steps, Shift: s.Shift, Seed: seed,
 		Guidance: sampler.Guidance{Scale: s.CFG, TMin: s.CFGMin, TMax: s.CFGMax}}
+	if s.EpsilonB != 0 && s.EpsilonB != 1 {
+		cfg.EpsilonScaling = sampler.EpsilonScaling{B: s.EpsilonB}
+	}
+	if s.TimeShiftVariance != 0 {
+		cfg.TimeShift = sampler.DefaultTimeShift(s.TimeShiftVariance)
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("imageexp: sampler %s: %w", s.label(), err)
 	}

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/datasets/toy2d"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -79,19 +78,9 @@ type Run struct {
 	// Post is the post-training spec (RunPost only); BaseKey the key of its base run.
 	Post    *PostSpec `json:"post,omitempty"`
 	BaseKey string    `json:"base_key,omitempty"`
-	// Checkpoint is the absolute path of the final checkpoint (empty for the oracle).
-	Checkpoint string `json:"checkpoint,omitempty"`
-	// HasEMA is true when the checkpoint holds EMA weights.
-	HasEMA bool `json:"has_ema,omitempty"`
-	// History is the training history (loss, gradient norm, learning rate per log entry).
-	History *trainer.History `json:"history,omitempty"`
-	// NumParams is the number of trainable parameters.
-	NumParams int `json:"num_params,omitempty"`
-	// TrainSeconds is the wall time of the training when it was computed (not of a cache hit), summed
-	// over every attempt when a killed or interrupted run resumed (trainer.Trainer.TrainSeconds).
-	TrainSeconds float64 `json:"train_seconds,omitempty"`
-	// FinalLoss is the mean loss of the last History entry.
-	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Trained holds the checkpoint (empty for the oracle and the optimum), the training history and
+	// its numbers.
+	experiment.Trained
 	// Gamma is the slowing range of a RunOptimum run.
 	Gamma float64 `json:"gamma,omitempty"`
 	// FromCache is true when the call that returned the run loaded it from the cache (not stored).
@@ -108,21 +97,20 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 	}
 	label := "base (" + c.Objective.Label() + ")"
 	st := l.begin(fmt.Sprintf("train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
-	run, info, err := expcache.Compute(l.cache(), cacheBase, c, func(dir string) (Run, error) {
+	run, info, err := experiment.Compute(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
 		src, err := newSource(c.Data, c.Data.Seed)
 		if err != nil {
 			return Run{}, err
 		}
 		r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
-		err = train(ctx, dir, &r, c.Objective, c.Train, src, nil, st)
+		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, nil, st)
 		return r, err
 	})
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key, run.FromCache = info.Key, info.Hit
-	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	run.Resolve(info)
 	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
@@ -150,81 +138,39 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 	bspec := *base.Base
 	label := c.Objective.Label()
 	st := l.begin(fmt.Sprintf("post-train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
-	run, info, err := expcache.Compute(l.cache(), cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
-		seed := c.DataSeed
-		if seed == 0 {
-			seed = bspec.Data.Seed + 1<<32
-		}
-		src, err := newSource(bspec.Data, seed)
+	run, info, err := experiment.Compute(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+		src, err := newSource(bspec.Data, experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
 		if err != nil {
 			return Run{}, err
 		}
 		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
 		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true}
-		err = train(ctx, dir, &r, c.Objective, c.Train, src, opts, st)
+		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, opts, st)
 		return r, err
 	})
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
 	run.Key, run.FromCache = info.Key, info.Hit
-	run.Checkpoint = filepath.Join(info.Dir, run.Checkpoint)
+	run.Resolve(info)
 	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
 	return &run, nil
 }
 
-// train runs one training (fresh when post is nil, else post-training) inside a cache directory and
-// fills r; the checkpoint path it records is relative to dir.
-func train(ctx context.Context, dir string, r *Run, objSpec ObjectiveSpec, ts TrainSpec, src datasets.Source,
-	post *trainer.PostTrainOptions, st *Stage) error {
+// train runs one training of r's network (fresh when post is nil, else post-training) inside a cache
+// directory (experiment.Train).
+func train(ctx context.Context, dir string, r Run, objSpec ObjectiveSpec, ts TrainSpec, src datasets.Source,
+	post *trainer.PostTrainOptions, st *Stage) (experiment.Trained, error) {
 	obj, err := objSpec.Build()
 	if err != nil {
-		return err
+		return experiment.Trained{}, err
 	}
-	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	net, err := r.Model.Build(r.Data.Dim)
 	if err != nil {
-		return fmt.Errorf("toyexp: model: %w", err)
+		return experiment.Trained{}, err
 	}
-	cfg, err := ts.config()
-	if err != nil {
-		return err
-	}
-	cfg.CheckpointDir = filepath.Join(dir, "ckpt")
-	// A few checkpoints during the run, so a kernel killed mid-run resumes; expcache hands the same work
-	// directory to the next attempt after a kill or a cancelled ctx.
-	cfg.CheckpointEvery = max(1, cfg.Steps/4)
-	var tr *trainer.Trainer
-	if post == nil {
-		tr, err = trainer.New(cfg, net, obj, src)
-	} else {
-		tr, err = trainer.PostTrain(cfg, net, obj, src, *post)
-	}
-	if err != nil {
-		return fmt.Errorf("toyexp: %s: %w", r.Label, err)
-	}
-	tr.SetLog(nil)
-	tr.OnStep(func(rep trainer.StepReport) error {
-		st.Progress(int(rep.Step), map[string]float64{"loss": rep.Loss})
-		return nil
-	})
-	hist, err := tr.Train(ctx)
-	if err != nil {
-		return fmt.Errorf("toyexp: training %s: %w", r.Label, err)
-	}
-	r.TrainSeconds = tr.TrainSeconds() // every attempt's, when a killed or interrupted run resumed
-	r.History = hist
-	r.NumParams = tr.NumParameters()
-	r.HasEMA = cfg.EMADecay > 0
-	if n := hist.Len(); n > 0 {
-		r.FinalLoss = hist.Loss[n-1]
-	}
-	rel, err := filepath.Rel(dir, tr.LastCheckpoint())
-	if err != nil {
-		return fmt.Errorf("toyexp: checkpoint path: %w", err)
-	}
-	r.Checkpoint = rel
-	return nil
+	return experiment.Train(ctx, dir, experiment.TrainJob{Label: r.Label, Net: net, Objective: obj, Data: src,
+		Train: experiment.TrainSpec(ts), Post: post, Stage: st})
 }
 
 // OracleRun returns the run of the exact velocity field of data (mixflowlib/backbone/oracle): the
@@ -279,9 +225,9 @@ func (r *Run) sampling(useEMA bool) (nn.Backbone, *model.Store, error) {
 	default:
 		return nil, nil, fmt.Errorf("toyexp: run %q has unknown kind %q", r.Label, r.Kind)
 	}
-	net, err := mlp.New(r.Model.MLPConfig(r.Data.Dim))
+	net, err := r.Model.Build(r.Data.Dim)
 	if err != nil {
-		return nil, nil, fmt.Errorf("toyexp: run %s: model: %w", r.Key, err)
+		return nil, nil, fmt.Errorf("toyexp: run %s: %w", r.Key, err)
 	}
 	store, err := trainer.SamplingStoreFromCheckpoint(r.Checkpoint, useEMA && r.HasEMA)
 	if err != nil {

@@ -3,15 +3,12 @@ package toyexp
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/mixflow/mixflow/datasets/toy2d"
-	"github.com/mixflow/mixflow/mixflowlib/backbone/mlp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
-	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
 // Limits on work sizes that keep a typo from asking for hours of compute or gigabytes of memory.
@@ -66,48 +63,9 @@ func (d DataSpec) Validate() error {
 	return err
 }
 
-// ModelSpec configures the velocity network, an unconditional mlp.MLP (see mlp.Config; zero fields take
-// mlp's defaults). The input dimension comes from DataSpec.Dim.
-type ModelSpec struct {
-	// Width is the hidden width (mlp default 256).
-	Width int `json:"width"`
-	// Depth is the number of hidden layers or residual blocks (mlp default 3).
-	Depth int `json:"depth"`
-	// Activation is one of mlp.ActivationNames (mlp default "silu").
-	Activation string `json:"activation"`
-	// Residual selects mlp's pre-norm residual architecture.
-	Residual bool `json:"residual"`
-	// TimeDim, TimeScale and TimeMaxPeriod configure the time embedding (mlp defaults 64, 100, 100).
-	TimeDim       int     `json:"time_dim"`
-	TimeScale     float64 `json:"time_scale"`
-	TimeMaxPeriod float64 `json:"time_max_period"`
-}
-
-// MLPConfig returns the mlp configuration for data of dimension dim, with mlp's defaults filled in.
-func (m ModelSpec) MLPConfig(dim int) mlp.Config {
-	return mlp.Config{
-		Dim: dim, Width: m.Width, Depth: m.Depth, Activation: m.Activation, Residual: m.Residual,
-		TimeDim: m.TimeDim, TimeScale: m.TimeScale, TimeMaxPeriod: m.TimeMaxPeriod,
-	}.WithDefaults()
-}
-
-// Canonical returns m with mlp's defaults filled in, and an error for an invalid network.
-func (m ModelSpec) Canonical() (ModelSpec, error) {
-	c := m.MLPConfig(2)
-	if err := c.Validate(); err != nil {
-		return m, fmt.Errorf("toyexp: model: %w", err)
-	}
-	return ModelSpec{
-		Width: c.Width, Depth: c.Depth, Activation: c.Activation, Residual: c.Residual,
-		TimeDim: c.TimeDim, TimeScale: c.TimeScale, TimeMaxPeriod: c.TimeMaxPeriod,
-	}, nil
-}
-
-// Validate reports whether m describes a valid network.
-func (m ModelSpec) Validate() error {
-	_, err := m.Canonical()
-	return err
-}
+// ModelSpec configures the velocity network, an unconditional mlp.MLP: the core's experiment.MLPSpec
+// (zero fields take mlp's defaults; the input dimension comes from DataSpec.Dim).
+type ModelSpec = experiment.MLPSpec
 
 // ObjectiveSpec is the toy experiments' training loss: objective.Spec, which validates and builds it
 // (label dropout stays 0: the toy MLP is unconditional).
@@ -121,29 +79,11 @@ func FMObjective() ObjectiveSpec { return objective.FMSpec("", 0) }
 // path, target at m) and the given γ.
 func MixFlowObjective(gamma float64) ObjectiveSpec { return objective.MixFlowSpec(gamma, 0) }
 
-// TrainSpec holds the trainer settings that matter for the toy experiments (see trainer.Config for
-// their meaning). Zero fields take the defaults of DefaultTrainSpec when canonicalised, except where
-// zero is meaningful (WeightDecay, ClipGradNorm, EMADecay: off).
-type TrainSpec struct {
-	// Steps is the number of optimiser updates.
-	Steps int64 `json:"steps"`
-	// BatchSize is the number of points per update.
-	BatchSize int `json:"batch_size"`
-	// LR is the learning rate.
-	LR float64 `json:"lr"`
-	// Optimizer is "adamw" or "adam".
-	Optimizer string `json:"optimizer"`
-	// WeightDecay, ClipGradNorm and EMADecay as in trainer.Config (0: off).
-	WeightDecay  float64 `json:"weight_decay"`
-	ClipGradNorm float64 `json:"clip_grad_norm"`
-	EMADecay     float64 `json:"ema_decay"`
-	// Schedule is the learning-rate schedule (zero value: constant).
-	Schedule trainer.Schedule `json:"schedule"`
-	// Seed seeds the initialisation and the in-graph random draws (t, m, noise).
-	Seed int64 `json:"seed"`
-	// LogEvery is the number of steps per History entry (0: Steps/100, at least 1).
-	LogEvery int64 `json:"log_every"`
-}
+// TrainSpec holds the trainer settings of a toy run: the core's fields (experiment.TrainSpec, see
+// trainer.Config for their meaning) with the toy defaults. Zero fields take the defaults of
+// DefaultTrainSpec when canonicalised, except where zero is meaningful (WeightDecay, ClipGradNorm,
+// EMADecay: off; CheckpointEvery: every Steps/4).
+type TrainSpec experiment.TrainSpec
 
 // DefaultTrainSpec returns the toy defaults: 20 000 AdamW steps of batch 256 at a constant 1e-3,
 // no clipping, EMA 0.999, seed 1.
@@ -151,53 +91,19 @@ func DefaultTrainSpec() TrainSpec {
 	return TrainSpec{Steps: 20_000, BatchSize: 256, LR: 1e-3, Optimizer: "adamw", EMADecay: 0.999, Seed: 1}
 }
 
+// TrainDefaults are the values the toy labs (toyexp, experiment/highdim) give zero TrainSpec fields.
+var TrainDefaults = experiment.TrainDefaults{BatchSize: 256, LR: 1e-3}
+
 // Canonical fills defaults and validates, returning an error naming the first invalid field.
 func (t TrainSpec) Canonical() (TrainSpec, error) {
-	def := DefaultTrainSpec()
-	if t.BatchSize == 0 {
-		t.BatchSize = def.BatchSize
-	}
-	if t.LR == 0 {
-		t.LR = def.LR
-	}
-	if t.Optimizer == "" {
-		t.Optimizer = def.Optimizer
-	}
-	t.Optimizer = strings.ToLower(t.Optimizer)
-	if t.Schedule.Kind == "" {
-		t.Schedule.Kind = trainer.Constant
-	}
-	if t.Steps <= 0 {
-		return t, fmt.Errorf("toyexp: train steps %d: want > 0", t.Steps)
-	}
-	if t.LogEvery == 0 {
-		t.LogEvery = max(1, t.Steps/100)
-	}
-	if _, err := t.config(); err != nil {
-		return t, err
-	}
-	return t, nil
+	c, err := experiment.TrainSpec(t).Canonical(TrainDefaults)
+	return TrainSpec(c), err
 }
 
 // Validate reports the first invalid field of t.
 func (t TrainSpec) Validate() error {
 	_, err := t.Canonical()
 	return err
-}
-
-// config converts t (canonical) into a trainer.Config without a checkpoint directory.
-func (t TrainSpec) config() (trainer.Config, error) {
-	c := trainer.DefaultConfig()
-	c.Optimizer = trainer.OptimizerKind(t.Optimizer)
-	c.LR, c.WeightDecay, c.ClipGradNorm, c.EMADecay = t.LR, t.WeightDecay, t.ClipGradNorm, t.EMADecay
-	c.Schedule = t.Schedule
-	c.BatchSize, c.Steps, c.Seed, c.LogEvery = t.BatchSize, t.Steps, t.Seed, t.LogEvery
-	c.CheckpointEvery = 0
-	c.KeepCheckpoints = 1
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("toyexp: train: %w", err)
-	}
-	return c, nil
 }
 
 // BaseSpec describes the training of a base model from scratch.

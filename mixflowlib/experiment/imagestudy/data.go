@@ -1,0 +1,195 @@
+package imagestudy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/datasets/fashionmnist"
+	"github.com/mixflow/mixflow/datasets/images"
+	"github.com/mixflow/mixflow/mixflowlib/evaluator"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+)
+
+// DataSmallFashionMNIST is the data kind of this package: Fashion-MNIST resized (triangle filter) to a
+// small square side in model space, and resized back to 28×28 in evaluation space so that the shipped
+// Fashion-MNIST evaluator scores it; its params are SmallParams.
+const DataSmallFashionMNIST = "fashion-mnist-small"
+
+// Limits of SmallParams.Size.
+const (
+	MinSize = 8
+	MaxSize = 28
+)
+
+func init() {
+	if err := imageexp.RegisterData(DataSmallFashionMNIST, imageexp.DataKind{Load: loadSmall, Canonical: canonicalSmall}); err != nil {
+		panic(err)
+	}
+}
+
+// SmallParams are the parameters of the "fashion-mnist-small" data kind.
+type SmallParams struct {
+	// Size is the side of the images in model space, in [MinSize, MaxSize]; 0 means 16.
+	Size int `json:"size"`
+	// HeldOut is the number of test images (the first ones) in Data.HeldOut; 0 means 2000.
+	HeldOut int `json:"held_out"`
+}
+
+// SmallFashionMNIST returns the DataSpec of Fashion-MNIST at p.Size×p.Size with training-stream seed
+// seed. Train streams the 60 000 training images resized to the small side (no flips), HeldOut holds the
+// first p.HeldOut test images at that side, Conds gives balanced labels (imageexp.BalancedLabels),
+// Decode resizes generated images back to 28×28 (through 8-bit pixels, as saving them would), and Real
+// draws training images (seeded) through the same down-and-up resize: the metrics' noise floor is that
+// of a perfect generator at the small side, which includes the detail the small side loses.
+func SmallFashionMNIST(p SmallParams, seed uint64) imageexp.DataSpec {
+	b, _ := json.Marshal(p)
+	return imageexp.DataSpec{Kind: DataSmallFashionMNIST, Params: b, Seed: seed}
+}
+
+func smallParams(params json.RawMessage) (SmallParams, error) {
+	var p SmallParams
+	if len(bytes.TrimSpace(params)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(params))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			return p, fmt.Errorf("imagestudy: %s params %s: %w", DataSmallFashionMNIST, params, err)
+		}
+	}
+	if p.Size == 0 {
+		p.Size = 16
+	}
+	if p.Size < MinSize || p.Size > MaxSize {
+		return p, fmt.Errorf("imagestudy: %s size %d outside [%d, %d]", DataSmallFashionMNIST, p.Size, MinSize, MaxSize)
+	}
+	if p.HeldOut == 0 {
+		p.HeldOut = 2000
+	}
+	if p.HeldOut < 1 || p.HeldOut > fashionmnist.Test.Len() {
+		return p, fmt.Errorf("imagestudy: %s held_out %d outside [1, %d]", DataSmallFashionMNIST, p.HeldOut, fashionmnist.Test.Len())
+	}
+	return p, nil
+}
+
+func canonicalSmall(params json.RawMessage) (json.RawMessage, error) {
+	p, err := smallParams(params)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(p)
+}
+
+var (
+	setsMu sync.Mutex
+	sets   = map[fashionmnist.Split]*images.Set{}
+)
+
+// split loads a Fashion-MNIST split once per process.
+func split(s fashionmnist.Split) (*images.Set, error) {
+	setsMu.Lock()
+	defer setsMu.Unlock()
+	if set, ok := sets[s]; ok {
+		return set, nil
+	}
+	set, err := fashionmnist.Load(s)
+	if err != nil {
+		return nil, err
+	}
+	sets[s] = set
+	return set, nil
+}
+
+func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
+	p, err := smallParams(params)
+	if err != nil {
+		return nil, err
+	}
+	train, err := split(fashionmnist.Train)
+	if err != nil {
+		return nil, err
+	}
+	test, err := split(fashionmnist.Test)
+	if err != nil {
+		return nil, err
+	}
+	small := images.Options{Height: p.Size, Width: p.Size, Fit: images.Resize}
+	opt := small
+	opt.Seed = seed
+	src, err := images.NewSource(train, opt)
+	if err != nil {
+		return nil, err
+	}
+	seq := small
+	seq.Sequential = true
+	realSrc, err := images.NewSource(train, seq)
+	if err != nil {
+		return nil, err
+	}
+	held, err := images.HeldOut(test, p.HeldOut, small)
+	if err != nil {
+		return nil, err
+	}
+	numClasses := train.NumClasses()
+	return &imageexp.Data{
+		Name:       fmt.Sprintf("fashion-mnist %d×%d (resized, seed %d)", p.Size, p.Size, seed),
+		Train:      src,
+		Shape:      []int{p.Size, p.Size, 1},
+		NumClasses: numClasses,
+		HeldOut:    held,
+		Conds: func(n int, _ uint64) (datasets.Cond, error) {
+			return datasets.Cond{Labels: imageexp.BalancedLabels(n, numClasses)}, nil
+		},
+		Real: func(n int, s uint64) (datasets.Batch, error) {
+			if n < 1 || n > train.Len() {
+				return datasets.Batch{}, fmt.Errorf("imagestudy: real images: n %d outside [1, %d]", n, train.Len())
+			}
+			rng := rand.New(rand.NewPCG(s, 0xf100))
+			b, err := realSrc.Gather(rng.Perm(train.Len())[:n], nil)
+			if err != nil {
+				return b, err
+			}
+			up, err := Upsample(b.X, evaluator.InputSize)
+			if err != nil {
+				return b, err
+			}
+			_ = b.X.FinalizeAll()
+			b.X = up
+			return b, nil
+		},
+		Decode: func(x *tensors.Tensor) (*tensors.Tensor, error) { return Upsample(x, evaluator.InputSize) },
+	}, nil
+}
+
+// Upsample resizes images float32 [N, H, W, 1] in [−1, 1] to [N, size, size, 1] with images.Resample
+// (triangle filter) through 8-bit pixels, values outside [−1, 1] clipped as saving them would.
+func Upsample(x *tensors.Tensor, size int) (*tensors.Tensor, error) {
+	dims := x.Shape().Dimensions
+	if len(dims) != 4 || dims[3] != 1 || dims[1] < 1 || dims[2] < 1 {
+		return nil, fmt.Errorf("imagestudy: upsample: shape %v, want [N, H, W, 1]", dims)
+	}
+	n, h, w := dims[0], dims[1], dims[2]
+	flat, err := tensors.CopyFlatData[float32](x)
+	if err != nil {
+		return nil, fmt.Errorf("imagestudy: upsample: %w", err)
+	}
+	out := make([]float32, n*size*size)
+	px := make([]uint8, h*w)
+	for i := range n {
+		for j := range px {
+			px[j] = images.Denormalize(flat[i*h*w+j])
+		}
+		r, err := images.Resample(px, h, w, 1, size, size, images.Resize, 0)
+		if err != nil {
+			return nil, fmt.Errorf("imagestudy: upsample: %w", err)
+		}
+		for j, v := range r {
+			out[i*size*size+j] = images.Normalize(v)
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(out, n, size, size, 1), nil
+}

@@ -1,0 +1,77 @@
+package imagestudy
+
+import (
+	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
+	"github.com/mixflow/mixflow/mixflowlib/slowflow"
+)
+
+// StudySiT is the SiT of study 2: 16×16×1 input in 4×4 patches (16 tokens), 3 blocks of width 64 with 4
+// heads, 10 classes (about 0.24 M parameters): small enough that a base trained with a decaying learning
+// rate converges on two CPU cores shared with other jobs.
+func StudySiT() sit.Config {
+	return sit.Config{ImageSize: 16, Channels: 1, PatchSize: 4, Depth: 3, Hidden: 64, Heads: 4, MLPRatio: 4,
+		NumClasses: 10, TimeFreqDim: 64}
+}
+
+// FullBaseSteps is the base training length of notebook 03's full run.
+const FullBaseSteps = 5000
+
+// StudySamplers are the protocol's samplers: Euler at 5, 10 and 20 steps and Heun at 10, unguided.
+func StudySamplers() []imageexp.SamplerSpec {
+	return []imageexp.SamplerSpec{{Method: imageexp.MethodEuler, Steps: 5}, {Method: imageexp.MethodEuler, Steps: 10},
+		{Method: imageexp.MethodEuler, Steps: 20}, {Method: imageexp.MethodHeun, Steps: 10}}
+}
+
+// FullStudy is study 2 of the fair-test protocol (notebook 03): Fashion-MNIST at 16×16, StudySiT trained
+// for baseSteps steps of batch 64 with flow matching (t ~ U[0, 1], label dropout 0.1), AdamW 1e-3 with a
+// 200-step warm-up and a cosine decay to 1e-5, EMA 0.999; post-training arms of 500 steps of batch 64 at
+// a constant 1e-4 from the base's EMA weights with a fresh EMA of 0.99: standard, the γ = 0 control and
+// MixFlow γ = 0.2 (the best γ of study 1, chosen before this run) with training seeds 1–3, MixFlow
+// γ ∈ {0.4, 0.8} and Input Perturbation γ_ip = 0.1 with seed 1; Epsilon Scaling λ = 1.005 and Time-Shift
+// on the standard models; 2000 images per model and sampler (one evaluation seed: every model sees the
+// same noise and labels), precision/recall included; injected lag, variance gap and Slow Flow (Euler 10,
+// nearest-data against 2000 held-out images) for the base, standard, control and MixFlow models.
+func FullStudy(baseSteps int64) Spec {
+	const drop = 0.1
+	return Spec{
+		Base: imageexp.BaseSpec{
+			Data:      SmallFashionMNIST(SmallParams{Size: 16, HeldOut: 2000}, 1),
+			Model:     imageexp.SiT(StudySiT()),
+			Objective: StandardArm(drop),
+			Train: imageexp.TrainSpec{Steps: baseSteps, BatchSize: 64, LR: 1e-3, ClipGradNorm: 1, EMADecay: 0.999, Seed: 1,
+				Schedule: lrschedule.Schedule{Kind: lrschedule.WarmupCosine, WarmupSteps: 200, FinalLR: 1e-5}},
+		},
+		Post: imageexp.TrainSpec{Steps: 500, BatchSize: 64, LR: 1e-4, ClipGradNorm: 1, EMADecay: 0.99},
+		Arms: []imageexp.ObjectiveSpec{StandardArm(drop), ControlArm(drop), MixFlowArm(0.2, drop), MixFlowArm(0.4, drop),
+			MixFlowArm(0.8, drop), InputPerturbationArm(0.1, drop)},
+		Seeds:    3,
+		ArmSeeds: []int{3, 3, 3, 1, 1, 1},
+		Eval: imageexp.EvalSpec{Samplers: StudySamplers(), N: 2000, Seeds: []uint64{0}, UseEMA: true,
+			Evaluator: imageexp.FashionMNISTEvaluator(), Floor: true},
+		EpsilonB:  1.005,
+		TimeShift: true,
+		DiagArms:  []int{0, 1, 2, 4},
+		Diag:      DefaultDiagSpec(),
+		SlowFlow: imageexp.SlowFlowSpec{Protocol: slowflow.ProtocolNearestData, Method: imageexp.MethodEuler, Steps: []int{10},
+			N: 256, ReferenceSize: 2000, Quantiles: slowflow.DefaultQuantiles, UseEMA: true},
+	}
+}
+
+// QuickStudy is the smoke-test size of FullStudy (a minute or two; its numbers mean nothing): 120 base
+// steps, 30 post-training steps (EMA 0.9), 2 seeds of standard, γ = 0 control and MixFlow γ = 0.8, 64
+// images at Euler 2 and Heun 2, no precision/recall, diagnostics on 32 images.
+func QuickStudy() Spec {
+	s := FullStudy(120)
+	s.Base.Train.EMADecay, s.Base.Train.Schedule.WarmupSteps = 0.9, 20
+	s.Post.Steps, s.Post.EMADecay = 30, 0.9
+	s.Arms = []imageexp.ObjectiveSpec{s.Arms[0], s.Arms[1], s.Arms[4]}
+	s.Seeds, s.ArmSeeds, s.DiagArms = 2, nil, []int{0, 2}
+	s.Eval.N = 64
+	s.Eval.Samplers = []imageexp.SamplerSpec{{Method: imageexp.MethodEuler, Steps: 2}, {Method: imageexp.MethodHeun, Steps: 2}}
+	s.Eval.Evaluator.Params = []byte(`{"no_precision_recall":true}`)
+	s.Diag.N, s.Diag.Sampler.Steps = 32, 4
+	s.SlowFlow.Steps, s.SlowFlow.N, s.SlowFlow.ReferenceSize = []int{4}, 32, 500
+	return s
+}
