@@ -32,8 +32,8 @@
 //	cmp, err := lab.Compare(ctx, []*imageexp.Run{base, std, mix}, evalSpec) // metrics × samplers × seeds
 //	sf, err := lab.MeasureSlowFlow(ctx, mix, slowSpec)
 //
-// Progress goes to an Observer (the toyexp event types, so that toyexp's LogObserver and the notebook
-// progress view of toyexp/toyview work unchanged); the package holds no user interface.
+// Progress goes to an Observer (the experiment core's event types, so that experiment.LogObserver and
+// the notebook progress view of experiment/expview serve every lab); the package holds no user interface.
 //
 // Time convention: t = 0 is noise, t = 1 is data.
 package imageexp

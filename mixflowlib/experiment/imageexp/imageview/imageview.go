@@ -2,7 +2,8 @@
 // a metric against sampling steps (the analogue of the MixFlow paper's Table 4) with the noise floor,
 // paired-difference tables, metric-vs-steps charts with error bars, loss curves, and image grids of
 // several models' samples from the same noise and labels side by side. Progress bars and Slow Flow
-// figures come from toyexp/toyview, whose types imageexp shares (toyview.NewProgress, toyview.SlowFlow).
+// figures are the experiment core's (experiment/expview: expview.NewProgress, expview.SlowFlow), whose
+// types imageexp shares.
 //
 // Figures are chart.Figure values, tables table.Table values and grids grid.Grid values: Display them
 // in a notebook, or render them to Markdown/PNG elsewhere (the mixflow-images command does).

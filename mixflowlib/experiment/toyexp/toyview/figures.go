@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mixflow/mixflow/mixflowlib/experiment/expview"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
 	"github.com/mixflow/mixflow/widgets/chart"
 	"github.com/mixflow/mixflow/widgets/figures"
@@ -19,55 +20,6 @@ func MetricLabel(metric string) string {
 		return "MMD² to true samples ↓"
 	}
 	return metric
-}
-
-// SlowFlow draws the Slow Flow bands of several runs measured with the same number of sampling steps
-// (the paper's Fig. 1): mean slowed timestep, 5–95 % band (the spec's quantiles) and min–max envelope
-// against the sampling timestep. gamma > 0 adds MixFlow's lower edge m = (1−γ)t.
-func SlowFlow(results []*toyexp.SlowFlowResult, steps int, gamma float64, title string) (chart.Figure, error) {
-	if len(results) == 0 {
-		return chart.Figure{}, errors.New("toyview: slow flow: no results")
-	}
-	var bands []figures.Band
-	var q [2]float64
-	for _, r := range results {
-		res := r.ForSteps(steps)
-		if res == nil {
-			return chart.Figure{}, fmt.Errorf("toyview: slow flow: run %q has no measurement with %d steps", r.Run, steps)
-		}
-		q = res.Quantiles
-		t, mean, lo, hi, mn, mx := res.Series()
-		bands = append(bands, figures.Band{Name: r.Run, X: t, Mean: mean, Lo: lo, Hi: hi, Min: mn, Max: mx})
-	}
-	if title == "" {
-		title = fmt.Sprintf("Slow Flow, %s, %s %d steps", results[0].Spec.Protocol, results[0].Spec.Method, steps)
-	}
-	return figures.SlowFlow(bands, figures.SlowFlowOptions{
-		Title: title, Gamma: gamma, BandLabel: fmt.Sprintf("%g–%g %% quantiles", 100*q[0], 100*q[1]),
-	})
-}
-
-// SlowFlowPanels lays out SlowFlow figures for several step counts side by side (cols per row), one
-// panel per step count.
-func SlowFlowPanels(results []*toyexp.SlowFlowResult, steps []int, gamma float64, title string, cols int) (chart.Figure, error) {
-	var out chart.Figure
-	for _, n := range steps {
-		f, err := SlowFlow(results, n, gamma, "")
-		if err != nil {
-			return chart.Figure{}, err
-		}
-		p := f.Panels[0]
-		p.Title = fmt.Sprintf("%s, %d steps", results[0].Spec.Method, n)
-		out.Panels = append(out.Panels, p)
-		out.Subtitle = f.Subtitle
-	}
-	out.Title, out.Cols = title, cols
-	if out.Title == "" {
-		out.Title = fmt.Sprintf("Slow Flow (%s protocol)", results[0].Spec.Protocol)
-	}
-	rows := (len(out.Panels) + max(cols, 1) - 1) / max(cols, 1)
-	out.Width, out.Height = 380*min(max(cols, 1), len(out.Panels)), 120+380*rows
-	return out, out.Validate()
 }
 
 // MetricVsSteps draws metric (toyexp.MetricSW or MetricMMD) against the number of sampling steps for the
@@ -195,46 +147,22 @@ func metricShort(metric string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(MetricLabel(metric), " ↓"), " to true samples")
 }
 
-// SlowFlowByRun draws one Slow Flow panel per run (the paper's Fig. 1 (a) and (b) side by side), all
-// measured with the same number of sampling steps; reference (e.g. the oracle's measurement, may be nil)
-// adds its mean slowed timestep to every panel as a line, so each model is read against the exact
-// velocity under the same protocol. gamma > 0 draws MixFlow's lower edge m = (1−γ)t.
-func SlowFlowByRun(results []*toyexp.SlowFlowResult, reference *toyexp.SlowFlowResult, steps int, gamma float64, title string, cols int) (chart.Figure, error) {
-	if len(results) == 0 {
-		return chart.Figure{}, errors.New("toyview: slow flow by run: no results")
-	}
-	var out chart.Figure
-	for _, r := range results {
-		res := r.ForSteps(steps)
-		if res == nil {
-			return chart.Figure{}, fmt.Errorf("toyview: slow flow by run: run %q has no measurement with %d steps", r.Run, steps)
-		}
-		t, mean, lo, hi, mn, mx := res.Series()
-		bands := []figures.Band{{Name: r.Run, X: t, Mean: mean, Lo: lo, Hi: hi, Min: mn, Max: mx}}
-		if reference != nil && reference != r {
-			ref := reference.ForSteps(steps)
-			if ref == nil {
-				return chart.Figure{}, fmt.Errorf("toyview: slow flow by run: reference %q has no measurement with %d steps", reference.Run, steps)
-			}
-			rt, rmean, _, _, _, _ := ref.Series()
-			bands = append(bands, figures.Band{Name: reference.Run + " (mean)", X: rt, Mean: rmean})
-		}
-		f, err := figures.SlowFlow(bands, figures.SlowFlowOptions{Gamma: gamma,
-			BandLabel: fmt.Sprintf("%g–%g %% quantiles", 100*res.Quantiles[0], 100*res.Quantiles[1])})
-		if err != nil {
-			return chart.Figure{}, err
-		}
-		p := f.Panels[0]
-		p.Title = r.Run
-		out.Panels = append(out.Panels, p)
-		out.Subtitle = f.Subtitle
-	}
-	out.Title, out.Cols = title, cols
-	if out.Title == "" {
-		out.Title = fmt.Sprintf("Slow Flow (%s protocol, %s %d steps)", results[0].Spec.Protocol, results[0].Spec.Method, steps)
-	}
-	c := max(cols, 1)
-	rows := (len(out.Panels) + c - 1) / c
-	out.Width, out.Height = 380*min(c, len(out.Panels)), 120+380*rows
-	return out, out.Validate()
-}
+// Progress bars and Slow Flow figures are the experiment core's views (experiment/expview), shared by
+// every lab; these names keep toyview's API.
+type (
+	// Progress is a notebook observer of a Lab (expview.Progress).
+	Progress = expview.Progress
+)
+
+var (
+	// NewProgress returns a notebook observer showing stages up to maxLevel (expview.NewProgress).
+	NewProgress = expview.NewProgress
+	// SlowFlow draws the Slow Flow bands of several runs at one step count (expview.SlowFlow).
+	SlowFlow = expview.SlowFlow
+	// SlowFlowPanels lays out SlowFlow figures for several step counts (expview.SlowFlowPanels).
+	SlowFlowPanels = expview.SlowFlowPanels
+	// SlowFlowByRun draws one Slow Flow panel per run against a reference (expview.SlowFlowByRun).
+	SlowFlowByRun = expview.SlowFlowByRun
+	// SlowFlowTable summarises Slow Flow measurements (expview.SlowFlowTable).
+	SlowFlowTable = expview.SlowFlowTable
+)

@@ -90,41 +90,6 @@ func formatDiff(d metrics.Summary) string {
 	return fmt.Sprintf("%+.4f [%+.4f, %+.4f]%s", d.Estimate, d.Lo, d.Hi, mark)
 }
 
-// SlowFlowTable summarises Slow Flow measurements: one row per run, and per number of steps the mean
-// slow-down t − m* over the sampling states and the median m* of the final state (t = 1).
-func SlowFlowTable(title string, results []*toyexp.SlowFlowResult) (*table.Table, error) {
-	if len(results) == 0 {
-		return nil, fmt.Errorf("toyview: slow flow table: no results")
-	}
-	steps := results[0].Spec.Steps
-	headers := []string{"model"}
-	for _, n := range steps {
-		headers = append(headers, fmt.Sprintf("mean t − m*, %d steps", n))
-	}
-	for _, n := range steps {
-		headers = append(headers, fmt.Sprintf("median m*(1), %d steps", n))
-	}
-	t := table.New(headers...)
-	t.Title = title
-	t.Precision = 3
-	for _, r := range results {
-		gaps := []any{r.Run}
-		var finals []any
-		for _, n := range steps {
-			res := r.ForSteps(n)
-			if res == nil {
-				return nil, fmt.Errorf("toyview: slow flow table: run %q has no %d-step measurement", r.Run, n)
-			}
-			gaps = append(gaps, toyexp.MeanGap(res))
-			finals = append(finals, toyexp.FinalStats(res).Median)
-		}
-		if err := t.Add(append(gaps, finals...)...); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
-}
-
 // EvalTable lists evaluations of single runs (e.g. the oracle, a base and two post-trained models):
 // one row per run, one column per (method, steps), the metric's mean over evaluation seeds.
 func EvalTable(title, metric string, evals []*toyexp.EvalResult) (*table.Table, error) {

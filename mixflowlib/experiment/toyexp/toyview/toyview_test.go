@@ -6,7 +6,6 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
-	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 )
 
 // fakeSweep builds a sweep result by hand: base, standard, MixFlow γ = 0.3 and 0.8, one timestep cell.
@@ -86,59 +85,5 @@ func TestSweepViews(t *testing.T) {
 	}
 	if g, ok := GammaVariant(toyexp.GammaVariants(0.7)[0]); !ok || g != 0.7 {
 		t.Errorf("GammaVariant(0.7) = %v, %v", g, ok)
-	}
-}
-
-func fakeSlowFlow(run string, shift float64) *toyexp.SlowFlowResult {
-	r := &toyexp.SlowFlowResult{Run: run, Spec: toyexp.DefaultSlowFlowSpec()}
-	r.Spec.Steps = []int{5, 50}
-	for _, steps := range []int{5, 50} {
-		res := &slowflow.Result{Protocol: slowflow.ProtocolNearestData, Steps: steps, Quantiles: slowflow.DefaultQuantiles}
-		for i := 0; i <= steps; i++ {
-			tt := float64(i) / float64(steps)
-			m := tt * (1 - shift)
-			res.Stats = append(res.Stats, slowflow.Stats{Step: i, T: tt, Mean: m, Median: m, Lo: m * 0.9, Hi: m, Min: m * 0.5, Max: tt, MeanGap: tt - m})
-		}
-		r.Results = append(r.Results, res)
-	}
-	return r
-}
-
-func TestSlowFlowViews(t *testing.T) {
-	a, b, o := fakeSlowFlow("base", 0.3), fakeSlowFlow("MixFlow", 0.1), fakeSlowFlow("oracle", 0.05)
-	f, err := SlowFlowByRun([]*toyexp.SlowFlowResult{a, b}, o, 50, 0.8, "", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Panels) != 2 || !strings.Contains(f.Describe(), "oracle (mean)") {
-		t.Errorf("by-run figure %s", f.Describe())
-	}
-	if f, err := SlowFlowPanels([]*toyexp.SlowFlowResult{a}, []int{5, 50}, 0, "", 2); err != nil || len(f.Panels) != 2 {
-		t.Errorf("panels: %v", err)
-	}
-	if _, err := SlowFlow([]*toyexp.SlowFlowResult{a}, 20, 0, ""); err == nil || !strings.Contains(err.Error(), "20 steps") {
-		t.Errorf("missing step count: %v", err)
-	}
-	tab, err := SlowFlowTable("t", []*toyexp.SlowFlowResult{a, b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// base: mean gap over t > 0 of 0.3·t at 5 steps = 0.3 × mean(0.2, …, 1) = 0.18.
-	if md := tab.Markdown(); !strings.Contains(md, "| base | 0.180 |") {
-		t.Errorf("slow flow table:\n%s", md)
-	}
-}
-
-func TestProgressOutsideNotebook(t *testing.T) {
-	p := NewProgress(1, true)
-	p.Observe(toyexp.Event{Kind: toyexp.StageStart, Stage: "hidden", Level: 2})
-	p.Observe(toyexp.Event{Kind: toyexp.StageStart, Stage: "train", Level: 1, Unit: "step", Total: 10})
-	for i := 1; i <= 10; i++ {
-		p.Observe(toyexp.Event{Kind: toyexp.StageProgress, Stage: "train", Level: 1, Unit: "step", Done: i, Total: 10, Values: map[string]float64{"loss": 1}})
-	}
-	p.Observe(toyexp.Event{Kind: toyexp.StageEnd, Stage: "train", Level: 1, Unit: "step", Done: 10, Total: 10})
-	p.Observe(toyexp.Event{Kind: toyexp.StageEnd, Stage: "cached one", Level: 1, Cached: true})
-	if len(p.bars) != 0 || len(p.plots) != 0 {
-		t.Errorf("stages left open: %d bars, %d plots", len(p.bars), len(p.plots))
 	}
 }

@@ -1,21 +1,20 @@
-// Package toyview shows the results of package toyexp with the project's widgets: progress bars and live
-// loss curves while experiments run (an Observer), and the figures and tables of the toy notebooks (Slow
-// Flow bands, metric against sampling steps, γ ablation with error bars, sample scatters, loss curves,
-// results tables).
+// Package expview shows what the experiment core (mixflowlib/experiment) reports, for every lab: a
+// notebook progress observer (progress bars and live loss curves) and the Slow Flow figures and table of
+// experiment.SlowFlowResult values. The labs' own views (toyexp/toyview, imageexp/imageview) build on it.
 //
 // Figures are chart.Figure values (Display them in a notebook, Save them elsewhere) and tables are
-// table.Table values (Display, Markdown, HTML), so the command-line tool uses the same builders.
-package toyview
+// table.Table values (Display, Markdown, HTML), so the command-line tools use the same builders.
+package expview
 
 import (
 	"fmt"
 	"sync"
 
-	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/widgets/progress"
 )
 
-// Progress is a toyexp.Observer for notebooks: a progress bar per stage (with the current loss or
+// Progress is an experiment.Observer for notebooks: a progress bar per stage (with the current loss or
 // metric) and, for training stages, a live loss curve, each updated in place. Outside a notebook the
 // bars print one-line progress to standard error.
 type Progress struct {
@@ -36,8 +35,8 @@ func NewProgress(maxLevel int, lossCurves bool) *Progress {
 	return &Progress{MaxLevel: maxLevel, LossCurves: lossCurves}
 }
 
-// Observe implements toyexp.Observer.
-func (p *Progress) Observe(e toyexp.Event) {
+// Observe implements experiment.Observer.
+func (p *Progress) Observe(e experiment.Event) {
 	if e.Level > p.MaxLevel {
 		return
 	}
@@ -47,9 +46,9 @@ func (p *Progress) Observe(e toyexp.Event) {
 		p.bars, p.plots = map[string]*progress.Bar{}, map[string]*progress.LossPlot{}
 	}
 	switch e.Kind {
-	case toyexp.StageStart:
+	case experiment.StageStart:
 		// Bars are created on the first progress report, so a cached stage shows one final line only.
-	case toyexp.StageProgress:
+	case experiment.StageProgress:
 		bar := p.bars[e.Stage]
 		if bar == nil {
 			bar = progress.New(e.Stage, e.Total)
@@ -69,7 +68,7 @@ func (p *Progress) Observe(e toyexp.Event) {
 			}
 			_ = plot.Add(e.Done, "loss", loss) // a NaN loss stops the trainer itself
 		}
-	case toyexp.StageEnd:
+	case experiment.StageEnd:
 		bar := p.bars[e.Stage]
 		if bar == nil && e.Cached {
 			// Nothing was computed: one plain line instead of a bar with a meaningless rate.
