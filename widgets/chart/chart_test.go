@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,14 +117,104 @@ func TestNiceRange(t *testing.T) {
 		{-3.7, 12.1, false, [2]float64{-5, 15}},
 		{5, 5, false, [2]float64{4.4, 5.6}},
 		{0, 0, false, [2]float64{-0.6, 0.6}},
-		{3, 870, true, [2]float64{1, 1000}},
-		{10, 10, true, [2]float64{10, 100}},
+		// Log axes: bounds from the data (the loss of a training run, 5 to 50 sampling steps), not
+		// whole decades of empty space.
+		{3, 870, true, [2]float64{3, 1000}},
+		{1.2, 3, true, [2]float64{1, 3}},
+		{1.23, 2.9, true, [2]float64{1, 3}},
+		{5, 50, true, [2]float64{5, 50}},
+		{0.013, 0.4, true, [2]float64{0.01, 0.5}},
+		{10, 10, true, [2]float64{7, 15}},
 	}
 	for _, c := range cases {
 		got := niceRange(c.lo, c.hi, c.log)
 		if math.Abs(got[0]-c.want[0]) > 1e-12 || math.Abs(got[1]-c.want[1]) > 1e-12 {
 			t.Errorf("niceRange(%g, %g, %v) = %v, want %v", c.lo, c.hi, c.log, got, c.want)
 		}
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		for _, tk := range (logTicks{}).Ticks(lo, hi) {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{1, 3, []string{"1", "2", "3"}},
+		{1.5, 3, []string{"1.5", "2", "3"}},
+		{5, 50, []string{"10", "20", "5", "50"}},
+		{1, 1e6, []string{"1", "10", "100", "1000", "10000", "100000", "1e+06"}},
+	} {
+		if got := labels(c.lo, c.hi); !slices.Equal(got, c.want) {
+			t.Errorf("log ticks of [%g, %g] label %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
+func TestShareY(t *testing.T) {
+	low := Panel{Title: "a", Series: []Series{Line("m", []float64{1, 2}, []float64{10, 20})}}
+	high := Panel{Title: "b", Series: []Series{Line("m", []float64{1, 2}, []float64{40, 70})}}
+	fixed := high
+	fixed.Y.Range = [2]float64{0, 1000}
+	f := Figure{Title: "shared", Panels: []Panel{low, high, fixed}}
+	r, err := f.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Panels[0].YR == r.Panels[1].YR {
+		t.Fatalf("without ShareY both panels got %v: the test shows nothing", r.Panels[0].YR)
+	}
+	f.ShareY = true
+	if r, err = f.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := r.Panels[0].YR, r.Panels[1].YR; a != b || a[0] > 10 || a[1] < 70 {
+		t.Errorf("ShareY ranges %v and %v: want one range covering 10–70", a, b)
+	}
+	if r.Panels[2].YR != fixed.Y.Range {
+		t.Errorf("a fixed range became %v", r.Panels[2].YR)
+	}
+	logPanel := high
+	logPanel.Y.Log = true
+	f.Panels = []Panel{low, logPanel}
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "ShareY") {
+		t.Errorf("ShareY over log and linear axes: %v", err)
+	}
+}
+
+// TestToolboxClearOfTitles: the toolbox icons sit beside the top-right plotting area, below the
+// titles and the legend, so a long title never runs under them.
+func TestToolboxClearOfTitles(t *testing.T) {
+	f := testFigure()
+	f.Title = strings.Repeat("a long title that spans the whole width of the figure ", 3)
+	b, err := f.EChartsOption()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opt struct {
+		Toolbox struct {
+			Orient string
+			Top    string
+			Right  string
+		}
+	}
+	if err := json.Unmarshal(b, &opt); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := f.resolve()
+	top, _ := strconv.ParseFloat(opt.Toolbox.Top, 64)
+	header := r.Panels[0].Tile.Y
+	if opt.Toolbox.Orient != "vertical" || top < header {
+		t.Errorf("toolbox %+v starts at y=%g, inside the header (titles and legend end at %g)", opt.Toolbox, top, header)
 	}
 }
 

@@ -60,6 +60,30 @@ func axisType(log bool) string {
 	return "value"
 }
 
+// toolbox sizes: three icons stacked vertically in the right margin of the top-right panel.
+const (
+	toolboxIcon = 11
+	toolboxGap  = 4
+	toolboxH    = 3*toolboxIcon + 2*toolboxGap
+)
+
+// toolboxTop is where the toolbox starts: beside the plotting area of the panel at the figure's top
+// right, below every title and the legend (a long title never runs under the icons), at the bottom
+// of that area when a heatmap colour bar takes its top.
+func (r *resolved) toolboxTop() float64 {
+	var top *rpanel
+	for i := range r.Panels {
+		p := &r.Panels[i]
+		if top == nil || p.Tile.Y < top.Tile.Y || p.Tile.Y == top.Tile.Y && p.Tile.X > top.Tile.X {
+			top = p
+		}
+	}
+	if top.Heat != nil {
+		return top.Grid.Y + top.Grid.H - toolboxH
+	}
+	return top.Grid.Y
+}
+
 // seriesExtra holds option fields go-echarts' SingleSeries does not model; they are merged in after
 // go-echarts built the option.
 type seriesExtra map[string]any
@@ -75,7 +99,7 @@ func (r *resolved) option() ([]byte, error) {
 		charts.WithTitleOpts(opts.Title{Title: r.Title, Subtitle: r.Subtitle, Left: "center", Top: pxs(r.TitleY)}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(len(legendNames) > 0), Data: legendNames, Top: pxs(r.LegendY), Left: "center"}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(true), Right: "8", Top: "4", Feature: &opts.ToolBoxFeature{
+		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(true), Orient: "vertical", Right: "3", Top: pxs(r.toolboxTop()), Feature: &opts.ToolBoxFeature{
 			SaveAsImage: &opts.ToolBoxFeatureSaveAsImage{Show: opts.Bool(true), Type: "png", Title: "save PNG"},
 			DataZoom:    &opts.ToolBoxFeatureDataZoom{Show: opts.Bool(true)},
 			Restore:     &opts.ToolBoxFeatureRestore{Show: opts.Bool(true)},
@@ -203,6 +227,9 @@ func (r *resolved) option() ([]byte, error) {
 	var opt map[string]any
 	if err := json.Unmarshal(raw, &opt); err != nil {
 		return nil, fmt.Errorf("chart: decoding the ECharts option of %q: %w", r.Title, err)
+	}
+	if tb, ok := opt["toolbox"].(map[string]any); ok {
+		tb["itemSize"], tb["itemGap"], tb["padding"] = toolboxIcon, toolboxGap, 0
 	}
 	opt["title"] = titles
 	opt["animation"] = false

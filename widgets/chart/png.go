@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/mixflow/mixflow/widgets/compactpng"
@@ -136,10 +137,54 @@ func styleAxis(a *plot.Axis, label string, r [2]float64, log bool) {
 	a.Tick.Color = ink
 	if log {
 		a.Scale = plot.LogScale{}
-		a.Tick.Marker = plot.LogTicks{Prec: -1}
+		a.Tick.Marker = logTicks{}
 	} else {
 		a.Tick.Marker = niceTicks{}
 	}
+}
+
+// logTicks labels powers of ten, and also 2 and 5 times them when the axis spans less than three
+// decades (so an axis from 1 to 3 has labels), and the axis ends when it spans less than a decade,
+// with unlabelled minor ticks at the other integer multiples.
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || lo <= 0 {
+		return nil
+	}
+	labelled := map[int]bool{1: true}
+	if hi/lo < 1000 {
+		labelled[2], labelled[5] = true, true
+	}
+	var ts []plot.Tick
+	labels := 0
+	for e := math.Floor(math.Log10(lo) + 1e-9); math.Pow(10, e) <= hi*(1+1e-9); e++ {
+		p := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := cleanFloat(float64(m) * p)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if labelled[m] {
+				t.Label = strconv.FormatFloat(v, 'g', 6, 64)
+				labels++
+			}
+			ts = append(ts, t)
+		}
+	}
+	if labels < 2 || hi/lo < 10 { // less than a decade (1.5–3): label the ends, as the interactive chart does
+		for _, v := range []float64{lo, hi} {
+			i := slices.IndexFunc(ts, func(t plot.Tick) bool { return math.Abs(t.Value-v) <= 1e-9*v })
+			if i < 0 {
+				ts = append(ts, plot.Tick{Value: v})
+				i = len(ts) - 1
+			}
+			ts[i].Label = strconv.FormatFloat(roundSig(v, 3), 'g', 6, 64)
+		}
+	}
+	return ts
 }
 
 // niceTicks puts about five labelled ticks at multiples of a 1-2-2.5-5 step (as the interactive chart

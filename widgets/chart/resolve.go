@@ -290,6 +290,25 @@ func (f Figure) resolve() (*resolved, error) {
 			rp.XR, rp.YR = equalize(rp.XR, rp.YR, rp.Grid.W, rp.Grid.H)
 		}
 	}
+	if f.ShareY {
+		lo, hi, log, n := math.Inf(1), math.Inf(-1), false, 0
+		for _, rp := range r.Panels {
+			if sharesY(rp.Panel) {
+				lo, hi, log, n = math.Min(lo, rp.YR[0]), math.Max(hi, rp.YR[1]), rp.Y.Log, n+1
+			}
+		}
+		if n > 1 {
+			shared := [2]float64{lo, hi}
+			if !log && (!onGrid(lo, lo, hi) || !onGrid(hi, lo, hi)) { // log bounds are nice already
+				shared = niceRange(lo, hi, log)
+			}
+			for i := range r.Panels {
+				if sharesY(r.Panels[i].Panel) {
+					r.Panels[i].YR = shared
+				}
+			}
+		}
+	}
 	return r, nil
 }
 
@@ -376,8 +395,8 @@ func onGrid(v, lo, hi float64) bool {
 	return math.Abs(k-math.Round(k)) < 1e-6
 }
 
-// niceRange rounds [lo, hi] outwards: to multiples of a 1-2-2.5-5 step on linear axes, to powers of ten
-// on log axes. Empty or degenerate data gets a unit range around it.
+// niceRange rounds [lo, hi] outwards: to multiples of a 1-2-2.5-5 step on linear axes, to the nearest
+// 1, 1.5, 2, 3, 5 or 7 times a power of ten on log axes (bounds from the data, not whole decades). Empty or degenerate data gets a unit range around it.
 func niceRange(lo, hi float64, log bool) [2]float64 {
 	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		if log {
@@ -386,11 +405,11 @@ func niceRange(lo, hi float64, log bool) [2]float64 {
 		return [2]float64{0, 1}
 	}
 	if log {
-		a, b := math.Floor(math.Log10(lo)+1e-9), math.Ceil(math.Log10(hi)-1e-9)
+		a, b := logFloor(lo), logCeil(hi)
 		if b <= a {
-			b = a + 1
+			a, b = logFloor(a*0.999), logCeil(b*1.001)
 		}
-		return [2]float64{math.Pow(10, a), math.Pow(10, b)}
+		return [2]float64{a, b}
 	}
 	if hi == lo {
 		d := math.Abs(lo) * 0.1
@@ -403,6 +422,35 @@ func niceRange(lo, hi float64, log bool) [2]float64 {
 	a := math.Floor(lo/step+1e-9) * step
 	b := math.Ceil(hi/step-1e-9) * step
 	return [2]float64{cleanFloat(a), cleanFloat(b)}
+}
+
+// logMantissas are the values, times a power of ten, that bound log axes: a loss between 1.2 and 3
+// gets the axis 1–3 rather than 1–10, and 5 to 50 steps get 5–50 rather than 1–100.
+var logMantissas = []float64{1, 1.5, 2, 3, 5, 7, 10}
+
+// logFloor is the largest m·10^k ≤ v with m in logMantissas.
+func logFloor(v float64) float64 {
+	e := math.Floor(math.Log10(v) + 1e-9)
+	p := math.Pow(10, e)
+	out := p
+	for _, m := range logMantissas {
+		if m*p <= v*(1+1e-9) {
+			out = m * p
+		}
+	}
+	return cleanFloat(out)
+}
+
+// logCeil is the smallest m·10^k ≥ v with m in logMantissas.
+func logCeil(v float64) float64 {
+	e := math.Floor(math.Log10(v) + 1e-9)
+	p := math.Pow(10, e)
+	for _, m := range logMantissas {
+		if m*p >= v*(1-1e-9) {
+			return cleanFloat(m * p)
+		}
+	}
+	return cleanFloat(10 * p)
 }
 
 func niceStep(raw float64) float64 {

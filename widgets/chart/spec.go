@@ -155,6 +155,10 @@ type Figure struct {
 	Panels []Panel
 	// Cols is the number of panels per row; zero means all in one row, up to 3.
 	Cols int
+	// ShareY gives the panels one y range, the union of their automatic ranges, so that panels side
+	// by side compare at a glance. Panels with a fixed Y.Range or Equal axes keep theirs; the shared
+	// panels must all be log or all linear.
+	ShareY bool
 	// Width and Height are the size in pixels of both the PNG and the interactive chart; zero picks
 	// a default (760 wide, height from the number of rows).
 	Width, Height int
@@ -192,6 +196,17 @@ func (f Figure) Validate() error {
 	if f.Height != 0 && (f.Height < minDim || f.Height > maxPixels) {
 		return fmt.Errorf("chart: figure %q: Height %d outside [%d, %d] pixels", f.Title, f.Height, minDim, maxPixels)
 	}
+	if f.ShareY {
+		logs := map[bool]bool{}
+		for _, p := range f.Panels {
+			if sharesY(p) {
+				logs[p.Y.Log] = true
+			}
+		}
+		if len(logs) > 1 {
+			return fmt.Errorf("chart: figure %q: ShareY over log and linear y axes", f.Title)
+		}
+	}
 	for i, p := range f.Panels {
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("chart: figure %q: panel %d (%q): %w", f.Title, i, p.Title, err)
@@ -199,6 +214,9 @@ func (f Figure) Validate() error {
 	}
 	return nil
 }
+
+// sharesY reports whether the panel takes part in Figure.ShareY.
+func sharesY(p Panel) bool { return !p.Equal && !(p.Y.Range[0] < p.Y.Range[1]) }
 
 func (a Axis) validate(which string) error {
 	r := a.Range

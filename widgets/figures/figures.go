@@ -555,7 +555,9 @@ type StepsOptions struct {
 	LogX, LogY bool
 }
 
-// MetricVsSteps draws a metric against the number of sampling steps for several methods.
+// MetricVsSteps draws a metric against the number of sampling steps for several methods. When several
+// series have error bars, each is offset a little along x (within 30 % of the smallest gap between
+// step counts) so that bars at the same step count do not overlap.
 func MetricVsSteps(ms []MetricSeries, o StepsOptions) (chart.Figure, error) {
 	const fig = "metric vs steps"
 	if len(ms) == 0 {
@@ -580,7 +582,22 @@ func MetricVsSteps(ms []MetricSeries, o StepsOptions) (chart.Figure, error) {
 		if err := checkLen(fig, m.Name, "Err", m.Err, n); err != nil {
 			return chart.Figure{}, err
 		}
-		p.Series = append(p.Series, withErrors(m.Name, m.Steps, m.Value, m.Err)...)
+	}
+	withBars := 0
+	for _, m := range ms {
+		if m.Err != nil {
+			withBars++
+		}
+	}
+	gap := minGap(ms, o.LogX)
+	k := 0
+	for _, m := range ms {
+		x := m.Steps
+		if m.Err != nil && withBars > 1 {
+			x = dodge(x, k, withBars, gap, o.LogX)
+			k++
+		}
+		p.Series = append(p.Series, withErrors(m.Name, x, m.Value, m.Err)...)
 	}
 	title := o.Title
 	if title == "" {
@@ -590,6 +607,54 @@ func MetricVsSteps(ms []MetricSeries, o StepsOptions) (chart.Figure, error) {
 		}
 	}
 	return wrap(fig, chart.Single(title, p))
+}
+
+// dodgeSpan is the fraction of the smallest gap between step counts over which the error bars of
+// several series at one step count are spread, so that they do not hide each other.
+const dodgeSpan = 0.3
+
+// minGap is the smallest gap between distinct step counts of any series (in log10 units on a log
+// axis); 1 (a tenth of a decade on a log axis) when there is a single step count.
+func minGap(ms []MetricSeries, log bool) float64 {
+	var xs []float64
+	for _, m := range ms {
+		for _, x := range m.Steps {
+			if log {
+				x = math.Log10(x)
+			}
+			xs = append(xs, x)
+		}
+	}
+	slices.Sort(xs)
+	gap := math.Inf(1)
+	for i := 1; i < len(xs); i++ {
+		if d := xs[i] - xs[i-1]; d > 1e-12 {
+			gap = math.Min(gap, d)
+		}
+	}
+	if math.IsInf(gap, 1) {
+		if log {
+			return 0.1
+		}
+		return 1
+	}
+	return gap
+}
+
+// dodge shifts x for the k-th of n series with error bars: series sit side by side within dodgeSpan
+// of the smallest gap, centred on the true step counts (a factor on a log axis).
+func dodge(x []float64, k, n int, gap float64, log bool) []float64 {
+	off := (float64(k)+0.5)/float64(n) - 0.5
+	off *= dodgeSpan * gap
+	out := make([]float64, len(x))
+	for i, v := range x {
+		if log {
+			out[i] = v * math.Pow(10, off)
+		} else {
+			out[i] = v + off
+		}
+	}
+	return out
 }
 
 // Curve is one loss curve: a value per training step.

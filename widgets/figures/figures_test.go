@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -260,6 +261,49 @@ func TestMetricVsSteps(t *testing.T) {
 	_, err = MetricVsSteps([]MetricSeries{{Name: "z", Steps: []float64{0, 10}, Value: []float64{1, 2}}}, StepsOptions{LogX: true})
 	if err == nil || !strings.Contains(err.Error(), "log axis") {
 		t.Errorf("log x with 0 steps: %v", err)
+	}
+}
+
+// TestMetricVsStepsDodgesErrorBars: error bars of several series at the same step counts are drawn
+// side by side (within 30 % of the smallest gap), not on top of each other.
+func TestMetricVsStepsDodgesErrorBars(t *testing.T) {
+	for _, logX := range []bool{false, true} {
+		steps := []float64{10, 20, 50}
+		f, err := MetricVsSteps([]MetricSeries{
+			{Name: "a", Steps: steps, Value: []float64{1, 2, 3}, Err: []float64{1, 1, 1}},
+			{Name: "b", Steps: steps, Value: []float64{1, 2, 3}, Err: []float64{1, 1, 1}},
+			{Name: "c", Steps: steps, Value: []float64{1, 2, 3}},
+		}, StepsOptions{LogX: logX})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bars [][]float64
+		for _, s := range f.Panels[0].Series {
+			switch s.Kind {
+			case chart.KindErrorBar:
+				bars = append(bars, s.X)
+			case chart.KindLine:
+				if !slices.Equal(s.X, steps) {
+					t.Errorf("log %v: the series without bars moved to %v", logX, s.X)
+				}
+			}
+		}
+		if len(bars) != 2 {
+			t.Fatalf("log %v: %d error-bar series, want 2", logX, len(bars))
+		}
+		for i, x := range steps {
+			a, b := bars[0][i], bars[1][i]
+			if logX {
+				a, b, x = math.Log10(a), math.Log10(b), math.Log10(x)
+			}
+			gap := 10.0 // 10 → 20 steps
+			if logX {
+				gap = math.Log10(2)
+			}
+			if !(a < x && x < b) || b-a > 0.3*gap+1e-9 || b-a < 0.05*gap {
+				t.Errorf("log %v: bars at step %g drawn at %g and %g: want them either side, within 30 %% of the gap", logX, steps[i], bars[0][i], bars[1][i])
+			}
+		}
 	}
 }
 

@@ -222,8 +222,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, text)
 		}
 	}
-	if f, err := t2iexp.StepsFigure(cmp, t2iexp.MetricCount); err != nil || len(f.Panels) != 2 {
-		t.Errorf("StepsFigure: %v", err)
+	if f, err := t2iexp.StepsFigure(cmp, t2iexp.MetricCount); err != nil || len(f.Panels) != 2 || !f.ShareY {
+		t.Errorf("StepsFigure: %v (panels %d, shared y %v: want 2 panels on one y range)", err, len(f.Panels), f.ShareY)
 	}
 	if _, err := t2iexp.LossFigure("loss", runs.Standard, runs.MixFlow); err != nil {
 		t.Errorf("LossFigure: %v", err)

@@ -326,7 +326,7 @@ func StepsFigure(cmp *imageexp.Comparison, metric string) (chart.Figure, error) 
 		}
 	}
 	f := chart.Figure{Title: fmt.Sprintf("Attribute score %q vs Euler steps (± binomial standard error)", metric),
-		Cols: len(scales), Width: 380 * len(scales)}
+		Cols: len(scales), Width: 380 * len(scales), ShareY: true}
 	for _, scale := range scales {
 		var ms []figures.MetricSeries
 		for _, run := range cmp.Runs {
