@@ -167,3 +167,25 @@ func TestDenseBias(t *testing.T) {
 		t.Errorf("Dense variables %v, layers.Dense %v", got, want)
 	}
 }
+
+// TestSplitLeading checks that splitLeading gives Split's slices and gradient bit for bit.
+func TestSplitLeading(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	x, w := randomTensor(rng, 1, 3, 4, 5, 6), randomTensor(rng, 1, 3, 4, 5, 6)
+	stack := func(parts []*Node) *Node {
+		for i, p := range parts {
+			parts[i] = Reshape(Square(p), 1, 4, 5, 6) // Square: a gradient that depends on the values
+		}
+		return Concatenate(parts, 0)
+	}
+	want := valueAndGrads(t, func(in []*Node) *Node { return stack(Split(in[0], 0, 3)) }, w, x)
+	got := valueAndGrads(t, func(in []*Node) *Node {
+		parts := splitLeading(in[0])
+		if len(parts) != 3 || parts[0].Rank() != 3 {
+			t.Fatalf("splitLeading gave %d parts of rank %d, want 3 of rank 3", len(parts), parts[0].Rank())
+		}
+		return stack(parts)
+	}, w, x)
+	compare(t, "value", got[0], want[0], 0)
+	compare(t, "gradient", got[1], want[1], 0)
+}
