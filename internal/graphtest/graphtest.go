@@ -4,6 +4,7 @@
 package graphtest
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	randv2 "math/rand/v2"
@@ -31,6 +32,50 @@ func Backend(tb testing.TB) compute.Backend {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// OwnBackend returns a fresh pure-Go backend of the test's own, not the process-wide one, finalised
+// when the test ends: pass it down (a Config field, an argument) and check with OnBackend that the
+// package computed on it.
+func OwnBackend(tb testing.TB) compute.Backend {
+	tb.Helper()
+	b, err := compute.NewWithConfig(backend.GoConfig)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(b.Finalize)
+	return b
+}
+
+// OnBackend fails the test unless each of ts is on a device of b (the computation that made it ran on
+// b), and the variables of store that are on a device are on b too; store may be nil.
+func OnBackend(tb testing.TB, b compute.Backend, store *model.Store, ts ...*tensors.Tensor) {
+	tb.Helper()
+	check := func(what string, t *tensors.Tensor) {
+		got, err := t.Backend()
+		if err != nil {
+			tb.Fatalf("%s is on no device: %v", what, err)
+		}
+		if got != b {
+			tb.Fatalf("%s is on backend %p (%s), not on the one passed down (%p)", what, got, got.Name(), b)
+		}
+	}
+	for i, t := range ts {
+		check(fmt.Sprintf("tensor %d", i), t)
+	}
+	if store == nil {
+		return
+	}
+	on := 0
+	for v := range store.IterVariables() {
+		if t, err := v.Value(); err == nil && t != nil && t.IsOnDevice(0) {
+			check("variable "+v.Path(), t)
+			on++
+		}
+	}
+	if on == 0 && len(ts) == 0 {
+		tb.Fatalf("no variable of the store is on a device")
+	}
 }
 
 // NewStore returns an empty store whose variable initialisers are seeded with seed.

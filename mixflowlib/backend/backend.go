@@ -209,6 +209,20 @@ func Or(b compute.Backend) (compute.Backend, error) {
 	return New()
 }
 
+// ConfigOf names b for a record (a checkpoint's metadata): the configuration string Select chose when b is
+// the process-wide backend ("go:ops_sequential"), else b's own name ("go", "xla").
+func ConfigOf(b compute.Backend) string {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if b != nil && b == sharedBackend {
+		return sharedChoice.Config
+	}
+	if b == nil {
+		return ""
+	}
+	return b.Name()
+}
+
 // Must is New for code paths (notebook cells, examples) where a missing backend should stop the program.
 // The panic carries New's error, which names the problem and the fix.
 func Must() compute.Backend {

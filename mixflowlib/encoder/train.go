@@ -63,6 +63,10 @@ type TrainConfig struct {
 	// MaxShift translates each training image by a random whole number of pixels in [−MaxShift, MaxShift]
 	// along each axis, filling with the background (−1).
 	MaxShift int `json:"max_shift"`
+	// Backend is the compute backend the training runs on, asked once from mixflowlib/backend by the
+	// caller at the top (train-encoder); nil means the process-wide one (backend.New). It is not part of
+	// the JSON form recorded with the weights.
+	Backend compute.Backend `json:"-"`
 }
 
 // DefaultTrainConfig returns the configuration of the shipped weights. The seed (7) differs from the
@@ -191,7 +195,7 @@ func Train(set, test *images.Set, cfg TrainConfig, reportEvery int, progress fun
 	if err != nil {
 		return nil, rep, fmt.Errorf("encoder: %w", err)
 	}
-	be, err := backend.New()
+	be, err := backend.Or(cfg.Backend)
 	if err != nil {
 		return nil, rep, err // the backend names itself and the fix
 	}

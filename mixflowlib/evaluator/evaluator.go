@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
 	"github.com/gomlx/gomlx/core/tensors"
@@ -38,6 +39,9 @@ type Options struct {
 	// CacheDir is where the features of the test split are cached between processes (GoNB runs every cell
 	// as a new process); "" means env.CacheDir()/evaluator, "-" turns the disk cache off.
 	CacheDir string
+	// Backend is the compute backend the network runs on, asked once from mixflowlib/backend by the
+	// caller at the top; nil means the process-wide one (backend.New).
+	Backend compute.Backend
 }
 
 // Evaluator computes features, class probabilities and the metrics built on them (FID, precision/recall,
@@ -91,7 +95,7 @@ func New(opt Options) (*Evaluator, error) {
 			return nil, err
 		}
 	}
-	be, err := backend.New()
+	be, err := backend.Or(opt.Backend)
 	if err != nil {
 		return nil, err // the backend names itself and the fix
 	}

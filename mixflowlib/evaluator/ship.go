@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -52,7 +53,11 @@ func TrainAndWrite(cfg TrainConfig, dir string, log io.Writer) (*ShipReport, err
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "training %s on %s with %+v\n", Architecture, train, cfg)
+	settings, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: %w", err)
+	}
+	fmt.Fprintf(log, "training %s on %s with %s\n", Architecture, train, settings)
 	start := time.Now()
 	w, err := Train(train, cfg, 100, func(p TrainProgress) {
 		fmt.Fprintf(log, "step %5d/%d  loss %.4f (mean since last %.4f)  lr %.2e  %s\n", p.Step, p.Steps, p.Loss,
@@ -63,7 +68,7 @@ func TrainAndWrite(cfg TrainConfig, dir string, log io.Writer) (*ShipReport, err
 	}
 	rep := &ShipReport{Weights: w, TrainTime: time.Since(start)}
 
-	ev, err := New(Options{Weights: w, CacheDir: "-"})
+	ev, err := New(Options{Weights: w, CacheDir: "-", Backend: cfg.Backend})
 	if err != nil {
 		return nil, err
 	}

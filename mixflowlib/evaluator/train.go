@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
 	"github.com/gomlx/gomlx/core/tensors"
@@ -46,6 +47,10 @@ type TrainConfig struct {
 	// along each axis (filling with the black background). The default, 0, keeps the features sensitive to
 	// misplaced objects, which FID should penalise; with 2 the loss fell more slowly per epoch.
 	MaxShift int `json:"max_shift"`
+	// Backend is the compute backend the training runs on, asked once from mixflowlib/backend by the
+	// caller at the top (train-classifier); nil means the process-wide one (backend.New). It is not part
+	// of the JSON form recorded with the weights.
+	Backend compute.Backend `json:"-"`
 }
 
 // DefaultTrainConfig returns the configuration of the shipped weights.
@@ -113,7 +118,7 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 	if err != nil {
 		return nil, fmt.Errorf("evaluator: %w", err)
 	}
-	be, err := backend.New()
+	be, err := backend.Or(cfg.Backend)
 	if err != nil {
 		return nil, err // the backend names itself and the fix
 	}
@@ -192,7 +197,7 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 		"train_set":      set.Name,
 		"train_images":   set.Len(),
 		"steps":          steps,
-		"backend":        backend.Current().Config,
+		"backend":        backend.ConfigOf(be),
 	}
 	return newWeights("trained in memory", vars, meta)
 }

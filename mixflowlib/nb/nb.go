@@ -12,6 +12,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/gomlx/compute"
+
+	"github.com/mixflow/mixflow/mixflowlib/backend"
 )
 
 // Must returns v, or stops the cell with err when err is not nil:
@@ -31,6 +35,12 @@ func Check(err error) {
 		exit(1)
 	}
 }
+
+// Backend returns the cell's compute backend, asked once from mixflowlib/backend (which alone
+// chooses it), for the cell to pass down: trainer.Config.Backend, evaluator.Options.Backend,
+// rae.Autoencoder.Backend, sampler.New. A backend that cannot be had (MIXFLOW_BACKEND=cuda without a
+// GPU) stops the cell with the backend's one-line message.
+func Backend() compute.Backend { return Must(backend.New()) }
 
 // stderr and exit are the process's; tests replace them.
 var (

@@ -82,10 +82,8 @@ func New(b compute.Backend, store *model.Store, net nn.Backbone, cfg Config) (*S
 	if s.grid, err = cfg.Grid(); err != nil {
 		return nil, err
 	}
-	if b == nil {
-		if b, err = backend.New(); err != nil {
-			return nil, err // the backend names itself and the fix
-		}
+	if b, err = backend.Or(b); err != nil {
+		return nil, err // the backend names itself and the fix
 	}
 	s.backend = b
 	s.exec, err = model.NewExec(b, store, s.stepGraph)

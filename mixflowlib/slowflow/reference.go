@@ -39,10 +39,8 @@ func ReferenceNearestData(b compute.Backend, cfg sampler.Config, x0, x1, ref *te
 	if err != nil {
 		return nil, err
 	}
-	if b == nil {
-		if b, err = backend.New(); err != nil {
-			return nil, err // the backend names itself and the fix
-		}
+	if b, err = backend.Or(b); err != nil {
+		return nil, err // the backend names itself and the fix
 	}
 	if err := checkExamples("x1", x1, x0, n, d); err != nil {
 		return nil, err

@@ -2,9 +2,12 @@ package trainer
 
 import (
 	"fmt"
-	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
 	"math"
 	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
 )
 
 // OptimizerKind selects the optimiser.
@@ -38,8 +41,8 @@ const (
 type Schedule = lrschedule.Schedule
 
 // Config holds every setting of a training run. Start from DefaultConfig and change what you need; all
-// fields are plain values so a Config serialises to JSON (it is recorded in every checkpoint and is
-// what expcache hashes).
+// fields but Backend are plain values so a Config serialises to JSON (it is recorded in every checkpoint
+// and is what expcache hashes).
 type Config struct {
 	// Optimizer is Adam or AdamW. Default AdamW.
 	Optimizer OptimizerKind `json:"optimizer"`
@@ -87,6 +90,10 @@ type Config struct {
 	KeepCheckpoints int `json:"keep_checkpoints"`
 	// LogEvery adds a History entry (and prints a log line) every this many steps. Default 100.
 	LogEvery int64 `json:"log_every"`
+	// Backend is the compute backend the run executes on, asked once from mixflowlib/backend by the
+	// caller at the top (a CLI main, a lab, a notebook's nb.Backend); nil means the process-wide one
+	// (backend.New). It is not part of the JSON form: it changes where the run computes, not what.
+	Backend compute.Backend `json:"-"`
 }
 
 // DefaultCheckpointSeconds is the wall-time checkpoint interval used when Config.CheckpointSeconds is 0.

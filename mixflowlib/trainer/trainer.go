@@ -185,7 +185,7 @@ func newTrainer(cfg Config, net nn.Backbone, obj Objective, src datasets.Source)
 	if net == nil || obj == nil || src == nil {
 		return nil, fmt.Errorf("trainer: backbone, objective and data source must all be non-nil")
 	}
-	be, err := backend.New()
+	be, err := backend.Or(cfg.Backend)
 	if err != nil {
 		return nil, err // the backend names itself and the fix
 	}

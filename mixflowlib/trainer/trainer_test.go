@@ -20,6 +20,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -945,4 +946,23 @@ func TestCheckpointSeconds(t *testing.T) {
 			t.Errorf("CheckpointSeconds %v: %v", bad, err)
 		}
 	}
+}
+
+// TestConfigBackendIsUsed: a backend passed in Config.Backend is the one the run computes on, with the
+// same numbers as the process-wide backend.
+func TestConfigBackendIsUsed(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Steps = 5
+	mine := graphtest.OwnBackend(t)
+	cfg.Backend = mine
+	tr := newTiny(t, cfg, 8, testFM{})
+	if _, err := tr.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	graphtest.OnBackend(t, mine, tr.Store())
+	ref := newTiny(t, cfg, 8, testFM{})
+	if _, err := ref.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameValues(t, "weights on the passed backend", values(t, ref.Store(), "/model"), values(t, tr.Store(), "/model"))
 }

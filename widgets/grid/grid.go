@@ -42,7 +42,10 @@ const (
 type Options struct {
 	// Title is drawn above the grid.
 	Title string
-	// Cols is the number of images per row (default: ⌈√n⌉, at most 10).
+	// Cols is the number of images per row (default: ⌈√n⌉, at most 10). Rows wider than MaxCols are
+	// drawn in bands of MaxCols columns: columns 1–10 of every row, then columns 11–20 of every row
+	// below them, and so on, so that rows that belong together (test images above their
+	// reconstructions) stay together and the grid stays readable on a notebook's width.
 	Cols int
 	// Captions has one caption per image (or none).
 	Captions []string
@@ -206,8 +209,14 @@ func FromImages(imgs []image.Image, o Options) (*Grid, error) {
 	if len(o.ColLabels) > 0 {
 		top += colLabelH
 	}
-	W := left + cols*(cellW+pad) + pad
-	H := top + rows*(cellH+capH+pad) + pad
+	lay := layout{cols: cols, rows: rows, bandCols: min(cols, MaxCols), left: left, top: top, pad: pad,
+		cellW: cellW, cellH: cellH, capH: capH, bandGap: bandPad}
+	if len(o.ColLabels) > 0 {
+		lay.bandGap += colLabelH
+	}
+	bands := (cols + lay.bandCols - 1) / lay.bandCols
+	W := left + lay.bandCols*(cellW+pad) + pad
+	H := top + bands*rows*(cellH+capH+pad) + pad + (bands-1)*lay.bandGap
 	if W > maxSide || H > maxSide {
 		return nil, fmt.Errorf("grid: %d×%d pixels is larger than %d: use fewer images, fewer columns or a smaller Scale", W, H, maxSide)
 	}
@@ -216,7 +225,7 @@ func FromImages(imgs []image.Image, o Options) (*Grid, error) {
 	if needText {
 		// Text first, on a white vgimg canvas of exactly W×H pixels; the images are pasted afterwards
 		// (they never overlap the text, and vgimg paints its background over any image given to it).
-		c, err := drawText(o, W, H, cols, left, top, pad, cellW, cellH, capH)
+		c, err := drawText(o, W, H, lay)
 		if err != nil {
 			return nil, err
 		}
@@ -226,9 +235,7 @@ func FromImages(imgs []image.Image, o Options) (*Grid, error) {
 		draw.Draw(canvas, canvas.Bounds(), image.White, image.Point{}, draw.Src)
 	}
 	for i, im := range imgs {
-		r, c := i/cols, i%cols
-		x0 := left + pad + c*(cellW+pad)
-		y0 := top + pad + r*(cellH+capH+pad)
+		x0, y0 := lay.cell(i/cols, i%cols)
 		b := im.Bounds()
 		iw, ih := b.Dx()*scale, b.Dy()*scale
 		ox, oy := x0+(cellW-iw)/2, y0+(cellH-ih)/2
@@ -239,6 +246,26 @@ func FromImages(imgs []image.Image, o Options) (*Grid, error) {
 		}
 	}
 	return &Grid{img: canvas, title: o.Title, n: n}, nil
+}
+
+// MaxCols is the widest a grid is drawn: wider rows wrap into bands (see Options.Cols).
+const MaxCols = 10
+
+// bandPad is the extra gap in pixels between bands of a wrapped grid.
+const bandPad = 10
+
+// layout places the cells of a grid of rows × cols images drawn in bands of bandCols columns.
+type layout struct {
+	cols, rows, bandCols        int
+	left, top, pad              int
+	cellW, cellH, capH, bandGap int
+}
+
+// cell returns the top-left pixel of the cell of image row r, column c.
+func (l layout) cell(r, c int) (x, y int) {
+	band, dc := c/l.bandCols, c%l.bandCols
+	dr := band*l.rows + r
+	return l.left + l.pad + dc*(l.cellW+l.pad), l.top + l.pad + dr*(l.cellH+l.capH+l.pad) + band*l.bandGap
 }
 
 // fit shortens s with an ellipsis until it is at most w pixels wide.
@@ -302,7 +329,7 @@ func (g *Grid) Display() error {
 func encode64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // drawText renders the title, labels and captions on a white W×H canvas.
-func drawText(o Options, W, H, cols, left, top, pad, cellW, cellH, capH int) (out *image.RGBA, err error) {
+func drawText(o Options, W, H int, lay layout) (out *image.RGBA, err error) {
 	defer func() {
 		if e := recover(); e != nil {
 			out, err = nil, fmt.Errorf("grid: drawing labels: %v", e)
@@ -316,19 +343,19 @@ func drawText(o Options, W, H, cols, left, top, pad, cellW, cellH, capH int) (ou
 	if o.Title != "" {
 		dc.FillText(style(titlePx, vgdraw.XCenter, vgdraw.YTop), at(float64(W)/2, 6), o.Title)
 	}
-	for c, l := range o.ColLabels {
-		x := float64(left + pad + c*(cellW+pad) + cellW/2)
-		dc.FillText(style(textPx, vgdraw.XCenter, vgdraw.YBottom), at(x, float64(top-3)), l)
+	for c, l := range o.ColLabels { // above each band
+		x, y := lay.cell(0, c)
+		dc.FillText(style(textPx, vgdraw.XCenter, vgdraw.YBottom), at(float64(x+lay.cellW/2), float64(y-lay.pad-3)), l)
 	}
-	for r, l := range o.RowLabels {
-		y := float64(top + pad + r*(cellH+capH+pad) + cellH/2)
-		dc.FillText(style(textPx, vgdraw.XRight, vgdraw.YCenter), at(float64(left-4), y), l)
+	for band := 0; band*lay.bandCols < lay.cols; band++ { // beside every row of every band
+		for r, l := range o.RowLabels {
+			_, y := lay.cell(r, band*lay.bandCols)
+			dc.FillText(style(textPx, vgdraw.XRight, vgdraw.YCenter), at(float64(lay.left-4), float64(y+lay.cellH/2)), l)
+		}
 	}
 	for i, c := range o.Captions {
-		r, col := i/cols, i%cols
-		x := float64(left + pad + col*(cellW+pad) + cellW/2)
-		y := float64(top + pad + r*(cellH+capH+pad) + cellH + 3)
-		dc.FillText(style(textPx, vgdraw.XCenter, vgdraw.YTop), at(x, y), fit(c, cellW))
+		x, y := lay.cell(i/lay.cols, i%lay.cols)
+		dc.FillText(style(textPx, vgdraw.XCenter, vgdraw.YTop), at(float64(x+lay.cellW/2), float64(y+lay.cellH+3)), fit(c, lay.cellW))
 	}
 	img := vc.Image()
 	if img.Bounds().Dx() != W || img.Bounds().Dy() != H {

@@ -57,6 +57,60 @@ func TestFromFloatsGrayscaleAndRGB(t *testing.T) {
 	}
 }
 
+// TestWideGridsWrapIntoBands: 20 test images above their 20 reconstructions (Cols 20, as notebook 06
+// draws them) come out 10 columns wide, as two bands of two rows, each image still above its pair.
+func TestWideGridsWrapIntoBands(t *testing.T) {
+	const n, cols = 40, 20
+	imgs := make([]image.Image, n)
+	for i := range imgs {
+		im := image.NewGray(image.Rect(0, 0, 8, 8))
+		for p := range im.Pix {
+			im.Pix[p] = uint8(5 + 6*i)
+		}
+		imgs[i] = im
+	}
+	o := Options{Cols: cols, Scale: 1, Pad: 2, RowLabels: []string{"test", "reconstruction"}}
+	g, err := FromImages(imgs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow, err := FromImages(imgs[:2*MaxCols], Options{Cols: MaxCols, Scale: 1, Pad: 2, RowLabels: o.RowLabels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, want := g.Image().Bounds().Dx(), narrow.Image().Bounds().Dx(); w != want {
+		t.Errorf("grid of %d columns is %d pixels wide, want %d (%d columns)", cols, w, want, MaxCols)
+	}
+	// Find each image by its grey level: the centre of every cell.
+	lay := layout{cols: cols, rows: 2, bandCols: MaxCols, pad: 2, cellW: 8, cellH: 8, bandGap: bandPad}
+	lay.left = g.Image().Bounds().Dx() - (MaxCols*(8+2) + 2)
+	at := map[int][2]int{}
+	for y := 0; y < g.Image().Bounds().Dy(); y++ {
+		for x := lay.left; x < g.Image().Bounds().Dx(); x++ {
+			v, _, _, _ := g.Image().At(x, y).RGBA()
+			if i := (int(v>>8) - 5) / 6; (int(v>>8)-5)%6 == 0 && i >= 0 && i < n {
+				if _, ok := at[i]; !ok {
+					at[i] = [2]int{x, y}
+				}
+			}
+		}
+	}
+	for i := range n {
+		r, c := i/cols, i%cols
+		wx, wy := lay.cell(r, c)
+		if got, ok := at[i]; !ok || got != [2]int{wx, wy} {
+			t.Errorf("image %d (row %d, column %d) at %v, want its band's cell at (%d, %d)", i, r, c, got, wx, wy)
+		}
+	}
+	// Pairs stay together: image c of the test row is right above image c of the reconstructions.
+	for c := range cols {
+		top, below := at[c], at[cols+c]
+		if top[0] != below[0] || below[1]-top[1] != 8+2 {
+			t.Errorf("column %d: test image at %v, reconstruction at %v: want it one row below", c, top, below)
+		}
+	}
+}
+
 func TestScaleIsNearestNeighbour(t *testing.T) {
 	g, err := FromFloats([]float32{-1, 1}, 1, 1, 2, 1, Options{Scale: 4, Pad: 2})
 	if err != nil {

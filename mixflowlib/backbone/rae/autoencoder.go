@@ -31,6 +31,9 @@ type Autoencoder struct {
 	Decoder *Decoder
 	// Store holds the decoder's weights under "/model" (e.g. trainer.SamplingStoreFromCheckpoint).
 	Store *model.Store
+	// Backend is the compute backend encoding and decoding run on, asked once from mixflowlib/backend by
+	// the caller at the top; nil means the process-wide one (backend.New). Set it before the first call.
+	Backend compute.Backend
 
 	once             sync.Once
 	initErr          error
@@ -78,7 +81,7 @@ func (a *Autoencoder) init() error {
 		if a.initErr = a.Check(); a.initErr != nil {
 			return
 		}
-		if a.backend, a.initErr = backend.New(); a.initErr != nil {
+		if a.backend, a.initErr = backend.Or(a.Backend); a.initErr != nil {
 			return // the backend's error names itself and the fix
 		}
 		spec := a.Encoder.Spec()
@@ -228,9 +231,10 @@ func checkFinite(what string, t *tensors.Tensor, maxAbs float64) error {
 }
 
 // ComputeStats encodes images with the frozen encoder and returns their per-element latent statistics
-// (StatsAccumulator), tagged with the encoder's fingerprint. next returns successive image batches
-// [B, ImageSize, ImageSize, Channels] and nil when done.
-func ComputeStats(enc encoder.Encoder, next func() (*tensors.Tensor, error)) (*Stats, error) {
+// (StatsAccumulator), tagged with the encoder's fingerprint, on backend b (nil: the process-wide one,
+// backend.New). next returns successive image batches [B, ImageSize, ImageSize, Channels] and nil when
+// done.
+func ComputeStats(b compute.Backend, enc encoder.Encoder, next func() (*tensors.Tensor, error)) (*Stats, error) {
 	if enc == nil {
 		return nil, fmt.Errorf("rae: ComputeStats needs an encoder")
 	}
@@ -238,7 +242,7 @@ func ComputeStats(enc encoder.Encoder, next func() (*tensors.Tensor, error)) (*S
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("rae: %w", err)
 	}
-	be, err := backend.New()
+	be, err := backend.Or(b)
 	if err != nil {
 		return nil, err // the backend names itself and the fix
 	}

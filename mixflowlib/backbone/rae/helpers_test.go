@@ -104,7 +104,7 @@ func statsFor(tb testing.TB, enc encoder.Encoder, n int, seed int64) *rae.Stats 
 	tb.Helper()
 	rng := rand.New(rand.NewSource(seed))
 	done := 0
-	st, err := rae.ComputeStats(enc, func() (*tensors.Tensor, error) {
+	st, err := rae.ComputeStats(nil, enc, func() (*tensors.Tensor, error) {
 		if done >= n {
 			return nil, nil
 		}

@@ -35,7 +35,7 @@ func newGoStepper(o options, be compute.Backend, w Workload) (*goStepper, error)
 	}
 	g := &goStepper{close: func() {}}
 	if w.Kind == KindFeatures {
-		ev, err := evaluator.New(evaluator.Options{BatchSize: w.Batch, CacheDir: "-"})
+		ev, err := evaluator.New(evaluator.Options{BatchSize: w.Batch, CacheDir: "-", Backend: be})
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,9 @@ func newGoStepper(o options, be compute.Backend, w Workload) (*goStepper, error)
 		if err != nil {
 			return nil, err
 		}
-		tr, err := trainer.New(o.settings.TrainConfig(w), net, obj, src)
+		cfg := o.settings.TrainConfig(w)
+		cfg.Backend = be
+		tr, err := trainer.New(cfg, net, obj, src)
 		if err != nil {
 			return nil, err
 		}

@@ -61,7 +61,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cli.UsageError{Err: err}
 	}
 
-	if _, err := cli.Backend(stdout); err != nil {
+	var err error
+	if cfg.Backend, err = cli.Backend(stdout); err != nil {
 		return err
 	}
 	rep, err := evaluator.TrainAndWrite(cfg, *out, stdout)

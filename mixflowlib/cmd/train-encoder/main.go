@@ -74,7 +74,8 @@ func parse(args []string, stdout, stderr io.Writer) error {
 }
 
 func run(cfg encoder.TrainConfig, out string, every int, stdout io.Writer) error {
-	if _, err := cli.Backend(stdout); err != nil {
+	var err error
+	if cfg.Backend, err = cli.Backend(stdout); err != nil {
 		return err
 	}
 	train, err := fashionmnist.Load(fashionmnist.Train)
@@ -96,7 +97,7 @@ func run(cfg encoder.TrainConfig, out string, every int, stdout io.Writer) error
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	if err := encoder.SaveTrained(out, vit, cfg, rep, map[string]any{"backend": backend.Current().Config}); err != nil {
+	if err := encoder.SaveTrained(out, vit, cfg, rep, map[string]any{"backend": backend.ConfigOf(cfg.Backend)}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "trained %d steps in %s\n", rep.Steps, rep.TrainTime.Round(1e9))

@@ -36,6 +36,9 @@ type Spec struct {
 	EpsilonB float64 `json:"epsilon_b,omitempty"`
 	// TimeShift applies the Time-Shift Sampler to the standard models (σ_d² of the held-out images).
 	TimeShift bool `json:"time_shift,omitempty"`
+	// BaselineSeeds limits Epsilon Scaling and Time-Shift to the standard models of seeds 1 …
+	// BaselineSeeds (0: every seed).
+	BaselineSeeds int `json:"baseline_seeds,omitempty"`
 	// DiagArms are the indices into Arms of the arms diagnosed (the base always is); Diag the
 	// diagnostics; SlowFlow the Slow Flow measurement of the same models (zero Steps: skipped).
 	DiagArms []int                 `json:"diag_arms"`
@@ -212,7 +215,7 @@ func RunStudy(ctx context.Context, lab *imageexp.Lab, spec Spec, progress func(s
 		}
 		ar := &out.Arms[i]
 		ar.Runs, ar.Evals = append(ar.Runs, run), append(ar.Evals, ev)
-		if i == 0 {
+		if i == 0 && (spec.BaselineSeeds == 0 || seed <= int64(spec.BaselineSeeds)) {
 			if spec.EpsilonB != 0 {
 				if err := sampledWith(ctx, lab, &out.Epsilon, run, spec.Eval, func(s *imageexp.SamplerSpec) { s.EpsilonB = spec.EpsilonB }); err != nil {
 					return err

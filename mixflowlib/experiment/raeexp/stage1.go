@@ -302,7 +302,7 @@ func trainStage1(ctx context.Context, spec AutoencoderSpec, dir string, onStep f
 		return nil, err
 	}
 	done := 0
-	st, err := rae.ComputeStats(enc, func() (*tensors.Tensor, error) {
+	st, err := rae.ComputeStats(nil, enc, func() (*tensors.Tensor, error) {
 		if done >= spec.StatsImages {
 			return nil, nil
 		}
