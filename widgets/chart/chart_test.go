@@ -160,6 +160,72 @@ func TestLogTicks(t *testing.T) {
 	}
 }
 
+// TestHeatmapZClip: one spike cell must not set the top of the colour scale when ZClip is set; the
+// scale's label says it is capped, and the tooltip still shows the true value.
+func TestHeatmapZClip(t *testing.T) {
+	const n = 20
+	edges := make([]float64, n+1)
+	for i := range edges {
+		edges[i] = float64(i)
+	}
+	z := make([][]float64, n)
+	for j := range z {
+		z[j] = make([]float64, n)
+		for i := range z[j] {
+			z[j][i] = 1 + float64((i+j)%10)
+		}
+	}
+	z[0][0] = 1000 // the spike
+	h := Heatmap("", edges, edges, z)
+	h.ZLabel = "density"
+	f := Single("spike", Panel{Series: []Series{h}})
+	r, err := f.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Panels[0].Heat.Max != 1000 || r.Panels[0].Heat.Capped {
+		t.Fatalf("without ZClip the scale is %+v, want the full range to 1000", *r.Panels[0].Heat)
+	}
+	f.Panels[0].Series[0].ZClip = 0.99
+	if r, err = f.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	heat := r.Panels[0].Heat
+	if heat.Max != 10 || !heat.Capped || !strings.Contains(heat.Label, "capped at p99") {
+		t.Errorf("ZClip 0.99: scale %+v, want the top at 10 (the 99th percentile) and a label saying it is capped", *heat)
+	}
+	b, err := f.EChartsOption()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opt struct {
+		Series []struct {
+			Data   [][]float64 `json:"data"`
+			Encode struct {
+				Tooltip int `json:"tooltip"`
+			} `json:"encode"`
+		} `json:"series"`
+		VisualMap []struct {
+			Max       float64
+			Dimension int
+		} `json:"visualMap"`
+	}
+	if err := json.Unmarshal(b, &opt); err != nil {
+		t.Fatal(err)
+	}
+	vm, d := opt.VisualMap[0], opt.Series[0].Data[0]
+	if vm.Max != 10 || d[vm.Dimension] != 10 || d[opt.Series[0].Encode.Tooltip] != 1000 {
+		t.Errorf("interactive chart: scale max %g, spike coloured as %g, tooltip %g; want 10, 10, 1000", vm.Max, d[vm.Dimension], d[opt.Series[0].Encode.Tooltip])
+	}
+	if _, err := f.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	f.Panels[0].Series[0].ZClip = 1
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "ZClip") {
+		t.Errorf("ZClip 1: %v", err)
+	}
+}
+
 func TestShareY(t *testing.T) {
 	low := Panel{Title: "a", Series: []Series{Line("m", []float64{1, 2}, []float64{10, 20})}}
 	high := Panel{Title: "b", Series: []Series{Line("m", []float64{1, 2}, []float64{40, 70})}}

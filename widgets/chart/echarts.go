@@ -3,7 +3,9 @@ package chart
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -182,22 +184,28 @@ func (r *resolved) option() ([]byte, error) {
 				ss.ItemStyle = &opts.ItemStyle{Color: rgba(s.Color, s.Opacity), BorderColor: s.Color}
 				add(ss, seriesExtra{"encode": map[string]any{"x": []int{0, 1}, "y": 2}})
 			case KindHeatmap:
-				var x0, x1, y0, y1, z []float64
+				// Dimension 4 drives the colour (capped at the scale's top, see Series.ZClip), 5 is
+				// the cell's value for the tooltip.
+				var x0, x1, y0, y1, zc, z []float64
 				for j, row := range s.Z {
 					for i, v := range row {
 						x0, x1 = append(x0, s.X[i]), append(x1, s.X[i+1])
 						y0, y1 = append(y0, s.Y[j]), append(y1, s.Y[j+1])
-						z = append(z, v)
+						zc, z = append(zc, math.Min(v, p.Heat.Max)), append(z, v)
 					}
 				}
 				ss := base
-				ss.Type, ss.Data, ss.RenderItem = types.ChartCustom, points(x0, x1, y0, y1, z), renderHeatmap
-				add(ss, seriesExtra{"encode": map[string]any{"x": []int{0, 1}, "y": []int{2, 3}, "tooltip": 4}})
+				ss.Type, ss.Data, ss.RenderItem = types.ChartCustom, points(x0, x1, y0, y1, zc, z), renderHeatmap
+				add(ss, seriesExtra{"encode": map[string]any{"x": []int{0, 1}, "y": []int{2, 3}, "tooltip": 5}})
+				barTop, barH := p.Grid.Y, max(p.Grid.H-40, 20)
+				if strings.Contains(p.Heat.Label, "\n") { // a second line of label above the bar
+					barTop, barH = barTop+16, max(barH-16, 20)
+				}
 				visualMaps = append(visualMaps, map[string]any{
 					"type": "continuous", "min": short(p.Heat.Min), "max": short(p.Heat.Max), "dimension": 4,
 					"seriesIndex": len(c.MultiSeries) - 1, "calculable": true, "orient": "vertical",
-					"left": p.Grid.X + p.Grid.W + 14, "top": p.Grid.Y, "itemHeight": max(p.Grid.H-40, 20), "itemWidth": 14,
-					"precision": 3, "text": []string{p.Heat.Label, ""}, "inRange": map[string]any{"color": ColorScale},
+					"left": p.Grid.X + p.Grid.W + 14, "top": barTop, "itemHeight": barH, "itemWidth": 14,
+					"precision": 3, "text": []string{p.Heat.Label, ""}, "textStyle": map[string]any{"lineHeight": 14}, "inRange": map[string]any{"color": ColorScale},
 				})
 			case KindPolygon:
 				if len(s.X) == 0 {

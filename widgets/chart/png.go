@@ -265,7 +265,11 @@ func (p *rpanel) drawColorBar(dc draw.Canvas, da draw.Canvas) {
 	st := textStyle(sans, 11, draw.XLeft, draw.YCenter)
 	for _, u := range []float64{0, 0.5, 1} {
 		v := p.Heat.Min + u*(p.Heat.Max-p.Heat.Min)
-		dc.FillText(st, vg.Point{X: x1 + px(4), Y: da.Min.Y + h*vg.Length(u)}, fmt.Sprintf("%.3g", v))
+		label := fmt.Sprintf("%.3g", v)
+		if u == 1 && p.Heat.Capped {
+			label = "≥ " + label
+		}
+		dc.FillText(st, vg.Point{X: x1 + px(4), Y: da.Min.Y + h*vg.Length(u)}, label)
 	}
 	if p.Heat.Label != "" {
 		lt := textStyle(sans, 11, draw.XCenter, draw.YBottom)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,6 +76,7 @@ type legendEntry struct {
 type heatScale struct {
 	Min, Max float64
 	Label    string
+	Capped   bool // Max is a quantile below the largest cell (Series.ZClip)
 }
 
 type rseries struct {
@@ -243,10 +245,18 @@ func (f Figure) resolve() (*resolved, error) {
 						lo, hi = math.Min(lo, z), math.Max(hi, z)
 					}
 				}
+				capped := false
+				if q := nonZeroQuantile(s.Z, s.ZClip); s.ZClip > 0 && q < hi && q > lo {
+					hi, capped = q, true
+				}
 				if rp.Heat == nil {
 					rp.Heat = &heatScale{Min: lo, Max: hi, Label: s.ZLabel}
 				} else {
 					rp.Heat.Min, rp.Heat.Max = math.Min(rp.Heat.Min, lo), math.Max(rp.Heat.Max, hi)
+				}
+				if capped && !rp.Heat.Capped {
+					rp.Heat.Capped = true
+					rp.Heat.Label = strings.TrimSpace(rp.Heat.Label + "\n(capped at p" + strconv.FormatFloat(100*s.ZClip, 'g', 4, 64) + ")")
 				}
 			}
 			rp.Series = append(rp.Series, rs)
@@ -310,6 +320,24 @@ func (f Figure) resolve() (*resolved, error) {
 		}
 	}
 	return r, nil
+}
+
+// nonZeroQuantile is the q-quantile (nearest rank) of the non-zero values of z; +Inf when q is 0 or
+// there are none.
+func nonZeroQuantile(z [][]float64, q float64) float64 {
+	var v []float64
+	for _, row := range z {
+		for _, x := range row {
+			if x != 0 {
+				v = append(v, x)
+			}
+		}
+	}
+	if q <= 0 || len(v) == 0 {
+		return math.Inf(1)
+	}
+	slices.Sort(v)
+	return v[min(len(v)-1, int(math.Ceil(q*float64(len(v))))-1)]
 }
 
 // equalize widens one of the ranges so that a data unit has the same length in pixels on both axes of a

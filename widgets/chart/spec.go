@@ -70,6 +70,11 @@ type Series struct {
 	Dash bool
 	// ZLabel names the heatmap's colour scale (e.g. "density").
 	ZLabel string
+	// ZClip, in [0.5, 1), caps the heatmap's colour scale at this quantile of its non-zero cells
+	// (0.99: the 99th percentile): cells above it get the top colour and the scale's label says
+	// "capped at p99", so that a few extreme cells (a density spike) do not leave the rest of the map
+	// in one colour. Zero uses the full range.
+	ZClip float64
 }
 
 // Line returns a line series through (x[i], y[i]).
@@ -285,6 +290,9 @@ func (s Series) validate(logX, logY bool) error {
 		if _, err := parseHex(s.Color); err != nil {
 			return err
 		}
+	}
+	if s.ZClip != 0 && !(s.ZClip >= 0.5 && s.ZClip < 1) {
+		return fmt.Errorf("ZClip %g outside [0.5, 1) (0: no cap)", s.ZClip)
 	}
 	if err := checkFinite("X", s.X, logX); err != nil {
 		return err

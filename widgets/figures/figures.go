@@ -349,7 +349,9 @@ func JointTM(t, m []float64, o JointOptions) (chart.Figure, error) {
 		}
 		edges, z := histogram2D(t, m, bins)
 		h := chart.Heatmap("", edges, edges, z)
-		h.ZLabel = "density"
+		// Near t = 0 the triangle (1−γ)t ≤ m ≤ t is thinner than a cell, so a uniform or logit-normal
+		// t piles its density into a few cells there: cap the colours at the 99th percentile.
+		h.ZLabel, h.ZClip = "density", 0.99
 		p.Series = append(p.Series, h)
 	case JointScatter:
 		idx := subsample(len(t), o.MaxPoints, 3000)

@@ -166,6 +166,41 @@ func TestTimestepDensities(t *testing.T) {
 	wantErr(t, err, "X has 2 values but P has 1")
 }
 
+// TestJointTMCapsTheSpike: with a uniform t the density of (t, m_t) grows as 1/(γt) towards t = 0,
+// a few cells there would set the top of the colour scale and leave the triangle in one colour: the
+// heatmap caps its colours at the 99th percentile (and says so).
+func TestJointTMCapsTheSpike(t *testing.T) {
+	const gamma = 0.8
+	r := rand.New(rand.NewPCG(3, 7))
+	tt, mm := make([]float64, 100000), make([]float64, 100000)
+	for i := range tt {
+		tt[i] = r.Float64()
+		mm[i] = tt[i] * (1 - gamma*r.Float64())
+	}
+	f, err := JointTM(tt, mm, JointOptions{Gamma: gamma, Bins: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := f.Panels[0].Series[0]
+	if h.ZClip != 0.99 {
+		t.Fatalf("heatmap ZClip = %g, want 0.99", h.ZClip)
+	}
+	var cells []float64
+	for _, row := range h.Z {
+		for _, z := range row {
+			if z > 0 {
+				cells = append(cells, z)
+			}
+		}
+	}
+	slices.Sort(cells)
+	p99, top := cells[int(math.Ceil(0.99*float64(len(cells))))-1], cells[len(cells)-1]
+	if top < 2*p99 {
+		t.Errorf("the spike (max %.1f, p99 %.1f) is too small for this test to show the cap", top, p99)
+	}
+	mustPNG(t, f)
+}
+
 func ones(n int) []float64 {
 	o := make([]float64, n)
 	for i := range o {
