@@ -123,20 +123,24 @@ func TestTokenMajorModulation(t *testing.T) {
 }
 
 // TestDenseBias checks that denseBias gives gnn.Dense's values and gradients (x, weights, bias), with the
-// fused kernels and with fusion turned off, and that Dense creates layers.Dense's variables.
+// fused kernels and with fusion turned off, for a widening and a narrowing layer (which passes its weights
+// transposed), and that Dense creates layers.Dense's variables.
 func TestDenseBias(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	for _, fusion := range []string{"true", "false"} {
-		t.Run("fusion="+fusion, func(t *testing.T) {
-			t.Setenv(FusionEnv, fusion)
-			x, wt, b := randomTensor(rng, 1, 3, 5, 7), randomTensor(rng, 1, 7, 6), randomTensor(rng, 1, 6)
-			w := randomTensor(rng, 1, 3, 5, 6)
-			want := valueAndGrads(t, func(in []*Node) *Node { return gnn.Dense(in[0], in[1], in[2], compute.DenseLayoutInputOutputs) }, w, x, wt, b)
-			got := valueAndGrads(t, func(in []*Node) *Node { return denseBias(in[0], in[1], in[2]) }, w, x, wt, b)
-			for i, what := range []string{"value", "d/dx", "d/dweights", "d/dbias"} {
-				compare(t, what, got[i], want[i], 1e-6)
-			}
-		})
+		for _, io := range [][2]int{{7, 6}, {6, 7}, {64, 3}} {
+			t.Run(fmt.Sprintf("fusion=%s/%d→%d", fusion, io[0], io[1]), func(t *testing.T) {
+				t.Setenv(FusionEnv, fusion)
+				in, out := io[0], io[1]
+				x, wt, b := randomTensor(rng, 1, 3, 5, in), randomTensor(rng, 1, in, out), randomTensor(rng, 1, out)
+				w := randomTensor(rng, 1, 3, 5, out)
+				want := valueAndGrads(t, func(in []*Node) *Node { return gnn.Dense(in[0], in[1], in[2], compute.DenseLayoutInputOutputs) }, w, x, wt, b)
+				got := valueAndGrads(t, func(in []*Node) *Node { return denseBias(in[0], in[1], in[2]) }, w, x, wt, b)
+				for i, what := range []string{"value", "d/dx", "d/dweights", "d/dbias"} {
+					compare(t, what, got[i], want[i], 1e-6)
+				}
+			})
+		}
 	}
 	// The same variables, in the same order, with the same initial values.
 	vars := func(dense func(*model.Scope, *Node, bool, ...int) *Node) []string {

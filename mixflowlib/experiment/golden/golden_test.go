@@ -106,16 +106,19 @@ func TestImageGolden(t *testing.T) {
 	check(t, "image sample sum", bits(sum)+" "+bits(sum2), pinImageSamples)
 }
 
-// Pinned from the code at 18b9b1e (before the refactor).
+// Pinned from the code at 18b9b1e (before the refactor); the toy post-training loss, the toy evaluation
+// rows and the image sample sums re-pinned for issue 15's nn.Dense change (narrowing layers pass their
+// weights transposed to the fused product, so the weight gradient is summed in another order): they moved
+// by at most 3.2e-7 relative (one float32 rounding step of the loss); keys and base losses are unchanged.
 const (
 	pinToyBaseKey    = "toy-base-4efdea53cc54"
 	pinToyPostKey    = "toy-post-9d9765afce14"
 	pinToyBaseLoss   = "40021af4c0000000(2.26316)"
-	pinToyPostLoss   = "3ffc5aa420000000(1.77213)"
-	pinToyRows       = "euler/4/sw2=3fd67d7a0c7901ab(0.351408) euler/4/mmd2=3f91325547b05cc0(0.0167936) heun/4/sw2=3fd5ad6ee2ef5c87(0.338711) heun/4/mmd2=3f8d836a5ab71f80(0.0144108) "
+	pinToyPostLoss   = "3ffc5aa400000000(1.77213)"
+	pinToyRows       = "euler/4/sw2=3fd67d7a06572551(0.351408) euler/4/mmd2=3f9132550d4c96c0(0.0167936) heun/4/sw2=3fd5ad6ed7427e3e(0.338711) heun/4/mmd2=3f8d8369bea5e800(0.0144108) "
 	pinImageBaseKey  = "img-base-bdeb5acf8036"
 	pinImagePostKey  = "img-post-f143f5c3dc66"
 	pinImageBaseLoss = "3ff7e1b5f8000000(1.49261)"
 	pinImagePostLoss = "3ff8c9c7c0000000(1.54926)"
-	pinImageSamples  = "c06eb9487f03c000(-245.79) 40a973491bfc192a(3257.64)"
+	pinImageSamples  = "c06eb9487ddf0000(-245.79) 40a973491c55f0af(3257.64)"
 )

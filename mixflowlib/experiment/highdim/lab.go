@@ -112,10 +112,7 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 	return &run, nil
 }
 
-type postKey struct {
-	Base BaseSpec `json:"base"`
-	Post PostSpec `json:"post"`
-}
+type postKey = experiment.PostKey[BaseSpec, PostSpec]
 
 // PostTrain post-trains base (a run from TrainBase) with spec from the base's EMA weights, with a fresh
 // optimiser and a fresh EMA, or loads the result from the cache.

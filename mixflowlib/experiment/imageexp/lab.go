@@ -134,10 +134,7 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 }
 
 // postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
-type postKey struct {
-	Base BaseSpec `json:"base"`
-	Post PostSpec `json:"post"`
-}
+type postKey = experiment.PostKey[BaseSpec, PostSpec]
 
 // PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache. The
 // optimiser starts afresh (unless KeepOptimizer), the EMA restarts from the starting weights and the step

@@ -149,71 +149,13 @@ func (t TrainSpec) Validate() error {
 	return err
 }
 
-// BaseSpec describes the training of a base model from scratch.
-type BaseSpec struct {
-	Data      DataSpec      `json:"data"`
-	Model     ModelSpec     `json:"model"`
-	Objective ObjectiveSpec `json:"objective"`
-	Train     TrainSpec     `json:"train"`
-}
+// BaseSpec describes the training of a base model from scratch (the core's experiment.BaseSpec with
+// this package's data, model, objective and training specs).
+type BaseSpec = experiment.BaseSpec[DataSpec, ModelSpec, ObjectiveSpec, TrainSpec]
 
-// Canonical canonicalises and validates every part.
-func (b BaseSpec) Canonical() (BaseSpec, error) {
-	var err error
-	if b.Data, err = b.Data.Canonical(); err != nil {
-		return b, err
-	}
-	if b.Model, err = b.Model.Canonical(); err != nil {
-		return b, err
-	}
-	if b.Objective, err = b.Objective.Canonical(); err != nil {
-		return b, err
-	}
-	if b.Train, err = b.Train.Canonical(); err != nil {
-		return b, err
-	}
-	return b, nil
-}
-
-// Validate reports the first invalid field of b.
-func (b BaseSpec) Validate() error {
-	_, err := b.Canonical()
-	return err
-}
-
-// PostSpec describes a post-training run started from a base model's checkpoint.
-type PostSpec struct {
-	// Objective is the post-training loss (standard flow matching or MixFlow).
-	Objective ObjectiveSpec `json:"objective"`
-	// Train holds the post-training settings; its step counter starts at 0.
-	Train TrainSpec `json:"train"`
-	// FromEMA starts from the base's EMA weights (as post-training a released checkpoint does) instead of
-	// its raw weights.
-	FromEMA bool `json:"from_ema"`
-	// KeepOptimizer carries the base's Adam moments over instead of starting the optimiser afresh.
-	KeepOptimizer bool `json:"keep_optimizer,omitempty"`
-	// DataSeed seeds the post-training data stream; 0 derives it from the base's data seed (seed + 2³²),
-	// so post-training does not replay the base's first batches.
-	DataSeed uint64 `json:"data_seed,omitempty"`
-}
-
-// Canonical canonicalises and validates every part.
-func (p PostSpec) Canonical() (PostSpec, error) {
-	var err error
-	if p.Objective, err = p.Objective.Canonical(); err != nil {
-		return p, err
-	}
-	if p.Train, err = p.Train.Canonical(); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
-// Validate reports the first invalid field of p.
-func (p PostSpec) Validate() error {
-	_, err := p.Canonical()
-	return err
-}
+// PostSpec describes a post-training run started from a base model's checkpoint (the core's
+// experiment.PostSpec).
+type PostSpec = experiment.PostSpec[ObjectiveSpec, TrainSpec]
 
 // Sampler method names of SamplerSpec.Method (the core's).
 const (

@@ -116,14 +116,11 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 }
 
 // postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
-type postKey struct {
-	Base BaseSpec `json:"base"`
-	Post PostSpec `json:"post"`
-}
+type postKey = experiment.PostKey[BaseSpec, PostSpec]
 
 // PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache.
-// The optimiser starts afresh and the EMA restarts from the starting weights; the step counter of the
-// post-training run starts at 0. An interrupted post-training resumes like TrainBase.
+// The optimiser starts afresh (unless KeepOptimizer) and the EMA restarts from the starting weights; the
+// step counter of the post-training run starts at 0. An interrupted post-training resumes like TrainBase.
 func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
 	if base == nil || base.Kind != RunBase || base.Base == nil || base.Checkpoint == "" {
 		return nil, errors.New("toyexp: post-train: base must be a run returned by TrainBase")
@@ -144,7 +141,7 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 			return Run{}, err
 		}
 		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
-		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true}
+		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true, KeepOptimizer: c.KeepOptimizer}
 		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, opts, st)
 		return r, err
 	})

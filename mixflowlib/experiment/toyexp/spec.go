@@ -106,13 +106,9 @@ func (t TrainSpec) Validate() error {
 	return err
 }
 
-// BaseSpec describes the training of a base model from scratch.
-type BaseSpec struct {
-	Data      DataSpec      `json:"data"`
-	Model     ModelSpec     `json:"model"`
-	Objective ObjectiveSpec `json:"objective"`
-	Train     TrainSpec     `json:"train"`
-}
+// BaseSpec describes the training of a base model from scratch (the core's experiment.BaseSpec with
+// this package's data, model, objective and training specs).
+type BaseSpec = experiment.BaseSpec[DataSpec, ModelSpec, ObjectiveSpec, TrainSpec]
 
 // DefaultBaseSpec returns the base model of the toy experiments: an MLP of width 64 and depth 3
 // (about 12.7 k parameters, small enough not to fit the toy perfectly) trained with standard flow matching
@@ -126,43 +122,8 @@ func DefaultBaseSpec() BaseSpec {
 	}
 }
 
-// Canonical canonicalises and validates every part.
-func (b BaseSpec) Canonical() (BaseSpec, error) {
-	var err error
-	if b.Data, err = b.Data.Canonical(); err != nil {
-		return b, err
-	}
-	if b.Model, err = b.Model.Canonical(); err != nil {
-		return b, err
-	}
-	if b.Objective, err = b.Objective.Canonical(); err != nil {
-		return b, err
-	}
-	if b.Train, err = b.Train.Canonical(); err != nil {
-		return b, err
-	}
-	return b, nil
-}
-
-// Validate reports the first invalid field of b.
-func (b BaseSpec) Validate() error {
-	_, err := b.Canonical()
-	return err
-}
-
-// PostSpec describes a post-training run started from a base model.
-type PostSpec struct {
-	// Objective is the post-training loss (standard flow matching or MixFlow).
-	Objective ObjectiveSpec `json:"objective"`
-	// Train holds the post-training settings; its step counter starts at 0.
-	Train TrainSpec `json:"train"`
-	// FromEMA starts from the base's EMA weights (as post-training from a released checkpoint does)
-	// instead of its raw weights.
-	FromEMA bool `json:"from_ema"`
-	// DataSeed seeds the post-training data stream; 0 derives it from the base's data seed (seed + 2³²),
-	// so post-training does not replay the base's first batches.
-	DataSeed uint64 `json:"data_seed,omitempty"`
-}
+// PostSpec describes a post-training run started from a base model (the core's experiment.PostSpec).
+type PostSpec = experiment.PostSpec[ObjectiveSpec, TrainSpec]
 
 // DefaultPostSpec returns post-training with obj for 5 000 steps with the base's optimiser settings
 // (DefaultTrainSpec), starting from the base's EMA weights.
@@ -170,24 +131,6 @@ func DefaultPostSpec(obj ObjectiveSpec) PostSpec {
 	t := DefaultTrainSpec()
 	t.Steps = 5000
 	return PostSpec{Objective: obj, Train: t, FromEMA: true}
-}
-
-// Canonical canonicalises and validates every part.
-func (p PostSpec) Canonical() (PostSpec, error) {
-	var err error
-	if p.Objective, err = p.Objective.Canonical(); err != nil {
-		return p, err
-	}
-	if p.Train, err = p.Train.Canonical(); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
-// Validate reports the first invalid field of p.
-func (p PostSpec) Validate() error {
-	_, err := p.Canonical()
-	return err
 }
 
 // Sampler method names accepted by EvalSpec.Methods and SlowFlowSpec.Method (the core's).
