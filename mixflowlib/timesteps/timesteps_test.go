@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
+	"github.com/mixflow/mixflow/mixflowlib/metrics"
 )
 
 // testDists covers every implementation, plain and shifted both ways.
@@ -353,11 +354,11 @@ func TestJoint(t *testing.T) {
 		if math.Abs(total-1) > 1e-8 {
 			t.Errorf("γ=%v: marginal of m integrates to %v", gamma, total)
 		}
-		centres, hist, err := Histogram(ms, 20, 0, 1)
+		edges, hist, err := metrics.Histogram(ms, 20, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, m := range centres {
+		for k, m := range metrics.Centres(edges) {
 			closed := 2 / gamma * (math.Min(1, m/math.Max(1-gamma, 1e-300)) - m)
 			if p := j.MarginalDensity(m); math.Abs(p-closed) > 1e-9 {
 				t.Errorf("γ=%v: marginal at %v = %v, closed form %v", gamma, m, p, closed)
@@ -413,30 +414,7 @@ func TestJointSampleGraph(t *testing.T) {
 	}
 }
 
-func TestHistogram(t *testing.T) {
-	c, d, err := Histogram([]float64{0.1, 0.2, 0.6, 1, 1.5}, 2, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// width ½, n = 5: cell 0 holds 2 → 0.8, cell 1 holds 2 (1 is in the last cell) → 0.8; 1.5 is outside.
-	if !slices.Equal(c, []float64{0.25, 0.75}) || !slices.Equal(d, []float64{0.8, 0.8}) {
-		t.Errorf("Histogram = %v, %v", c, d)
-	}
-	for _, bad := range []struct {
-		xs     []float64
-		bins   int
-		lo, hi float64
-		want   string
-	}{
-		{[]float64{0.1, math.NaN()}, 3, 0, 1, "sample 1 is NaN"},
-		{[]float64{0.1}, 0, 0, 1, "bins ≥ 1"},
-		{[]float64{0.1}, 3, 1, 1, "range [1, 1]"},
-		{nil, 3, 0, 1, "no samples"},
-	} {
-		if _, _, err := Histogram(bad.xs, bad.bins, bad.lo, bad.hi); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("Histogram(%v, %d, %v, %v): err = %v, want %q", bad.xs, bad.bins, bad.lo, bad.hi, err, bad.want)
-		}
-	}
+func TestDensityCurve(t *testing.T) {
 	ts, ps := DensityCurve(Beta21{}.Density, 0, 1, 4)
 	if !slices.Equal(ts, []float64{0.125, 0.375, 0.625, 0.875}) || !slices.Equal(ps, []float64{0.25, 0.75, 1.25, 1.75}) {
 		t.Errorf("DensityCurve = %v, %v", ts, ps)

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/widgets/chart"
 )
 
@@ -155,44 +156,6 @@ func SlowFlow(bands []Band, o SlowFlowOptions) (chart.Figure, error) {
 	return wrap(fig, f)
 }
 
-// Histogram bins samples into bins equal-width bins on [lo, hi] and returns the bin edges (bins+1) and
-// the density of each bin (count / (n · width)), so it integrates to the fraction of samples inside
-// [lo, hi]. Samples outside [lo, hi] are not counted; NaN samples are an error.
-func Histogram(samples []float64, bins int, lo, hi float64) (edges, density []float64, err error) {
-	if bins < 1 || bins > 100_000 {
-		return nil, nil, fmt.Errorf("figures: histogram: %d bins, want 1 to 100000", bins)
-	}
-	if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return nil, nil, fmt.Errorf("figures: histogram: range [%v, %v] is empty or not finite", lo, hi)
-	}
-	if len(samples) == 0 {
-		return nil, nil, fmt.Errorf("figures: histogram: no samples")
-	}
-	edges = make([]float64, bins+1)
-	w := (hi - lo) / float64(bins)
-	for i := range edges {
-		edges[i] = lo + w*float64(i)
-	}
-	density = make([]float64, bins)
-	for i, x := range samples {
-		if math.IsNaN(x) {
-			return nil, nil, fmt.Errorf("figures: histogram: sample %d is NaN", i)
-		}
-		if x < lo || x > hi {
-			continue
-		}
-		k := int((x - lo) / w)
-		if k == bins {
-			k--
-		}
-		density[k]++
-	}
-	for i := range density {
-		density[i] /= float64(len(samples)) * w
-	}
-	return edges, density, nil
-}
-
 // Density is one timestep distribution: samples (shown as a histogram) and/or an analytic density
 // curve (X, P). Either part may be empty.
 type Density struct {
@@ -244,7 +207,7 @@ func TimestepDensities(ds []Density, o DensityOptions) (chart.Figure, error) {
 			return chart.Figure{}, fmt.Errorf("figures: %s: %q has neither samples nor a density curve", fig, d.Name)
 		}
 		if len(d.Samples) > 0 {
-			edges, dens, err := Histogram(d.Samples, bins, rng[0], rng[1])
+			edges, dens, err := metrics.Histogram(d.Samples, bins, rng[0], rng[1])
 			if err != nil {
 				return chart.Figure{}, fmt.Errorf("figures: %s: %q: %w", fig, d.Name, err)
 			}
@@ -374,11 +337,11 @@ func JointTM(t, m []float64, o JointOptions) (chart.Figure, error) {
 	f := chart.Figure{Title: title, Panels: []chart.Panel{p}}
 	if o.Marginals {
 		const bins = 40
-		te, td, err := Histogram(t, bins, 0, 1)
+		te, td, err := metrics.Histogram(t, bins, 0, 1)
 		if err != nil {
 			return chart.Figure{}, fmt.Errorf("figures: %s: %w", fig, err)
 		}
-		me, md, err := Histogram(m, bins, 0, 1)
+		me, md, err := metrics.Histogram(m, bins, 0, 1)
 		if err != nil {
 			return chart.Figure{}, fmt.Errorf("figures: %s: %w", fig, err)
 		}

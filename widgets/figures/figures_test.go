@@ -113,23 +113,6 @@ func TestSlowFlow(t *testing.T) {
 	wantErr(t, err, "no bands")
 }
 
-func TestHistogram(t *testing.T) {
-	edges, d, err := Histogram([]float64{0.1, 0.2, 0.6, 1.0, 1.5}, 2, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 5 samples, width 0.5: bin 0 holds 2 → 0.8; bin 1 holds 2 (1.0 included, 1.5 dropped) → 0.8.
-	if len(edges) != 3 || edges[1] != 0.5 || d[0] != 0.8 || d[1] != 0.8 {
-		t.Errorf("edges %v density %v", edges, d)
-	}
-	_, _, err = Histogram([]float64{math.NaN()}, 2, 0, 1)
-	wantErr(t, err, "sample 0 is NaN")
-	_, _, err = Histogram([]float64{1}, 0, 0, 1)
-	wantErr(t, err, "0 bins")
-	_, _, err = Histogram([]float64{1}, 2, 1, 1)
-	wantErr(t, err, "range")
-}
-
 func TestTimestepDensities(t *testing.T) {
 	tt, _ := mixflowPairs(40000, 0.8, 1)
 	xs := make([]float64, 101)

@@ -2,7 +2,6 @@ package sit
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,61 +54,35 @@ const (
 	DefaultTimeScale   = 1.0
 )
 
+// ditDefaults are the defaults of the DiT fields.
+var ditDefaults = nn.DiTConfig{ImageSize: DefaultImageSize, Channels: DefaultChannels, PatchSize: DefaultPatchSize,
+	Depth: DefaultDepth, Hidden: DefaultHidden, Heads: DefaultHeads, MLPRatio: DefaultMLPRatio,
+	TimeFreqDim: DefaultTimeFreqDim, TimeScale: DefaultTimeScale}
+
+// DiT returns c's DiT fields as the nn.DiTConfig that the text-to-image DiT embeds. (SiT keeps its own
+// fields so that its JSON keys, part of the image experiments' cache keys, stay as they are.)
+func (c Config) DiT() nn.DiTConfig {
+	return nn.DiTConfig{ImageSize: c.ImageSize, Channels: c.Channels, PatchSize: c.PatchSize, Depth: c.Depth,
+		Hidden: c.Hidden, Heads: c.Heads, MLPRatio: c.MLPRatio, TimeFreqDim: c.TimeFreqDim, TimeScale: c.TimeScale,
+		Attention: c.Attention}
+}
+
 // WithDefaults returns c with every zero field replaced by its default. Negative values are kept so that
 // Validate can report them.
 func (c Config) WithDefaults() Config {
-	setInt := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	setInt(&c.ImageSize, DefaultImageSize)
-	setInt(&c.Channels, DefaultChannels)
-	setInt(&c.PatchSize, DefaultPatchSize)
-	setInt(&c.Depth, DefaultDepth)
-	setInt(&c.Hidden, DefaultHidden)
-	setInt(&c.Heads, DefaultHeads)
-	setInt(&c.TimeFreqDim, DefaultTimeFreqDim)
-	if c.MLPRatio == 0 {
-		c.MLPRatio = DefaultMLPRatio
-	}
-	if c.TimeScale == 0 {
-		c.TimeScale = DefaultTimeScale
-	}
+	d := c.DiT().WithDefaults(ditDefaults)
+	c.ImageSize, c.Channels, c.PatchSize, c.Depth, c.Hidden = d.ImageSize, d.Channels, d.PatchSize, d.Depth, d.Hidden
+	c.Heads, c.MLPRatio, c.TimeFreqDim, c.TimeScale = d.Heads, d.MLPRatio, d.TimeFreqDim, d.TimeScale
 	return c
 }
 
 // Validate returns an error naming the first invalid field of c (after applying defaults), or nil.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"ImageSize", c.ImageSize}, {"Channels", c.Channels}, {"PatchSize", c.PatchSize}, {"Depth", c.Depth},
-		{"Hidden", c.Hidden}, {"Heads", c.Heads}, {"TimeFreqDim", c.TimeFreqDim}} {
-		if f.v < 0 {
-			return fmt.Errorf("sit: %s %d must be positive", f.name, f.v)
-		}
-	}
-	switch {
-	case c.NumClasses < 0:
+	if c.NumClasses < 0 {
 		return fmt.Errorf("sit: NumClasses %d must be ≥ 0 (0 = unconditional)", c.NumClasses)
-	case c.ImageSize%c.PatchSize != 0:
-		return fmt.Errorf("sit: ImageSize %d is not a multiple of PatchSize %d", c.ImageSize, c.PatchSize)
-	case c.Hidden%4 != 0:
-		return fmt.Errorf("sit: Hidden %d must be a multiple of 4 (2-D sin-cos position embedding)", c.Hidden)
-	case c.Hidden%c.Heads != 0:
-		return fmt.Errorf("sit: Hidden %d is not divisible by Heads %d", c.Hidden, c.Heads)
-	case math.IsNaN(c.MLPRatio) || math.IsInf(c.MLPRatio, 0) || c.MLPRatio < 0 || c.mlpHidden() < 1:
-		return fmt.Errorf("sit: MLPRatio %g must be positive and give at least one MLP unit", c.MLPRatio)
-	case c.TimeFreqDim%2 != 0:
-		return fmt.Errorf("sit: TimeFreqDim %d must be even", c.TimeFreqDim)
-	case math.IsNaN(c.TimeScale) || math.IsInf(c.TimeScale, 0) || c.TimeScale < 0:
-		return fmt.Errorf("sit: TimeScale %g must be positive and finite", c.TimeScale)
-	case c.Attention < nn.AttentionDefault || c.Attention > nn.AttentionFused:
-		return fmt.Errorf("sit: unknown Attention implementation %d", int(c.Attention))
 	}
-	return nil
+	return c.DiT().Validate("sit")
 }
 
 // Grid returns the number of patches along each side, ImageSize / PatchSize (after defaults).
@@ -122,7 +95,7 @@ func (c Config) Grid() int {
 func (c Config) NumTokens() int { return c.Grid() * c.Grid() }
 
 // mlpHidden is the hidden width of a block's MLP, int(Hidden·MLPRatio) as in timm's Mlp.
-func (c Config) mlpHidden() int { return int(float64(c.Hidden) * c.MLPRatio) }
+func (c Config) mlpHidden() int { return c.DiT().MLPHidden() }
 
 // String returns a compact description, e.g. "SiT(depth 4, hidden 128, heads 4, patch 4, 32×32×1, 10 classes)".
 func (c Config) String() string {

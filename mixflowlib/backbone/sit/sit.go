@@ -178,5 +178,5 @@ func (m *Model) Forward(scope *model.Scope, x, t *Node, cond nn.Cond) Outputs {
 // block is one adaLN-Zero DiT/SiT block (nn.DiTBlock without cross-attention).
 func (m *Model) block(scope *model.Scope, x, cvec *Node) *Node {
 	c := m.cfg
-	return nn.DiTBlock(scope, x, cvec, nn.DiTBlockConfig{Width: c.Hidden, Heads: c.Heads, MLPHidden: c.mlpHidden(), Attention: c.Attention}, nil)
+	return nn.DiTBlock(scope, x, cvec, c.DiT().Block(), nil)
 }

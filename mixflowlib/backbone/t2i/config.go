@@ -56,27 +56,12 @@ type TextConfig struct {
 // final layer (mixflowlib/backbone/sit), a caption encoder (Text), and the conditioning route.
 // Zero fields take the documented defaults ("tiny" preset sizes for 32×32 RGB captioned shapes).
 type Config struct {
-	// ImageSize is the height and width of the square input. Default 32.
-	ImageSize int `json:"image_size"`
-	// Channels is the number of input and output channels. Default 3 (RGB).
-	Channels int `json:"channels"`
-	// PatchSize is the patch side; ImageSize must be a multiple of it. Default 4.
-	PatchSize int `json:"patch_size"`
-	// Depth is the number of DiT blocks. Default 4.
-	Depth int `json:"depth"`
-	// Hidden is the image token width: a multiple of 4 and of Heads. Default 128.
-	Hidden int `json:"hidden"`
-	// Heads is the number of attention heads (self and cross). Default 4.
-	Heads int `json:"heads"`
-	// MLPRatio is the block MLP width relative to Hidden. Default 4.
-	MLPRatio float64 `json:"mlp_ratio"`
-	// TimeFreqDim is the number of sinusoidal features of t. Default 256 (SiT).
-	TimeFreqDim int `json:"time_freq_dim"`
-	// TimeScale multiplies t ∈ [0, 1] inside the sinusoids. Default 1 (SiT embeds raw t).
-	TimeScale float64 `json:"time_scale"`
-	// Attention selects the self-attention implementation (see nn.AttentionImpl); cross-attention and
-	// the text encoder always use the einsum form, which supports the padding mask.
-	Attention nn.AttentionImpl `json:"attention"`
+	// DiTConfig holds the image transformer's sizes, shared with SiT (nn.DiTConfig); its defaults here
+	// are ImageSize 32, Channels 3 (RGB), PatchSize 4, Depth 4, Hidden 128, Heads 4 (self and
+	// cross-attention), MLPRatio 4, TimeFreqDim 256, TimeScale 1. Cross-attention and the text encoder
+	// always use the einsum attention, which supports the padding mask; Attention selects only the
+	// self-attention's. Its fields keep their JSON keys at the top level ("image_size", …).
+	nn.DiTConfig
 	// Conditioning selects how the caption reaches the blocks; "" means CrossPooled.
 	Conditioning Conditioning `json:"conditioning"`
 	// Text configures the caption encoder.
@@ -104,26 +89,19 @@ const (
 	DefaultTextHeads   = 2
 )
 
+// ditDefaults are the defaults of the DiT fields.
+var ditDefaults = nn.DiTConfig{ImageSize: DefaultImageSize, Channels: DefaultChannels, PatchSize: DefaultPatchSize,
+	Depth: DefaultDepth, Hidden: DefaultHidden, Heads: DefaultHeads, MLPRatio: DefaultMLPRatio,
+	TimeFreqDim: DefaultTimeFreqDim, TimeScale: DefaultTimeScale}
+
 // WithDefaults returns c with every zero field replaced by its default. Negative values are kept for
 // Validate to report (except Text.Depth −1, which means no text blocks).
 func (c Config) WithDefaults() Config {
+	c.DiTConfig = c.DiTConfig.WithDefaults(ditDefaults)
 	setInt := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
 		}
-	}
-	setInt(&c.ImageSize, DefaultImageSize)
-	setInt(&c.Channels, DefaultChannels)
-	setInt(&c.PatchSize, DefaultPatchSize)
-	setInt(&c.Depth, DefaultDepth)
-	setInt(&c.Hidden, DefaultHidden)
-	setInt(&c.Heads, DefaultHeads)
-	setInt(&c.TimeFreqDim, DefaultTimeFreqDim)
-	if c.MLPRatio == 0 {
-		c.MLPRatio = DefaultMLPRatio
-	}
-	if c.TimeScale == 0 {
-		c.TimeScale = DefaultTimeScale
 	}
 	if c.Conditioning == "" {
 		c.Conditioning = CrossPooled
@@ -144,12 +122,13 @@ func (c Config) textDepth() int { return max(c.Text.Depth, 0) }
 // Validate returns an error naming the first invalid field of c (after defaults), or nil.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
+	if err := c.DiTConfig.Validate("t2i"); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"ImageSize", c.ImageSize}, {"Channels", c.Channels}, {"PatchSize", c.PatchSize}, {"Depth", c.Depth},
-		{"Hidden", c.Hidden}, {"Heads", c.Heads}, {"TimeFreqDim", c.TimeFreqDim}, {"Text.MaxLen", c.Text.MaxLen},
-		{"Text.Width", c.Text.Width}, {"Text.Heads", c.Text.Heads}} {
+	}{{"Text.MaxLen", c.Text.MaxLen}, {"Text.Width", c.Text.Width}, {"Text.Heads", c.Text.Heads}} {
 		if f.v < 0 {
 			return fmt.Errorf("t2i: %s %d must be positive", f.name, f.v)
 		}
@@ -158,20 +137,6 @@ func (c Config) Validate() error {
 		return math.IsNaN(r) || math.IsInf(r, 0) || r < 0 || int(float64(width)*r) < 1
 	}
 	switch {
-	case c.ImageSize%c.PatchSize != 0:
-		return fmt.Errorf("t2i: ImageSize %d is not a multiple of PatchSize %d", c.ImageSize, c.PatchSize)
-	case c.Hidden%4 != 0:
-		return fmt.Errorf("t2i: Hidden %d must be a multiple of 4 (2-D sin-cos position embedding)", c.Hidden)
-	case c.Hidden%c.Heads != 0:
-		return fmt.Errorf("t2i: Hidden %d is not divisible by Heads %d", c.Hidden, c.Heads)
-	case badRatio(c.MLPRatio, c.Hidden):
-		return fmt.Errorf("t2i: MLPRatio %g must be positive and give at least one MLP unit", c.MLPRatio)
-	case c.TimeFreqDim%2 != 0:
-		return fmt.Errorf("t2i: TimeFreqDim %d must be even", c.TimeFreqDim)
-	case math.IsNaN(c.TimeScale) || math.IsInf(c.TimeScale, 0) || c.TimeScale < 0:
-		return fmt.Errorf("t2i: TimeScale %g must be positive and finite", c.TimeScale)
-	case c.Attention < nn.AttentionDefault || c.Attention > nn.AttentionFused:
-		return fmt.Errorf("t2i: unknown Attention implementation %d", int(c.Attention))
 	case c.Conditioning != CrossPooled && c.Conditioning != Cross && c.Conditioning != Pooled:
 		return fmt.Errorf("t2i: unknown Conditioning %q (want %q, %q or %q)", c.Conditioning, CrossPooled, Cross, Pooled)
 	case c.Text.VocabSize < 3:
@@ -189,15 +154,11 @@ func (c Config) Validate() error {
 }
 
 // Grid returns the number of patches along each side, ImageSize / PatchSize.
-func (c Config) Grid() int {
-	c = c.WithDefaults()
-	return c.ImageSize / c.PatchSize
-}
+func (c Config) Grid() int { return c.WithDefaults().DiTConfig.Grid() }
 
 // NumTokens returns the number of image tokens, Grid()².
 func (c Config) NumTokens() int { return c.Grid() * c.Grid() }
 
-func (c Config) mlpHidden() int     { return int(float64(c.Hidden) * c.MLPRatio) }
 func (c Config) textMLPHidden() int { return int(float64(c.Text.Width) * c.Text.MLPRatio) }
 
 // String returns a compact description, e.g.
@@ -243,7 +204,7 @@ func (c Config) ParamCounts() (ParamCounts, error) {
 	}
 	pc.PatchEmbed = dense(p2c, h)
 	pc.TimeEmbed = dense(c.TimeFreqDim, h) + dense(h, h)
-	block := dense(h, 6*h) + dense(h, 3*h) + dense(h, h) + dense(h, c.mlpHidden()) + dense(c.mlpHidden(), h)
+	block := dense(h, 6*h) + dense(h, 3*h) + dense(h, h) + dense(h, c.MLPHidden()) + dense(c.MLPHidden(), h)
 	if c.Conditioning.usesCross() {
 		block += dense(h, h) + dense(w, 2*h) + dense(h, h) // q, kv, proj
 	}
@@ -286,7 +247,7 @@ func Preset(name string, vocabSize, maxLen int) (Config, error) {
 	if !ok {
 		return Config{}, fmt.Errorf("t2i: unknown preset %q (want one of %s)", name, strings.Join(PresetNames(), ", "))
 	}
-	c := Config{ImageSize: p[0], Channels: 3, PatchSize: p[1], Depth: p[2], Hidden: p[3], Heads: p[4],
+	c := Config{DiTConfig: nn.DiTConfig{ImageSize: p[0], Channels: 3, PatchSize: p[1], Depth: p[2], Hidden: p[3], Heads: p[4]},
 		Text: TextConfig{VocabSize: vocabSize, MaxLen: maxLen, Width: p[5], Depth: p[6], Heads: p[7]}}.WithDefaults()
 	return c, c.Validate()
 }

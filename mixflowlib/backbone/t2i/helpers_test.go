@@ -35,7 +35,7 @@ func tokenizer(tb testing.TB) *captions.Tokenizer {
 
 // smallConfig is a fast configuration on 16×16 RGB images with the captions vocabulary.
 func smallConfig(tb testing.TB, cond t2i.Conditioning) t2i.Config {
-	return t2i.Config{ImageSize: 16, PatchSize: 4, Depth: 2, Hidden: 32, Heads: 2, TimeFreqDim: 32,
+	return t2i.Config{DiTConfig: nn.DiTConfig{ImageSize: 16, PatchSize: 4, Depth: 2, Hidden: 32, Heads: 2, TimeFreqDim: 32},
 		Conditioning: cond, Text: t2i.TextConfig{VocabSize: tokenizer(tb).VocabSize(), MaxLen: 16, Width: 24, Depth: 1, Heads: 2}}
 }
 

@@ -203,5 +203,5 @@ func (m *Model) block(scope *model.Scope, x, cvec, ctx, keep *Node) *Node {
 	if c.Conditioning.usesCross() {
 		cross = func(scope *model.Scope, normed *Node) *Node { return crossAttention(scope, normed, ctx, keep, c.Heads) }
 	}
-	return nn.DiTBlock(scope, x, cvec, nn.DiTBlockConfig{Width: c.Hidden, Heads: c.Heads, MLPHidden: c.mlpHidden(), Attention: c.Attention}, cross)
+	return nn.DiTBlock(scope, x, cvec, c.Block(), cross)
 }

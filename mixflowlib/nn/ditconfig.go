@@ -1,0 +1,97 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// DiTConfig holds the sizes every DiT-style image backbone shares: the patch embedding, the timestep
+// embedding and the adaLN-Zero blocks (DiTBlock). The text-to-image DiT embeds it in its Config (its
+// JSON keys are these fields' tags); SiT keeps its own fields and checks them through DiTConfig.
+// Zero fields take the owner's defaults (WithDefaults).
+type DiTConfig struct {
+	// ImageSize is the height and width of the square input, in pixels or latent cells.
+	ImageSize int `json:"image_size"`
+	// Channels is the number of input and output channels.
+	Channels int `json:"channels"`
+	// PatchSize is the side p of the square patches; ImageSize must be a multiple of it.
+	PatchSize int `json:"patch_size"`
+	// Depth is the number of DiT blocks.
+	Depth int `json:"depth"`
+	// Hidden is the token width: a multiple of 4 (2-D sin-cos position embedding) and of Heads.
+	Hidden int `json:"hidden"`
+	// Heads is the number of attention heads.
+	Heads int `json:"heads"`
+	// MLPRatio is the width of each block's MLP relative to Hidden (int(Hidden·MLPRatio) units).
+	MLPRatio float64 `json:"mlp_ratio"`
+	// TimeFreqDim is the number of sinusoidal features of t fed to the timestep MLP (SiT: 256).
+	TimeFreqDim int `json:"time_freq_dim"`
+	// TimeScale multiplies t ∈ [0, 1] inside the sinusoids (SiT: 1, the raw t; DiT: 1000).
+	TimeScale float64 `json:"time_scale"`
+	// Attention selects the self-attention implementation (see AttentionImpl).
+	Attention AttentionImpl `json:"attention"`
+}
+
+// WithDefaults returns c with every zero field replaced by def's. Negative values are kept for Validate
+// to report.
+func (c DiTConfig) WithDefaults(def DiTConfig) DiTConfig {
+	for _, f := range []struct{ v, d *int }{{&c.ImageSize, &def.ImageSize}, {&c.Channels, &def.Channels},
+		{&c.PatchSize, &def.PatchSize}, {&c.Depth, &def.Depth}, {&c.Hidden, &def.Hidden}, {&c.Heads, &def.Heads},
+		{&c.TimeFreqDim, &def.TimeFreqDim}} {
+		if *f.v == 0 {
+			*f.v = *f.d
+		}
+	}
+	if c.MLPRatio == 0 {
+		c.MLPRatio = def.MLPRatio
+	}
+	if c.TimeScale == 0 {
+		c.TimeScale = def.TimeScale
+	}
+	return c
+}
+
+// Validate returns an error naming the first invalid field of c (call it after WithDefaults), prefixed
+// with owner, the package whose configuration it is ("sit: Hidden 30 must be a multiple of 4 …").
+func (c DiTConfig) Validate(owner string) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"ImageSize", c.ImageSize}, {"Channels", c.Channels}, {"PatchSize", c.PatchSize}, {"Depth", c.Depth},
+		{"Hidden", c.Hidden}, {"Heads", c.Heads}, {"TimeFreqDim", c.TimeFreqDim}} {
+		if f.v <= 0 {
+			return fmt.Errorf("%s: %s %d must be positive", owner, f.name, f.v)
+		}
+	}
+	switch {
+	case c.ImageSize%c.PatchSize != 0:
+		return fmt.Errorf("%s: ImageSize %d is not a multiple of PatchSize %d", owner, c.ImageSize, c.PatchSize)
+	case c.Hidden%4 != 0:
+		return fmt.Errorf("%s: Hidden %d must be a multiple of 4 (2-D sin-cos position embedding)", owner, c.Hidden)
+	case c.Hidden%c.Heads != 0:
+		return fmt.Errorf("%s: Hidden %d is not divisible by Heads %d", owner, c.Hidden, c.Heads)
+	case math.IsNaN(c.MLPRatio) || math.IsInf(c.MLPRatio, 0) || c.MLPRatio < 0 || c.MLPHidden() < 1:
+		return fmt.Errorf("%s: MLPRatio %g must be positive and give at least one MLP unit", owner, c.MLPRatio)
+	case c.TimeFreqDim%2 != 0:
+		return fmt.Errorf("%s: TimeFreqDim %d must be even", owner, c.TimeFreqDim)
+	case math.IsNaN(c.TimeScale) || math.IsInf(c.TimeScale, 0) || c.TimeScale < 0:
+		return fmt.Errorf("%s: TimeScale %g must be positive and finite", owner, c.TimeScale)
+	case c.Attention < AttentionDefault || c.Attention > AttentionFused:
+		return fmt.Errorf("%s: unknown Attention implementation %d", owner, int(c.Attention))
+	}
+	return nil
+}
+
+// Grid returns the number of patches along each side, ImageSize / PatchSize.
+func (c DiTConfig) Grid() int { return c.ImageSize / c.PatchSize }
+
+// NumTokens returns the number of patch tokens, Grid()².
+func (c DiTConfig) NumTokens() int { return c.Grid() * c.Grid() }
+
+// MLPHidden is the hidden width of a block's MLP, int(Hidden·MLPRatio) as in timm's Mlp.
+func (c DiTConfig) MLPHidden() int { return int(float64(c.Hidden) * c.MLPRatio) }
+
+// Block returns the configuration of one DiTBlock of c.
+func (c DiTConfig) Block() DiTBlockConfig {
+	return DiTBlockConfig{Width: c.Hidden, Heads: c.Heads, MLPHidden: c.MLPHidden(), Attention: c.Attention}
+}
