@@ -7,6 +7,7 @@
 //	go run ./kernel install            # build GoNB+tools, write the kernelspec, pre-warm the build cache
 //	go run ./kernel doctor             # what is installed, what is missing, and the fix for each
 //	go run ./kernel exec --quick notebooks/*.ipynb   # execute headless; fail on any cell error
+//	go run ./kernel lab                # open JupyterLab 4 on the notebooks (port 8888, --port N)
 //
 // install writes the kernelspec into the user's Jupyter data dir ($JUPYTER_DATA_DIR, else
 // ~/.local/share/jupyter), or PREFIX/share/jupyter with --prefix. The kernelspec directory holds GoNB,
@@ -48,6 +49,7 @@ commands:
   install   build GoNB, goimports and gopls, install the %q kernelspec, pre-warm the build cache
   doctor    report what is installed and what is missing, with the fix for each
   exec      execute notebooks headless through Jupyter; fail on any cell error
+  lab       open JupyterLab on the notebooks (checks JupyterLab 4 and the port first)
   slim      rewrite notebooks' outputs to the compact form (each image stored once)
 
 Run "go run ./kernel <command> -h" for the command's flags.
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdDoctor(ctx, rest, stdout, stderr)
 	case "exec":
 		code, err = cmdExec(ctx, rest, stdout, stderr)
+	case "lab":
+		code, err = cmdLab(ctx, rest, stdout, stderr)
 	case "slim":
 		code, err = cmdSlim(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -219,6 +219,8 @@ type server struct {
 	base  string // http://127.0.0.1:PORT/
 	token string
 	log   *bytes.Buffer
+	// exited is closed when the server's process has exited.
+	exited chan struct{}
 }
 
 // startNotebookServer starts classic Jupyter Notebook on 127.0.0.1 with a random port and token,
@@ -247,10 +249,21 @@ func (s *server) start(t *testing.T, what string, timeout time.Duration) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", what, err)
 	}
+	s.exited = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(timeout)
+	poll := &http.Client{Timeout: 5 * time.Second} // a port held by something else may never answer
 	for {
-		resp, err := http.Get(s.base + "api/status?token=" + s.token)
+		select {
+		case <-s.exited:
+			if strings.Contains(s.log.String(), "already in use") {
+				t.Fatalf("%s could not listen on %s: the port is in use (free a moment before: another process took it); re-run the test", what, s.base)
+			}
+			t.Fatalf("%s exited before answering on %s:\n%s", what, s.base, tail(s.log.String(), 40))
+		default:
+		}
+		resp, err := poll.Get(s.base + "api/status?token=" + s.token)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -304,13 +317,11 @@ func (s *server) stop(t *testing.T) {
 	}
 	pgid := s.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(15 * time.Second):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		<-s.exited
 	}
 	if t.Failed() {
 		t.Logf("jupyter notebook log:\n%s", tail(s.log.String(), 60))
