@@ -11,6 +11,7 @@ import (
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 )
@@ -44,21 +45,10 @@ type Row struct {
 	Value float64 `json:"value"`
 }
 
-// EvalResult is the evaluation of one run.
+// EvalResult is the evaluation of one run: the core's experiment.EvalResult with this study's rows (the
+// Floor rows, Sampler "data", score a second independent set of true points).
 type EvalResult struct {
-	// Run and RunKey identify the evaluated run.
-	Run    string `json:"run"`
-	RunKey string `json:"run_key"`
-	// Spec is the evaluation spec, canonical.
-	Spec EvalSpec `json:"spec"`
-	// Rows holds one row per (sampler, seed, metric); Floor the same metrics of a second independent
-	// set of true points (what a perfect sampler scores), Sampler "data".
-	Rows  []Row `json:"rows"`
-	Floor []Row `json:"floor"`
-	// Seconds is the wall time of the evaluation when it was computed.
-	Seconds float64 `json:"seconds"`
-	// FromCache is true when the call that returned the result loaded it from the cache.
-	FromCache bool `json:"-"`
+	experiment.EvalResult[EvalSpec, Row]
 }
 
 // Mean returns the mean over evaluation seeds of metric for the sampler named name (Sampler.Name, or
@@ -68,18 +58,8 @@ func (r *EvalResult) Mean(name, metric string) (float64, bool) {
 	if name == "data" {
 		rows = r.Floor
 	}
-	var sum float64
-	var n int
-	for _, row := range rows {
-		if row.Sampler == name && row.Metric == metric {
-			sum += row.Value
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN(), false
-	}
-	return sum / float64(n), true
+	return experiment.MeanOf(rows, func(row Row) bool { return row.Sampler == name && row.Metric == metric },
+		func(row Row) float64 { return row.Value })
 }
 
 type evalKey struct {

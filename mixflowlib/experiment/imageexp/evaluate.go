@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 )
 
@@ -33,20 +34,10 @@ type EvalRow struct {
 	Value  float64 `json:"value"`
 }
 
-// EvalResult is the evaluation of one run.
+// EvalResult is the evaluation of one run: the core's experiment.EvalResult with image rows, one per
+// (sampler setting, seed, metric), and the noise-floor rows of Spec.Floor.
 type EvalResult struct {
-	// Run and RunKey identify the evaluated run (its Label and Key).
-	Run    string `json:"run"`
-	RunKey string `json:"run_key"`
-	// Spec is the evaluation spec, canonical.
-	Spec EvalSpec `json:"spec"`
-	// Rows holds one row per (sampler setting, seed, metric), in spec order.
-	Rows []EvalRow `json:"rows"`
-	// Floor holds the noise-floor rows (Spec.Floor), per seed and metric.
-	Floor []EvalRow `json:"floor,omitempty"`
-	// Seconds adds up the wall time of generating and scoring when it was computed (cache hits: their
-	// original time).
-	Seconds float64 `json:"seconds"`
+	experiment.EvalResult[EvalSpec, EvalRow]
 }
 
 // Metrics returns the names of the metrics in r, in a stable order (FID, precision, recall, accuracy,

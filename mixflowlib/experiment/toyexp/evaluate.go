@@ -3,7 +3,6 @@ package toyexp
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -31,56 +30,28 @@ type EvalRow struct {
 	Value float64 `json:"value"`
 }
 
-// EvalResult is the evaluation of one run.
+// EvalResult is the evaluation of one run: the core's experiment.EvalResult with toy rows. Its Floor
+// holds, per seed and metric, the metric between two independent sets of true points of the same size
+// (Method "data", Steps 0).
 type EvalResult struct {
-	// Run and RunKey identify the evaluated run (its Label and Key).
-	Run    string `json:"run"`
-	RunKey string `json:"run_key"`
-	// Spec is the evaluation spec, canonical.
-	Spec EvalSpec `json:"spec"`
-	// Rows holds one row per (method, steps, seed, metric).
-	Rows []EvalRow `json:"rows"`
-	// Floor holds, per seed and metric, the metric between two independent sets of true points of the
-	// same size: what a perfect sampler would score (Method "data", Steps 0).
-	Floor []EvalRow `json:"floor"`
-	// Seconds is the wall time of the evaluation when it was computed.
-	Seconds float64 `json:"seconds"`
-	// FromCache is true when the call that returned the result loaded it from the cache (not stored).
-	FromCache bool `json:"-"`
+	experiment.EvalResult[EvalSpec, EvalRow]
 }
 
 // Mean returns the mean over evaluation seeds of metric for (method, steps), and false if there is no
 // such row.
 func (r *EvalResult) Mean(method string, steps int, metric string) (float64, bool) {
-	var sum float64
-	var n int
-	for _, row := range r.Rows {
-		if row.Method == method && row.Steps == steps && row.Metric == metric {
-			sum += row.Value
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN(), false
-	}
-	return sum / float64(n), true
+	return experiment.MeanOf(r.Rows, func(row EvalRow) bool {
+		return row.Method == method && row.Steps == steps && row.Metric == metric
+	}, EvalRow.value)
 }
 
 // FloorMean returns the mean noise floor of metric over the evaluation seeds.
 func (r *EvalResult) FloorMean(metric string) float64 {
-	var sum float64
-	var n int
-	for _, row := range r.Floor {
-		if row.Metric == metric {
-			sum += row.Value
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
+	m, _ := experiment.MeanOf(r.Floor, func(row EvalRow) bool { return row.Metric == metric }, EvalRow.value)
+	return m
 }
+
+func (r EvalRow) value() float64 { return r.Value }
 
 type evalKey struct {
 	Run  string   `json:"run"`
