@@ -113,13 +113,66 @@ func SelfAttention(scope *model.Scope, x *Node, heads int, impl AttentionImpl) *
 // einsumAttention computes softmax(q·kᵀ·scale)·v from the projected qkv [B, N, 3, heads, hd] and
 // returns [B, N, heads, hd]. One transpose to [3, B, heads, N, hd] puts q, k and v in contiguous
 // slices with the heads next to the batch axis, so both products are plain batched matrix products.
+//
+// The gradient is written out (attentionGrad) rather than left to GoMLX's autodiff of the products: for
+// the key and value gradients, which contract over the query axis, autodiff hands the pure-Go backend
+// products whose operands it transposes element by element (3.5 M values per SiT-tiny block, 11 % of the
+// training step, 2026-12-07) and returns the value gradient transposed once more; attentionGrad transposes
+// only the score-sized P and dS (2 M values) and assembles dq, dk, dv with one concatenation instead of
+// Split's zero-padded sums. The same values; the gradients agree to float32 rounding.
 func einsumAttention(qkv *Node, scale float64) *Node {
-	parts := splitLeading(TransposeAllAxes(qkv, 2, 0, 3, 1, 4)) // 3 × [B, heads, N, hd]
-	q, k, v := parts[0], parts[1], parts[2]
-	// Scaling q (B·N·D values) is cheaper than scaling the scores (B·heads·N² values).
-	w := softmaxLastAxis(Einsum("bhqd,bhkd->bhqk", MulScalar(q, scale), k)) // Softmax(·, -1), faster gradient
-	out := Einsum("bhqk,bhkd->bhqd", w, v)
+	qkvT := TransposeAllAxes(qkv, 2, 0, 3, 1, 4) // [3, B, heads, N, hd]
+	var fwd attentionForward
+	out, _ := InternalFusedOpCaller(func() *Node {
+		return fwd.compute(qkvT, scale) // the value; its own gradient is replaced by the decomposed one's
+	}, func() *Node {
+		// Used for the gradient (and, where fusion is turned off, for the value as well): its value is the
+		// same attention computed from x, and x's gradient is attentionGrad of the gradient captured below.
+		var dec attentionForward
+		var dOut *Node
+		x := IdentityWithCustomGradient(qkvT, func(_, _ *Node) *Node {
+			f := &fwd
+			if f.p == nil { // the fused branch was not built: the decomposed one computed the value
+				f = &dec
+			}
+			return f.grad(dOut, scale)
+		})
+		return IdentityWithCustomGradient(dec.compute(x, scale), func(_, v *Node) *Node {
+			// The reverse pass reaches this node (built after x) before x: keep the output's gradient.
+			dOut = v
+			return v
+		})
+	}, true)
 	return TransposeAllAxes(out, 0, 2, 1, 3)
+}
+
+// attentionForward holds the forward values of one attention evaluation that its gradient needs.
+type attentionForward struct {
+	q, k, v, p *Node // q already scaled; p = softmax(q·kᵀ) [B, heads, N, N]
+}
+
+// compute returns softmax(q·kᵀ·scale)·v [B, heads, N, hd] for qkvT [3, B, heads, N, hd] and keeps what
+// the gradient needs.
+func (f *attentionForward) compute(qkvT *Node, scale float64) *Node {
+	parts := splitLeading(qkvT) // 3 × [B, heads, N, hd]
+	// Scaling q (B·N·D values) is cheaper than scaling the scores (B·heads·N² values).
+	f.q, f.k, f.v = MulScalar(parts[0], scale), parts[1], parts[2]
+	batch := []int{0, 1}
+	f.p = softmaxLastAxis(DotGeneral(f.q, []int{3}, batch, f.k, []int{3}, batch)) // "bhqd,bhkd->bhqk"
+	return DotGeneral(f.p, []int{3}, batch, f.v, []int{2}, batch)                 // "bhqk,bhkd->bhqd"
+}
+
+// grad returns the gradient with respect to qkvT [3, B, heads, N, hd] for the output gradient dOut
+// [B, heads, N, hd]. Every product has its contracting axis last on the left and, on the right, last or
+// right after the batch axes, the layouts the pure-Go backend multiplies without repacking.
+func (f *attentionForward) grad(dOut *Node, scale float64) *Node {
+	batch := []int{0, 1}
+	dp := DotGeneral(dOut, []int{3}, batch, f.v, []int{3}, batch)                               // dO·vᵀ [B, h, q, k]
+	ds := Mul(f.p, Sub(dp, ReduceAndKeep(Mul(dp, f.p), ReduceSum, -1)))                         // softmax gradient
+	dq := MulScalar(DotGeneral(ds, []int{3}, batch, f.k, []int{2}, batch), scale)               // dS·k
+	dk := DotGeneral(TransposeAllAxes(ds, 0, 1, 3, 2), []int{3}, batch, f.q, []int{2}, batch)   // dSᵀ·q
+	dv := DotGeneral(TransposeAllAxes(f.p, 0, 1, 3, 2), []int{3}, batch, dOut, []int{2}, batch) // Pᵀ·dO
+	return Concatenate([]*Node{InsertAxes(dq, 0), InsertAxes(dk, 0), InsertAxes(dv, 0)}, 0)
 }
 
 // splitLeading splits x [n, ...] into its n slices x[i] (shaped x without the leading axis). Each slice is a

@@ -193,3 +193,35 @@ func TestSplitLeading(t *testing.T) {
 	compare(t, "value", got[0], want[0], 0)
 	compare(t, "gradient", got[1], want[1], 0)
 }
+
+// TestEinsumAttentionGradient checks einsumAttention's values and its written-out gradient against GoMLX's
+// autodiff of the plain formulation, with the fused kernels and with fusion turned off.
+func TestEinsumAttentionGradient(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	const b, n, heads, hd = 2, 5, 3, 4
+	plain := func(qkv *Node) *Node {
+		parts := Split(TransposeAllAxes(qkv, 2, 0, 3, 1, 4), 0, 3)
+		for i := range parts {
+			parts[i] = Reshape(parts[i], b, heads, n, hd)
+		}
+		s := Einsum("bhqd,bhkd->bhqk", MulScalar(parts[0], 0.5), parts[1])
+		return TransposeAllAxes(Einsum("bhqk,bhkd->bhqd", Softmax(s, -1), parts[2]), 0, 2, 1, 3)
+	}
+	for _, fusion := range []string{"true", "false"} {
+		t.Run("fusion="+fusion, func(t *testing.T) {
+			t.Setenv(FusionEnv, fusion)
+			qkv, w := randomTensor(rng, 1, b, n, 3, heads, hd), randomTensor(rng, 1, b, n, heads, hd)
+			want := valueAndGrads(t, func(in []*Node) *Node { return plain(in[0]) }, w, qkv)
+			got := valueAndGrads(t, func(in []*Node) *Node { return einsumAttention(in[0], 0.5) }, w, qkv)
+			compare(t, "value", got[0], want[0], 1e-6)
+			compare(t, "gradient", got[1], want[1], 1e-5)
+			// Twice in one graph (two gradient passes through shared code): each call its own gradient.
+			want = valueAndGrads(t, func(in []*Node) *Node { return Add(plain(in[0]), Square(plain(in[0]))) }, w, qkv)
+			got = valueAndGrads(t, func(in []*Node) *Node {
+				return Add(einsumAttention(in[0], 0.5), Square(einsumAttention(in[0], 0.5)))
+			}, w, qkv)
+			compare(t, "value, two calls", got[0], want[0], 1e-6)
+			compare(t, "gradient, two calls", got[1], want[1], 1e-5)
+		})
+	}
+}

@@ -110,6 +110,7 @@ func TestImageGolden(t *testing.T) {
 // rows and the image sample sums re-pinned for issue 15's nn.Dense change (narrowing layers pass their
 // weights transposed to the fused product, so the weight gradient is summed in another order): they moved
 // by at most 3.2e-7 relative (one float32 rounding step of the loss); keys and base losses are unchanged.
+// The image sample sums moved again (by 4e-10 relative) with the written-out attention gradient.
 const (
 	pinToyBaseKey    = "toy-base-4efdea53cc54"
 	pinToyPostKey    = "toy-post-9d9765afce14"
@@ -120,5 +121,5 @@ const (
 	pinImagePostKey  = "img-post-f143f5c3dc66"
 	pinImageBaseLoss = "3ff7e1b5f8000000(1.49261)"
 	pinImagePostLoss = "3ff8c9c7c0000000(1.54926)"
-	pinImageSamples  = "c06eb9487ddf0000(-245.79) 40a973491c55f0af(3257.64)"
+	pinImageSamples  = "c06eb9487e19c000(-245.79) 40a973491c5a32e3(3257.64)"
 )
