@@ -102,6 +102,40 @@ func Backend(stdout io.Writer) (compute.Backend, error) {
 	return b, nil
 }
 
+// SideTrain points at the settings the side trainers share (evaluator.TrainConfig for train-classifier,
+// encoder.TrainConfig for train-encoder), for SideTrainFlags.
+type SideTrain struct {
+	Seed                                            *uint64
+	Steps, Epochs, BatchSize, WarmupSteps, MaxShift *int
+	LR, WeightDecay                                 *float64
+	Flip                                            *bool
+}
+
+// SideTrainFlags registers the flags of a side trainer's shared settings on fs: -seed, -steps, -epochs,
+// -batch, -lr, -warmup, -wd, -flip and -shift, each defaulting to the value its field of s points at.
+// The configuration they fill validates them (its Validate).
+func SideTrainFlags(fs *flag.FlagSet, s SideTrain) {
+	fs.Uint64Var(s.Seed, "seed", *s.Seed, "seed of the initial weights, batch order and augmentations")
+	fs.IntVar(s.Steps, "steps", *s.Steps, "optimiser steps (0: -epochs passes over the training images)")
+	fs.IntVar(s.Epochs, "epochs", *s.Epochs, "passes over the 60000 training images when -steps is 0")
+	fs.IntVar(s.BatchSize, "batch", *s.BatchSize, "batch size")
+	fs.Float64Var(s.LR, "lr", *s.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
+	fs.IntVar(s.WarmupSteps, "warmup", *s.WarmupSteps, "warm-up steps")
+	fs.Float64Var(s.WeightDecay, "wd", *s.WeightDecay, "AdamW weight decay")
+	fs.BoolVar(s.Flip, "flip", *s.Flip, "random horizontal flips")
+	fs.IntVar(s.MaxShift, "shift", *s.MaxShift, "random translations of up to this many pixels")
+}
+
+// SideTrainQuick returns quick mode's values of a side trainer's flags for SetUnset: 20 steps, 10 of
+// warm-up, and the tool's own (more: flag name → value text).
+func SideTrainQuick(more map[string]string) map[string]string {
+	v := map[string]string{"steps": "20", "warmup": "10"}
+	for k, x := range more {
+		v[k] = x
+	}
+	return v
+}
+
 // Quick registers -quick, whose default is quick mode from the environment (MIXFLOW_QUICK, env.Quick).
 // sizes describes what it shrinks, for the -h text ("base 300 steps, post 100").
 func Quick(fs *flag.FlagSet, p *bool, sizes string) {

@@ -15,13 +15,12 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	gnn "github.com/gomlx/gomlx/ml/nn"
 	"github.com/gomlx/gomlx/ml/train/loss"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
-	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
+	"github.com/mixflow/mixflow/mixflowlib/sidetrain"
 )
 
 // TrainConfig configures the training of the project's encoder. DefaultTrainConfig gives the settings of
@@ -102,12 +101,6 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("encoder: TrainConfig: MaxShift %d outside [0, %d)", c.MaxShift, c.Arch.ImageSize/2)
 	}
 	return nil
-}
-
-// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
-// (lrschedule.CosineToZero).
-func (c TrainConfig) lrAt(s, n int) float64 {
-	return lrschedule.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
 }
 
 // TrainProgress reports the state of a training run to a progress callback.
@@ -203,73 +196,41 @@ func Train(set, test *images.Set, cfg TrainConfig, reportEvery int, progress fun
 	if steps == 0 {
 		steps = cfg.Epochs * src.StepsPerEpoch(cfg.BatchSize)
 	}
-	store := model.NewStore()
-	store.SetParam(model.ParamInitialSeed, int64(cfg.Seed))
-	adam := optimizer.Adam().LearningRate(cfg.LR).DType(dtypes.Float32)
-	if cfg.WeightDecay > 0 {
-		adam = adam.WeightDecay(cfg.WeightDecay)
-	}
-	opt := adam.Done()
 	n := a.Grid() * a.Grid()
-	exec, err := model.NewExec(be, store, func(scope *model.Scope, x, labels, lr *Node) []*Node {
-		g := x.Graph()
-		scope.SetTraining(g, true)
-		b := x.Shape().Dimensions[0]
-		var mask, maskToken *Node
-		if cfg.MaskRatio > 0 {
-			mask = LessThan(scope.RandomUniform(g, shapes.Make(dtypes.Float32, b, n)), Scalar(g, dtypes.Float32, cfg.MaskRatio))
-			maskToken = store.VariableWithShape(trainScope+"/mask_token", shapes.Make(dtypes.Float32, a.Width), initializer.Zero).NodeValue(g)
-		}
-		tokens := a.forward(varParams{store: store, root: encScope}, x, mask, maskToken)
-		logits, recon := trainHeads(store, a, tokens, numClasses)
-		ce := ReduceAllMean(loss.SparseCategoricalCrossEntropyLogits([]*Node{ExpandAxes(labels, -1)}, []*Node{logits}))
-		rec := ReduceAllMean(Square(Sub(recon, nn.Patchify(x, a.PatchSize))))
-		total := Add(ce, MulScalar(rec, cfg.ReconWeight))
-		optimizer.LearningRateVar(scope, dtypes.Float32, cfg.LR).SetNodeValue(lr)
-		opt.UpdateGraph(scope, g, total)
-		return []*Node{total, ce, rec}
-	})
-	if err != nil {
-		return nil, rep, fmt.Errorf("encoder: building the training step: %w", err)
-	}
-	defer exec.Finalize()
-
 	start := time.Now()
 	type terms struct{ loss, ce, rec float64 }
 	var last []terms
-	for s := 0; s < steps; s++ {
-		batch, err := src.Batch(int64(s), cfg.BatchSize)
-		if err != nil {
-			return nil, rep, fmt.Errorf("encoder: %w", err)
-		}
-		if cfg.MaxShift > 0 {
-			images.RandomShift(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed, 0x5417f7+uint64(s))))
-		}
-		lr := cfg.lrAt(s, steps)
-		var out []*tensors.Tensor
-		if err := exceptions.TryCatch[error](func() {
-			out = exec.MustCall(batch.X, batch.Cond.Labels, float32(lr))
-		}); err != nil {
-			return nil, rep, fmt.Errorf("encoder: training step %d: %w", s, err)
-		}
-		t := terms{float64(tensors.ToScalar[float32](out[0])), float64(tensors.ToScalar[float32](out[1])),
-			float64(tensors.ToScalar[float32](out[2]))}
-		for _, o := range out {
-			o.MustFinalizeAll()
-		}
-		batch.X.MustFinalizeAll()
-		batch.Cond.Labels.MustFinalizeAll()
-		if math.IsNaN(t.loss) || math.IsInf(t.loss, 0) {
-			return nil, rep, fmt.Errorf("encoder: training diverged: loss %v at step %d (lower TrainConfig.LR)", t.loss, s)
-		}
-		last = append(last, t)
-		if len(last) > 50 {
-			last = last[1:]
-		}
-		if progress != nil && ((reportEvery > 0 && (s+1)%reportEvery == 0) || s+1 == steps) {
-			progress(TrainProgress{Step: s + 1, Steps: steps, Loss: t.loss, CE: t.ce, Recon: t.rec, LR: lr,
-				Elapsed: time.Since(start)})
-		}
+	store, err := sidetrain.Train(sidetrain.Run{Owner: "encoder", Backend: be, Source: src, Seed: cfg.Seed,
+		Steps: steps, BatchSize: cfg.BatchSize, LR: cfg.LR, WarmupSteps: cfg.WarmupSteps, WeightDecay: cfg.WeightDecay,
+		MaxShift: cfg.MaxShift, Shift: func(s int) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, 0x5417f7+uint64(s))) },
+		Loss: func(scope *model.Scope, x, labels *Node) []*Node {
+			g := x.Graph()
+			store := scope.Store()
+			b := x.Shape().Dimensions[0]
+			var mask, maskToken *Node
+			if cfg.MaskRatio > 0 {
+				mask = LessThan(scope.RandomUniform(g, shapes.Make(dtypes.Float32, b, n)), Scalar(g, dtypes.Float32, cfg.MaskRatio))
+				maskToken = store.VariableWithShape(trainScope+"/mask_token", shapes.Make(dtypes.Float32, a.Width), initializer.Zero).NodeValue(g)
+			}
+			tokens := a.forward(varParams{store: store, root: encScope}, x, mask, maskToken)
+			logits, recon := trainHeads(store, a, tokens, numClasses)
+			ce := ReduceAllMean(loss.SparseCategoricalCrossEntropyLogits([]*Node{ExpandAxes(labels, -1)}, []*Node{logits}))
+			rec := ReduceAllMean(Square(Sub(recon, nn.Patchify(x, a.PatchSize))))
+			return []*Node{Add(ce, MulScalar(rec, cfg.ReconWeight)), ce, rec}
+		},
+		Step: func(s int, lr float64, v []float64) {
+			t := terms{v[0], v[1], v[2]}
+			last = append(last, t)
+			if len(last) > 50 {
+				last = last[1:]
+			}
+			if progress != nil && ((reportEvery > 0 && (s+1)%reportEvery == 0) || s+1 == steps) {
+				progress(TrainProgress{Step: s + 1, Steps: steps, Loss: t.loss, CE: t.ce, Recon: t.rec, LR: lr,
+					Elapsed: time.Since(start)})
+			}
+		}})
+	if err != nil {
+		return nil, rep, err
 	}
 	rep.Steps, rep.TrainTime = steps, time.Since(start)
 	for _, t := range last {

@@ -1,25 +1,37 @@
 package evaluator
 
 import (
+	"fmt"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
+	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
-// TestPassedBackendIsUsed: the backend in TrainConfig.Backend and Options.Backend is the one training and
-// the network run on, with the same weights and features as on the process-wide backend.
-func TestPassedBackendIsUsed(t *testing.T) {
+// firstTestImages returns the first n images of the Fashion-MNIST test split, standing in for training
+// images where only the mechanics of training are checked.
+func firstTestImages(t *testing.T, n int) *images.Set {
+	t.Helper()
 	set, err := fashionmnist.Load(fashionmnist.Test)
 	if err != nil {
 		t.Fatal(err)
 	}
-	small, err := set.Head(64)
+	small, err := set.Head(n)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return small
+}
+
+// TestPassedBackendIsUsed: the backend in TrainConfig.Backend and Options.Backend is the one training and
+// the network run on, with the same weights and features as on the process-wide backend.
+func TestPassedBackendIsUsed(t *testing.T) {
+	small := firstTestImages(t, 64)
 	cfg := DefaultTrainConfig()
 	cfg.Steps, cfg.BatchSize, cfg.WarmupSteps = 2, 32, 1
 	ref, err := Train(small, cfg, 0, nil)
@@ -70,3 +82,26 @@ func TestPassedBackendIsUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainNumbersPinned pins, bit for bit, the losses and weights of a short run with every part of the
+// loop on (weight decay, warm-up and cosine decay, flips and shifts), as the evaluator's own Adam loop
+// gave them before it moved to mixflowlib/sidetrain.
+func TestTrainNumbersPinned(t *testing.T) {
+	small := firstTestImages(t, 64)
+	cfg := DefaultTrainConfig()
+	cfg.Steps, cfg.BatchSize, cfg.WarmupSteps, cfg.Flip, cfg.MaxShift = 4, 16, 2, true, 2
+	var got []string
+	w, err := Train(small, cfg, 1, func(p TrainProgress) {
+		got = append(got, fmt.Sprintf("%d:%08x/%08x@%.6g", p.Step, math.Float32bits(float32(p.Loss)),
+			math.Float32bits(float32(p.AvgLoss)), p.LR))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, w.Fingerprint()[:16])
+	if s := strings.Join(got, " "); s != pinEvaluatorRun {
+		t.Errorf("short run\n got %s\nwant %s", s, pinEvaluatorRun)
+	}
+}
+
+const pinEvaluatorRun = "1:40480c8c/40480c8c@0.001 2:401c7f10/401c7f10@0.002 3:4000b89c/4000b89c@0.002 4:4019fada/4019fada@0 95f201817d353925"

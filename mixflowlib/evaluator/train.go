@@ -7,18 +7,14 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/loss"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/checkpoint"
-	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
+	"github.com/mixflow/mixflow/mixflowlib/sidetrain"
 )
 
 // TrainConfig configures the training of the feature network. DefaultTrainConfig gives the settings of
@@ -91,12 +87,6 @@ type TrainProgress struct {
 	Elapsed time.Duration
 }
 
-// lrAt returns the learning rate of step s (0-based) of n: linear warm-up, then cosine decay to 0
-// (lrschedule.CosineToZero).
-func (c TrainConfig) lrAt(s, n int) float64 {
-	return lrschedule.CosineToZero(int64(c.WarmupSteps), int64(n)).LR(c.LR, int64(s), int64(n))
-}
-
 // Train trains the feature network on set, a labelled 28×28×1 image set with 10 classes (Fashion-MNIST's
 // training split), and returns its weights. progress, if not nil, is called every reportEvery steps and
 // after the last. Training is deterministic for a given configuration on a given backend: the initial
@@ -118,68 +108,36 @@ func Train(set *images.Set, cfg TrainConfig, reportEvery int, progress func(Trai
 	if err != nil {
 		return nil, fmt.Errorf("evaluator: %w", err)
 	}
-	be, err := backend.Or(cfg.Backend)
-	if err != nil {
-		return nil, err // the backend names itself and the fix
-	}
 	steps := cfg.Steps
 	if steps == 0 {
 		steps = cfg.Epochs * src.StepsPerEpoch(cfg.BatchSize)
 	}
-	store := model.NewStore()
-	store.SetParam(model.ParamInitialSeed, int64(cfg.Seed))
-	adam := optimizer.Adam().LearningRate(cfg.LR).DType(dtypes.Float32)
-	if cfg.WeightDecay > 0 {
-		adam = adam.WeightDecay(cfg.WeightDecay)
-	}
-	opt := adam.Done()
-	exec, err := model.NewExec(be, store, func(scope *model.Scope, x, labels, lr *Node) *Node {
-		g := x.Graph()
-		scope.SetTraining(g, true)
-		_, logits := Network(scope.In("%s", Scope[1:]), x)
-		ce := loss.SparseCategoricalCrossEntropyLogits([]*Node{ExpandAxes(labels, -1)}, []*Node{logits})
-		l := ReduceAllMean(ce)
-		optimizer.LearningRateVar(scope, dtypes.Float32, cfg.LR).SetNodeValue(lr)
-		opt.UpdateGraph(scope, g, l)
-		return l
-	})
+	be, err := backend.Or(cfg.Backend)
 	if err != nil {
-		return nil, fmt.Errorf("evaluator: building the training step: %w", err)
+		return nil, err // the backend names itself and the fix
 	}
-	defer exec.Finalize()
-
 	start := time.Now()
 	var sum float64
 	var count int
-	for s := 0; s < steps; s++ {
-		batch, err := src.Batch(int64(s), cfg.BatchSize)
-		if err != nil {
-			return nil, fmt.Errorf("evaluator: %w", err)
-		}
-		if cfg.MaxShift > 0 {
-			images.RandomShift(batch.X, cfg.MaxShift, rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))))
-		}
-		lr := cfg.lrAt(s, steps)
-		var out []*tensors.Tensor
-		if err := exceptions.TryCatch[error](func() {
-			out = exec.MustCall(batch.X, batch.Cond.Labels, float32(lr))
-		}); err != nil {
-			return nil, fmt.Errorf("evaluator: training step %d: %w", s, err)
-		}
-		l := float64(tensors.ToScalar[float32](out[0]))
-		out[0].MustFinalizeAll()
-		batch.X.MustFinalizeAll()
-		batch.Cond.Labels.MustFinalizeAll()
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return nil, fmt.Errorf("evaluator: training diverged: loss %v at step %d (lower TrainConfig.LR)", l, s)
-		}
-		sum += l
-		count++
-		if progress != nil && ((reportEvery > 0 && (s+1)%reportEvery == 0) || s+1 == steps) {
-			progress(TrainProgress{Step: s + 1, Steps: steps, Loss: l, AvgLoss: sum / float64(count), LR: lr,
-				Elapsed: time.Since(start)})
-			sum, count = 0, 0
-		}
+	store, err := sidetrain.Train(sidetrain.Run{Owner: "evaluator", Backend: be, Source: src, Seed: cfg.Seed,
+		Steps: steps, BatchSize: cfg.BatchSize, LR: cfg.LR, WarmupSteps: cfg.WarmupSteps, WeightDecay: cfg.WeightDecay,
+		MaxShift: cfg.MaxShift, Shift: func(s int) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed^0x5eed5eed, uint64(s))) },
+		Loss: func(scope *model.Scope, x, labels *Node) []*Node {
+			_, logits := Network(scope.In("%s", Scope[1:]), x)
+			ce := loss.SparseCategoricalCrossEntropyLogits([]*Node{ExpandAxes(labels, -1)}, []*Node{logits})
+			return []*Node{ReduceAllMean(ce)}
+		},
+		Step: func(s int, lr float64, terms []float64) {
+			sum += terms[0]
+			count++
+			if progress != nil && ((reportEvery > 0 && (s+1)%reportEvery == 0) || s+1 == steps) {
+				progress(TrainProgress{Step: s + 1, Steps: steps, Loss: terms[0], AvgLoss: sum / float64(count), LR: lr,
+					Elapsed: time.Since(start)})
+				sum, count = 0, 0
+			}
+		}})
+	if err != nil {
+		return nil, err
 	}
 	vars, err := checkpoint.FromStore(store, Scope)
 	if err != nil {

@@ -30,18 +30,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	def := evaluator.DefaultTrainConfig()
-	cfg := def
+	cfg := evaluator.DefaultTrainConfig()
 	fs := cli.NewFlagSet("train-classifier", summary, stderr)
-	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights, batch order and augmentations")
-	fs.IntVar(&cfg.Epochs, "epochs", def.Epochs, "passes over the 60000 training images")
-	fs.IntVar(&cfg.Steps, "steps", 0, "if positive, train this many steps instead of -epochs")
-	fs.IntVar(&cfg.BatchSize, "batch", def.BatchSize, "batch size")
-	fs.Float64Var(&cfg.LR, "lr", def.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
-	fs.IntVar(&cfg.WarmupSteps, "warmup", def.WarmupSteps, "warm-up steps")
-	fs.Float64Var(&cfg.WeightDecay, "wd", def.WeightDecay, "AdamW weight decay")
-	fs.BoolVar(&cfg.Flip, "flip", def.Flip, "random horizontal flips")
-	fs.IntVar(&cfg.MaxShift, "shift", def.MaxShift, "random translations of up to this many pixels")
+	cli.SideTrainFlags(fs, cli.SideTrain{Seed: &cfg.Seed, Steps: &cfg.Steps, Epochs: &cfg.Epochs, BatchSize: &cfg.BatchSize,
+		WarmupSteps: &cfg.WarmupSteps, MaxShift: &cfg.MaxShift, LR: &cfg.LR, WeightDecay: &cfg.WeightDecay, Flip: &cfg.Flip})
 	out := fs.String("out", filepath.Join("mixflowlib", "evaluator", "weights"), "directory to write the two files into")
 	var quick bool
 	cli.Quick(fs, &quick, "20 steps, 10 warm-up, files written under the temporary directory, not over the shipped ones")
@@ -49,8 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if quick {
-		if err := cli.SetUnset(fs, map[string]string{"steps": "20", "warmup": "10",
-			"out": filepath.Join(os.TempDir(), "mixflow-quick", "evaluator")}); err != nil {
+		if err := cli.SetUnset(fs, cli.SideTrainQuick(map[string]string{"out": filepath.Join(os.TempDir(), "mixflow-quick", "evaluator")})); err != nil {
 			return err
 		}
 	}

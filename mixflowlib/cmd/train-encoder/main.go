@@ -37,20 +37,12 @@ func main() {
 
 // parse reads the flags and runs the training.
 func parse(args []string, stdout, stderr io.Writer) error {
-	def := encoder.DefaultTrainConfig()
-	cfg := def
+	cfg := encoder.DefaultTrainConfig()
 	fs := cli.NewFlagSet("train-encoder", summary, stderr)
-	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights, masks, batch order and augmentations")
-	fs.IntVar(&cfg.Steps, "steps", def.Steps, "optimiser steps (0: use -epochs)")
-	fs.IntVar(&cfg.Epochs, "epochs", def.Epochs, "passes over the 60000 training images when -steps is 0")
-	fs.IntVar(&cfg.BatchSize, "batch", def.BatchSize, "batch size")
-	fs.Float64Var(&cfg.LR, "lr", def.LR, "peak learning rate (AdamW, linear warm-up then cosine decay)")
-	fs.IntVar(&cfg.WarmupSteps, "warmup", def.WarmupSteps, "warm-up steps")
-	fs.Float64Var(&cfg.WeightDecay, "wd", def.WeightDecay, "AdamW weight decay")
-	fs.Float64Var(&cfg.MaskRatio, "mask", def.MaskRatio, "fraction of patches masked during training")
-	fs.Float64Var(&cfg.ReconWeight, "recon", def.ReconWeight, "weight of the reconstruction term")
-	fs.BoolVar(&cfg.Flip, "flip", def.Flip, "random horizontal flips")
-	fs.IntVar(&cfg.MaxShift, "shift", def.MaxShift, "random translations of up to this many pixels")
+	cli.SideTrainFlags(fs, cli.SideTrain{Seed: &cfg.Seed, Steps: &cfg.Steps, Epochs: &cfg.Epochs, BatchSize: &cfg.BatchSize,
+		WarmupSteps: &cfg.WarmupSteps, MaxShift: &cfg.MaxShift, LR: &cfg.LR, WeightDecay: &cfg.WeightDecay, Flip: &cfg.Flip})
+	fs.Float64Var(&cfg.MaskRatio, "mask", cfg.MaskRatio, "fraction of patches masked during training")
+	fs.Float64Var(&cfg.ReconWeight, "recon", cfg.ReconWeight, "weight of the reconstruction term")
 	out := fs.String("out", filepath.Join("mixflowlib", "encoder", "weights", encoder.WeightsFile), "weights file to write")
 	every := fs.Int("every", 100, "print progress every this many steps")
 	var quick bool
@@ -59,8 +51,7 @@ func parse(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if quick {
-		if err := cli.SetUnset(fs, map[string]string{"steps": "20", "warmup": "10", "every": "5",
-			"out": filepath.Join(os.TempDir(), "mixflow-quick", encoder.WeightsFile)}); err != nil {
+		if err := cli.SetUnset(fs, cli.SideTrainQuick(map[string]string{"every": "5", "out": filepath.Join(os.TempDir(), "mixflow-quick", encoder.WeightsFile)})); err != nil {
 			return err
 		}
 	}
