@@ -8,6 +8,7 @@
 //	go run ./kernel doctor             # what is installed, what is missing, and the fix for each
 //	go run ./kernel exec --quick notebooks/*.ipynb   # execute headless; fail on any cell error
 //	go run ./kernel lab                # open JupyterLab 4 on the notebooks (port 8888, --port N)
+//	go run ./kernel export --out build/html notebooks/*.ipynb   # HTML pages that work offline
 //
 // install writes the kernelspec into the user's Jupyter data dir ($JUPYTER_DATA_DIR, else
 // ~/.local/share/jupyter), or PREFIX/share/jupyter with --prefix. The kernelspec directory holds GoNB,
@@ -50,6 +51,7 @@ commands:
   doctor    report what is installed and what is missing, with the fix for each
   exec      execute notebooks headless through Jupyter; fail on any cell error
   lab       open JupyterLab on the notebooks (checks JupyterLab 4 and the port first)
+  export    write notebooks as HTML pages that open on another machine, offline
   slim      rewrite notebooks' outputs to the compact form (each image stored once)
 
 Run "go run ./kernel <command> -h" for the command's flags.
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdExec(ctx, rest, stdout, stderr)
 	case "lab":
 		code, err = cmdLab(ctx, rest, stdout, stderr)
+	case "export":
+		code, err = cmdExport(ctx, rest, stdout, stderr)
 	case "slim":
 		code, err = cmdSlim(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -136,6 +136,13 @@ def run(cfg, result):
             result.update(status="error", cell=cell_no(), message=str(e))
     finally:
         result["seconds"] = time.monotonic() - start
+        # GoNB's kernel_info leaves these empty: name Go, as `kernel slim` does, so nbconvert
+        # highlights the cells as Go and JupyterLab's editor has a Go mode.
+        li = nb.metadata.get("language_info")
+        if li is not None:
+            for key in ("pygments_lexer", "codemirror_mode"):
+                if not li.get(key):
+                    li[key] = "go"
         tmp = cfg["output"] + ".tmp"
         nbformat.write(nb, tmp)
         os.replace(tmp, cfg["output"])

@@ -86,6 +86,25 @@ const (
 	staticNote    = "saved view: open the notebook in Jupyter and run this cell to move the slider"
 )
 
+// nameGo fills in the notebook's language_info where GoNB's kernel_info leaves pygments_lexer and
+// codemirror_mode empty (nbconvert then highlights Go cells as Python, and JupyterLab's editor has
+// no Go mode); it reports whether it changed anything. kernel/nbrun.py does the same for executed
+// notebooks.
+func nameGo(nbk map[string]any) bool {
+	md, _ := nbk["metadata"].(map[string]any)
+	li, _ := md["language_info"].(map[string]any)
+	if li == nil {
+		return false
+	}
+	changed := false
+	for _, key := range []string{"pygments_lexer", "codemirror_mode"} {
+		if s, _ := li[key].(string); s == "" {
+			li[key], changed = "go", true
+		}
+	}
+	return changed
+}
+
 // slimNotebook returns the compact form of a notebook's JSON, written as nbformat writes it (indent 1,
 // sorted keys, no ASCII escaping, trailing newline).
 func slimNotebook(data []byte) ([]byte, error) {
@@ -93,18 +112,7 @@ func slimNotebook(data []byte) ([]byte, error) {
 	if err := json.Unmarshal(data, &nbk); err != nil {
 		return nil, fmt.Errorf("not notebook JSON: %w", err)
 	}
-	// GoNB's kernel_info leaves pygments_lexer and codemirror_mode empty, so nbconvert highlights Go
-	// cells as Python and JupyterLab's editor has no Go mode: name Go for both.
-	if md, _ := nbk["metadata"].(map[string]any); md != nil {
-		if li, _ := md["language_info"].(map[string]any); li != nil {
-			if s, _ := li["pygments_lexer"].(string); s == "" {
-				li["pygments_lexer"] = "go"
-			}
-			if s, _ := li["codemirror_mode"].(string); s == "" {
-				li["codemirror_mode"] = "go"
-			}
-		}
-	}
+	nameGo(nbk)
 	cells, _ := nbk["cells"].([]any)
 	for _, c := range cells {
 		cell, _ := c.(map[string]any)

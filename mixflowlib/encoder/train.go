@@ -80,25 +80,15 @@ func (c TrainConfig) Validate() error {
 	if err := c.Arch.Validate(); err != nil {
 		return err
 	}
+	if err := sidetrain.Check("encoder: TrainConfig", sidetrain.Sizes{Steps: c.Steps, Epochs: c.Epochs, BatchSize: c.BatchSize,
+		WarmupSteps: c.WarmupSteps, MaxShift: c.MaxShift, LR: c.LR, WeightDecay: c.WeightDecay, ImageSize: c.Arch.ImageSize}); err != nil {
+		return err
+	}
 	switch {
-	case c.Epochs <= 0 && c.Steps <= 0:
-		return fmt.Errorf("encoder: TrainConfig: Epochs %d and Steps %d: one must be positive", c.Epochs, c.Steps)
-	case c.Steps < 0:
-		return fmt.Errorf("encoder: TrainConfig: Steps %d must not be negative", c.Steps)
-	case c.BatchSize <= 0:
-		return fmt.Errorf("encoder: TrainConfig: BatchSize %d must be positive", c.BatchSize)
-	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("encoder: TrainConfig: LR %v must be a positive number", c.LR)
-	case c.WarmupSteps < 0:
-		return fmt.Errorf("encoder: TrainConfig: WarmupSteps %d must not be negative", c.WarmupSteps)
-	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
-		return fmt.Errorf("encoder: TrainConfig: WeightDecay %v must be a non-negative number", c.WeightDecay)
 	case !(c.MaskRatio >= 0 && c.MaskRatio < 1):
 		return fmt.Errorf("encoder: TrainConfig: MaskRatio %v outside [0, 1)", c.MaskRatio)
 	case !(c.ReconWeight >= 0) || math.IsInf(c.ReconWeight, 0):
 		return fmt.Errorf("encoder: TrainConfig: ReconWeight %v must be a non-negative number", c.ReconWeight)
-	case c.MaxShift < 0 || c.MaxShift >= c.Arch.ImageSize/2:
-		return fmt.Errorf("encoder: TrainConfig: MaxShift %d outside [0, %d)", c.MaxShift, c.Arch.ImageSize/2)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package evaluator
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -56,23 +55,8 @@ func DefaultTrainConfig() TrainConfig {
 
 // Validate checks the configuration's values.
 func (c TrainConfig) Validate() error {
-	switch {
-	case c.Epochs <= 0 && c.Steps <= 0:
-		return fmt.Errorf("evaluator: TrainConfig: Epochs %d and Steps %d: one must be positive", c.Epochs, c.Steps)
-	case c.Steps < 0:
-		return fmt.Errorf("evaluator: TrainConfig: Steps %d must not be negative", c.Steps)
-	case c.BatchSize <= 0:
-		return fmt.Errorf("evaluator: TrainConfig: BatchSize %d must be positive", c.BatchSize)
-	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("evaluator: TrainConfig: LR %v must be a positive number", c.LR)
-	case c.WarmupSteps < 0:
-		return fmt.Errorf("evaluator: TrainConfig: WarmupSteps %d must not be negative", c.WarmupSteps)
-	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
-		return fmt.Errorf("evaluator: TrainConfig: WeightDecay %v must be a non-negative number", c.WeightDecay)
-	case c.MaxShift < 0 || c.MaxShift >= InputSize/2:
-		return fmt.Errorf("evaluator: TrainConfig: MaxShift %d outside [0, %d)", c.MaxShift, InputSize/2)
-	}
-	return nil
+	return sidetrain.Check("evaluator: TrainConfig", sidetrain.Sizes{Steps: c.Steps, Epochs: c.Epochs, BatchSize: c.BatchSize,
+		WarmupSteps: c.WarmupSteps, MaxShift: c.MaxShift, LR: c.LR, WeightDecay: c.WeightDecay, ImageSize: InputSize})
 }
 
 // TrainProgress reports the state of a training run to a progress callback.

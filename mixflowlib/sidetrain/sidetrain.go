@@ -57,6 +57,37 @@ type Run struct {
 	Step func(step int, lr float64, terms []float64)
 }
 
+// Sizes are the settings every side trainer's configuration has, for Check.
+type Sizes struct {
+	Steps, Epochs, BatchSize, WarmupSteps, MaxShift int
+	LR, WeightDecay                                 float64
+	// ImageSize is the side of the training images; MaxShift must be below half of it.
+	ImageSize int
+}
+
+// Check returns an error naming the first bad value of s, after the owner's prefix ("evaluator:
+// TrainConfig"), or nil. The owner's Validate calls it for the settings it shares with the other side
+// trainers and checks its own after.
+func Check(owner string, s Sizes) error {
+	switch {
+	case s.Epochs <= 0 && s.Steps <= 0:
+		return fmt.Errorf("%s: Epochs %d and Steps %d: one must be positive", owner, s.Epochs, s.Steps)
+	case s.Steps < 0:
+		return fmt.Errorf("%s: Steps %d must not be negative", owner, s.Steps)
+	case s.BatchSize <= 0:
+		return fmt.Errorf("%s: BatchSize %d must be positive", owner, s.BatchSize)
+	case !(s.LR > 0) || math.IsInf(s.LR, 0):
+		return fmt.Errorf("%s: LR %v must be a positive number", owner, s.LR)
+	case s.WarmupSteps < 0:
+		return fmt.Errorf("%s: WarmupSteps %d must not be negative", owner, s.WarmupSteps)
+	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
+		return fmt.Errorf("%s: WeightDecay %v must be a non-negative number", owner, s.WeightDecay)
+	case s.MaxShift < 0 || s.MaxShift >= s.ImageSize/2:
+		return fmt.Errorf("%s: MaxShift %d outside [0, %d)", owner, s.MaxShift, s.ImageSize/2)
+	}
+	return nil
+}
+
 // LR returns the learning rate of step s (0-based) of n: linear warm-up for warmup steps, then cosine
 // decay from lr to 0 at the last step.
 func LR(lr float64, warmup, s, n int) float64 {

@@ -2,6 +2,7 @@ package sidetrain_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -102,4 +103,26 @@ func ExampleTrain() {
 	}
 	fmt.Println(len(losses), "steps; the loss fell:", losses[29] < losses[0], "; variables in the store:", n > 0)
 	// Output: 30 steps; the loss fell: true ; variables in the store: true
+}
+
+func TestCheck(t *testing.T) {
+	ok := sidetrain.Sizes{Steps: 10, BatchSize: 8, LR: 1e-3, ImageSize: 28, MaxShift: 2}
+	if err := sidetrain.Check("x: Config", ok); err != nil {
+		t.Fatalf("valid sizes: %v", err)
+	}
+	for want, edit := range map[string]func(*sidetrain.Sizes){
+		"x: Config: Epochs 0 and Steps 0: one must be positive":   func(s *sidetrain.Sizes) { s.Steps = 0 },
+		"x: Config: Steps -1 must not be negative":                func(s *sidetrain.Sizes) { s.Steps, s.Epochs = -1, 1 },
+		"x: Config: BatchSize 0 must be positive":                 func(s *sidetrain.Sizes) { s.BatchSize = 0 },
+		"x: Config: LR NaN must be a positive number":             func(s *sidetrain.Sizes) { s.LR = math.NaN() },
+		"x: Config: WarmupSteps -2 must not be negative":          func(s *sidetrain.Sizes) { s.WarmupSteps = -2 },
+		"x: Config: WeightDecay -1 must be a non-negative number": func(s *sidetrain.Sizes) { s.WeightDecay = -1 },
+		"x: Config: MaxShift 14 outside [0, 14)":                  func(s *sidetrain.Sizes) { s.MaxShift = 14 },
+	} {
+		s := ok
+		edit(&s)
+		if err := sidetrain.Check("x: Config", s); err == nil || err.Error() != want {
+			t.Errorf("%+v: error %v, want %q", s, err, want)
+		}
+	}
 }
