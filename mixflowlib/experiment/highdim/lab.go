@@ -65,26 +65,16 @@ func (l *Lab) logf(format string, args ...any) {
 
 // Run is a model the study samples from: a trained base, a post-trained model, or an exact reference.
 type Run struct {
-	// Kind is RunBase, RunPost, RunOracle or RunOptimum.
-	Kind string `json:"kind"`
-	// Label names the run, e.g. "base (FM)", "MixFlow γ=0.8", "exact velocity".
-	Label string `json:"label"`
-	// Key identifies the run (its cache key, or "oracle:…"/"optimum:…"); evaluations are cached under it.
-	Key string `json:"key"`
+	// RunInfo holds the kind (RunBase, RunPost, RunOracle, RunOptimum), label, key (the cache key, or
+	// "oracle:…"/"optimum:…"), the base and post specs and the base's key.
+	experiment.RunInfo[BaseSpec, PostSpec]
 	// Data is the data spec (canonical); Model the network (zero for the exact references).
 	Data  DataSpec           `json:"data"`
 	Model experiment.MLPSpec `json:"model"`
-	// Base is the spec of the base (of the base it started from, for a post-trained run).
-	Base *BaseSpec `json:"base,omitempty"`
-	// Post is the post-training spec (RunPost only); BaseKey the key of its base.
-	Post    *PostSpec `json:"post,omitempty"`
-	BaseKey string    `json:"base_key,omitempty"`
 	// Trained holds the checkpoint (trained runs only), the training history and its numbers.
 	experiment.Trained
 	// Gamma is the slowing range of a RunOptimum run.
 	Gamma float64 `json:"gamma,omitempty"`
-	// FromCache is true when the call that returned the run loaded it from the cache.
-	FromCache bool `json:"-"`
 }
 
 // TrainBase trains the base of spec from scratch, or loads it from the cache. A cancelled ctx stops

@@ -68,17 +68,9 @@ func (l *Lab) cache() *expcache.Cache {
 // Run is a trained model: what TrainBase and PostTrain return (and cache); its JSON form is stored in
 // the cache.
 type Run struct {
-	// Kind is RunBase or RunPost.
-	Kind string `json:"kind"`
-	// Label names the run for tables and legends, e.g. "base (FM)", "MixFlow γ=0.8".
-	Label string `json:"label"`
-	// Key identifies the run: its cache key ("img-base-<hash12>"). Evaluations are cached under it.
-	Key string `json:"key"`
-	// Base is the spec of the base model (for a post-trained run, of the base it started from).
-	Base *BaseSpec `json:"base"`
-	// Post is the post-training spec (RunPost only); BaseKey the key of its base run.
-	Post    *PostSpec `json:"post,omitempty"`
-	BaseKey string    `json:"base_key,omitempty"`
+	// RunInfo holds the kind (RunBase or RunPost), label, key ("img-base-<hash12>"), the base and post
+	// specs and the base's key.
+	experiment.RunInfo[BaseSpec, PostSpec]
 	// Trained holds the final checkpoint (an absolute path), the training history (loss, auxiliary
 	// losses, gradient norm, learning rate, step time) and its numbers.
 	experiment.Trained

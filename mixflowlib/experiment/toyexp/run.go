@@ -63,28 +63,17 @@ func (l *Lab) cache() *expcache.Cache {
 // Run is a model the experiments can sample from: a trained base, a post-trained model, or the oracle.
 // It is what TrainBase and PostTrain return (and cache); its JSON form is stored in the cache.
 type Run struct {
-	// Kind is RunBase, RunPost or RunOracle.
-	Kind string `json:"kind"`
-	// Label names the run for tables and legends, e.g. "base (FM)", "MixFlow γ=0.8", "exact velocity".
-	Label string `json:"label"`
-	// Key identifies the run: its cache key ("toy-base-<hash12>"), or "oracle:<toy>" for the oracle.
-	// Evaluations and Slow Flow measurements of the run are cached under it.
-	Key string `json:"key"`
+	// RunInfo holds the kind (RunBase, RunPost, RunOracle, RunOptimum), label, key ("toy-base-<hash12>",
+	// or "oracle:<toy>" for the oracle), the base and post specs and the base's key.
+	experiment.RunInfo[BaseSpec, PostSpec]
 	// Data is the training data; Model the network (zero for the oracle).
 	Data  DataSpec  `json:"data"`
 	Model ModelSpec `json:"model"`
-	// Base is the spec of the base model (for a post-trained run, of the base it started from).
-	Base *BaseSpec `json:"base,omitempty"`
-	// Post is the post-training spec (RunPost only); BaseKey the key of its base run.
-	Post    *PostSpec `json:"post,omitempty"`
-	BaseKey string    `json:"base_key,omitempty"`
 	// Trained holds the checkpoint (empty for the oracle and the optimum), the training history and
 	// its numbers.
 	experiment.Trained
 	// Gamma is the slowing range of a RunOptimum run.
 	Gamma float64 `json:"gamma,omitempty"`
-	// FromCache is true when the call that returned the run loaded it from the cache (not stored).
-	FromCache bool `json:"-"`
 }
 
 // TrainBase trains the base model of spec (from scratch), or loads it from the cache. A cancelled ctx (in
