@@ -211,3 +211,15 @@ func DataSeed(seed, base uint64) uint64 {
 	}
 	return base + 1<<32
 }
+
+// Measure is Compute for a stage that the cached result is the whole of (an evaluation, a Slow Flow
+// measurement): it also ends st on success, cached or not, and reports whether the result came from the
+// cache.
+func Measure[T any](c *expcache.Cache, st *Stage, name string, key any, compute func(dir string) (T, error)) (T, bool, error) {
+	v, info, err := Compute(c, st, name, key, compute)
+	if err != nil {
+		return v, false, err
+	}
+	st.End(info.Hit, "")
+	return v, info.Hit, nil
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
@@ -49,12 +48,11 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 // cached under kind and key.
 func (l *Lab) cachedSlowFlow(title string, c SlowFlowSpec, kind string, key any, measure func(*experiment.Stage) (SlowFlowResult, error)) (*SlowFlowResult, error) {
 	st := l.begin(title, 1, "setting", len(c.Steps))
-	res, info, err := expcache.Compute(l.cache(), kind, key, func(string) (SlowFlowResult, error) { return measure(st) })
+	res, hit, err := experiment.Measure(l.cache(), st, kind, key, func(string) (SlowFlowResult, error) { return measure(st) })
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
-	st.End(info.Hit, "")
+	res.FromCache = hit
 	return &res, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
@@ -73,14 +72,12 @@ func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResul
 	}
 	total := len(c.Seeds) * len(c.Methods) * len(c.Steps)
 	st := l.begin("evaluate "+run.Label, 1, "setting", total)
-	res, info, err := expcache.Compute(l.cache(), cacheEval, evalKey{Run: run.Key, Data: run.Data, Eval: c},
+	res, hit, err := experiment.Measure(l.cache(), st, cacheEval, evalKey{Run: run.Key, Data: run.Data, Eval: c},
 		func(string) (EvalResult, error) { return evaluate(ctx, run, c, st) })
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
-	res.FromCache = info.Hit
-	st.End(info.Hit, "")
+	res.FromCache = hit
 	return &res, nil
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
@@ -43,14 +42,12 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 		return nil, err
 	}
 	st := l.begin(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), 1, "setting", len(c.Steps))
-	res, info, err := expcache.Compute(l.cache(), cacheSlowFlow, slowFlowKey{Run: run.Key, Data: run.Data, SlowFlow: c},
+	res, hit, err := experiment.Measure(l.cache(), st, cacheSlowFlow, slowFlowKey{Run: run.Key, Data: run.Data, SlowFlow: c},
 		func(string) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
 	if err != nil {
-		st.End(false, "failed")
 		return nil, err
 	}
-	res.FromCache = info.Hit
-	st.End(info.Hit, "")
+	res.FromCache = hit
 	return &res, nil
 }
 
