@@ -38,7 +38,6 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/fashionmnist"
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp/imageview"
@@ -281,7 +280,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if wfl.printSpec {
 		return printJSON(stdout, wf)
 	}
-	fmt.Fprintf(stderr, "backend: %s\n", backend.Current())
+	if _, err := cli.Backend(stderr); err != nil { // the labs take the process-wide backend; asked here first
+		return err
+	}
 	start := time.Now()
 	res, err := wfl.lab(stderr).RunWorkflow(ctx, wf)
 	if err != nil {

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/mixflow/mixflow/internal/cli"
-	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/t2iexp"
 )
@@ -118,7 +117,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backend: %s\nsizes: %+v\n", backend.Describe(), s)
+	if _, err := cli.Backend(stdout); err != nil { // the labs take the process-wide backend; asked here first
+		return err
+	}
+	fmt.Fprintf(stdout, "sizes: %+v\n", s)
 
 	lab := &imageexp.Lab{Observer: imageexp.LogObserver(stdout, 1, 30*time.Second)}
 	var runs []*imageexp.Run

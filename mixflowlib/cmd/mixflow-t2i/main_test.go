@@ -22,3 +22,12 @@ func TestFlags(t *testing.T) {
 		"flag provided but not defined: -nope (run 'mixflow-t2i -h' for the flags)": {"-nope"},
 	})
 }
+
+// TestBackendMissing: MIXFLOW_BACKEND=cuda without a GPU stops the run before any work, with the
+// backend's error named once.
+func TestBackendMissing(t *testing.T) {
+	t.Setenv("MIXFLOW_CACHE", t.TempDir())
+	clitest.CheckBackendMissing(t, func(args []string, stdout, stderr io.Writer) error {
+		return run(context.Background(), args, stdout, stderr)
+	}, "mixflow-t2i", "-quick")
+}
