@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -222,4 +223,13 @@ func Measure[T any](c *expcache.Cache, st *Stage, name string, key any, compute 
 	}
 	st.End(info.Hit, "")
 	return v, info.Hit, nil
+}
+
+// LabCache returns c, or when c is nil the lab's default cache: expcache.Default() salted with the
+// lab's salt, logging to standard error. A lab stores the result in its Cache field.
+func LabCache(c *expcache.Cache, salt string) *expcache.Cache {
+	if c == nil {
+		c = expcache.Default().WithSalt(salt).WithLog(os.Stderr)
+	}
+	return c
 }

@@ -46,9 +46,7 @@ type Lab struct {
 }
 
 func (l *Lab) cache() *expcache.Cache {
-	if l.Cache == nil {
-		l.Cache = expcache.Default().WithSalt(CacheSalt).WithLog(os.Stderr)
-	}
+	l.Cache = experiment.LabCache(l.Cache, CacheSalt)
 	return l.Cache
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -59,9 +58,7 @@ type Lab struct {
 }
 
 func (l *Lab) cache() *expcache.Cache {
-	if l.Cache == nil {
-		l.Cache = expcache.Default().WithSalt(CacheSalt).WithLog(os.Stderr)
-	}
+	l.Cache = experiment.LabCache(l.Cache, CacheSalt)
 	return l.Cache
 }
 

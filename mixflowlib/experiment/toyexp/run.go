@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -54,9 +53,7 @@ type Lab struct {
 }
 
 func (l *Lab) cache() *expcache.Cache {
-	if l.Cache == nil {
-		l.Cache = expcache.Default().WithSalt(CacheSalt).WithLog(os.Stderr)
-	}
+	l.Cache = experiment.LabCache(l.Cache, CacheSalt)
 	return l.Cache
 }
 
