@@ -281,10 +281,15 @@ func specChecks(ctx context.Context, o doctorOptions, specDir, where string) []c
 		checks = append(checks, check{name: name, required: true, detail: specDir + ": " + strings.Join(problems, "; "), fix: reinstall})
 	} else {
 		detail := specDir + " -> " + goWork
-		if len(spec.Argv) > 1 {
-			if out, err := exec.CommandContext(ctx, spec.Argv[1], "-V").Output(); err == nil {
+		// GoNB is the argv entry named gonb (after kernel.sh and, on Linux, kernelwrap).
+		for _, p := range spec.Argv[1:] {
+			if filepath.Base(p) != "gonb" {
+				continue
+			}
+			if out, err := exec.CommandContext(ctx, p, "-V").Output(); err == nil {
 				detail += ", GoNB " + strings.TrimSpace(string(out))
 			}
+			break
 		}
 		checks = append(checks, check{name: name, ok: true, detail: detail})
 	}
