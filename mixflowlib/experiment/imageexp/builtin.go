@@ -143,8 +143,9 @@ var (
 	fmnistSplit = map[fashionmnist.Split]*images.Set{}
 )
 
-// fmnistSet loads a split once per process.
-func fmnistSet(s fashionmnist.Split) (*images.Set, error) {
+// FashionMNISTSplit returns a Fashion-MNIST split, read once per process and shared by every data kind
+// built on it (the returned Set is read-only).
+func FashionMNISTSplit(s fashionmnist.Split) (*images.Set, error) {
 	fmnistMu.Lock()
 	defer fmnistMu.Unlock()
 	if set, ok := fmnistSplit[s]; ok {
@@ -163,11 +164,11 @@ func loadFashionMNIST(params json.RawMessage, seed uint64) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	train, err := fmnistSet(fashionmnist.Train)
+	train, err := FashionMNISTSplit(fashionmnist.Train)
 	if err != nil {
 		return nil, err
 	}
-	test, err := fmnistSet(fashionmnist.Test)
+	test, err := FashionMNISTSplit(fashionmnist.Test)
 	if err != nil {
 		return nil, err
 	}

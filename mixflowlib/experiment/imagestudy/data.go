@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -84,36 +83,16 @@ func canonicalSmall(params json.RawMessage) (json.RawMessage, error) {
 	return json.Marshal(p)
 }
 
-var (
-	setsMu sync.Mutex
-	sets   = map[fashionmnist.Split]*images.Set{}
-)
-
-// split loads a Fashion-MNIST split once per process.
-func split(s fashionmnist.Split) (*images.Set, error) {
-	setsMu.Lock()
-	defer setsMu.Unlock()
-	if set, ok := sets[s]; ok {
-		return set, nil
-	}
-	set, err := fashionmnist.Load(s)
-	if err != nil {
-		return nil, err
-	}
-	sets[s] = set
-	return set, nil
-}
-
 func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
 	p, err := smallParams(params)
 	if err != nil {
 		return nil, err
 	}
-	train, err := split(fashionmnist.Train)
+	train, err := imageexp.FashionMNISTSplit(fashionmnist.Train)
 	if err != nil {
 		return nil, err
 	}
-	test, err := split(fashionmnist.Test)
+	test, err := imageexp.FashionMNISTSplit(fashionmnist.Test)
 	if err != nil {
 		return nil, err
 	}
