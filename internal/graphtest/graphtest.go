@@ -133,6 +133,34 @@ func VarsUnder(tb testing.TB, store *model.Store, prefix string) map[string][]fl
 	return out
 }
 
+// CheckNumParams fails the test when the float32 variables under prefix (see VarsUnder) do not hold
+// exactly want values; want and err are a configuration's NumParams (CheckNumParams(tb, store,
+// "/model/", n, err) with n, err := cfg.NumParams()), and err fails the test first.
+func CheckNumParams(tb testing.TB, store *model.Store, prefix string, want int, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	built := 0
+	for _, v := range VarsUnder(tb, store, prefix) {
+		built += len(v)
+	}
+	if built != want {
+		tb.Errorf("built %d parameters under %s, NumParams says %d", built, prefix, want)
+	}
+}
+
+// Build returns newFn(cfg), failing the test on its error: a model constructor in one call, as in
+// graphtest.Build(t, sit.New, cfg).
+func Build[C, T any](tb testing.TB, newFn func(C) (T, error), cfg C) T {
+	tb.Helper()
+	v, err := newFn(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
 // ChangedVars lists, sorted, the variables of after whose value differs from before in any element.
 func ChangedVars(before, after map[string][]float32) []string {
 	var out []string

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -35,7 +36,7 @@ func TestDiTBlockZeroInit(t *testing.T) {
 			t.Fatalf("block with cross at %d: %v, want input+1 = %v", i, crossed[i], v+1)
 		}
 	}
-	if got := out[2].Shape().Dimensions; !equalInts(got, []int{2, 5, 3}) {
+	if got := out[2].Shape().Dimensions; !slices.Equal(got, []int{2, 5, 3}) {
 		t.Fatalf("final layer shape %v, want [2 5 3]", got)
 	}
 	for i, v := range final {

@@ -16,7 +16,7 @@ import (
 // Run with: go test -run XXX -bench TrainStep -benchtime 20x ./mixflowlib/backbone/sit/
 func benchTrainStep(bm *testing.B, cfg sit.Config, b int) {
 	be := graphtest.Backend(bm)
-	m := mustModel(bm, cfg)
+	m := graphtest.Build(bm, sit.New, cfg)
 	c := m.Config()
 	store := graphtest.NewStore(1)
 	cond := c.NumClasses > 0
@@ -74,7 +74,7 @@ func BenchmarkForwardTiny(bm *testing.B) {
 		bm.Run(impl.String(), func(bm *testing.B) {
 			cfg, _ := sit.Preset("tiny")
 			cfg.Attention = impl
-			m := mustModel(bm, cfg)
+			m := graphtest.Build(bm, sit.New, cfg)
 			be := graphtest.Backend(bm)
 			exec := forwardExec(bm, be, graphtest.NewStore(1), m, true)
 			rng := rand.New(rand.NewSource(1))
