@@ -10,7 +10,9 @@ import (
 	randv2 "math/rand/v2"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -159,6 +161,35 @@ func Build[C, T any](tb testing.TB, newFn func(C) (T, error), cfg C) T {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+// CPUTime returns the user + system CPU time of this process (0 where it cannot be read). Benchmarks
+// report it per step next to wall time: it is less sensitive to other processes sharing the machine.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ReportCPUPer reports the CPU time spent since cpu0 (a CPUTime reading) per benchmark iteration, as
+// "cpu-ms/<unit>".
+func ReportCPUPer(b *testing.B, cpu0 time.Duration, unit string) {
+	b.ReportMetric(float64(CPUTime()-cpu0)/1e6/float64(b.N), "cpu-ms/"+unit)
+}
+
+// BenchLoop times b.N calls of fn (the timer reset before and stopped after) and reports the rate as
+// "<unit>s/s" and the CPU time as "cpu-ms/<unit>".
+func BenchLoop(b *testing.B, unit string, fn func()) {
+	cpu0 := CPUTime()
+	b.ResetTimer()
+	for range b.N {
+		fn()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"s/s")
+	ReportCPUPer(b, cpu0, unit)
 }
 
 // ChangedVars lists, sorted, the variables of after whose value differs from before in any element.
