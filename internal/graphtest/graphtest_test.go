@@ -107,3 +107,14 @@ func TestCheckNumParamsAndBuild(t *testing.T) {
 		t.Errorf("Build(double, -1): failures %q, want one", f.failures)
 	}
 }
+
+func TestFill(t *testing.T) {
+	i := 0.0
+	got := Fill(func() float64 { i++; return i / 2 }, 2, 3)
+	if d := got.Shape().Dimensions; !slices.Equal(d, []int{2, 3}) {
+		t.Fatalf("Fill shape %v, want [2 3]", d)
+	}
+	if v := Flat(t, got); !slices.Equal(v, []float32{0.5, 1, 1.5, 2, 2.5, 3}) {
+		t.Errorf("Fill values %v, want the draws in row-major order", v)
+	}
+}
