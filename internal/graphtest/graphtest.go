@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand"
 	randv2 "math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -196,12 +197,21 @@ func BenchLoop(b *testing.B, unit string, fn func()) {
 func ChangedVars(before, after map[string][]float32) []string {
 	var out []string
 	for k, a := range after {
-		b := before[k]
-		for i := range a {
-			if a[i] != b[i] {
-				out = append(out, k)
-				break
-			}
+		if !slices.Equal(a, before[k]) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnchangedVars lists, sorted, the variables of before whose value after has bit for bit: after
+// training steps, the variables no gradient reached.
+func UnchangedVars(before, after map[string][]float32) []string {
+	var out []string
+	for k, b := range before {
+		if slices.Equal(b, after[k]) {
+			out = append(out, k)
 		}
 	}
 	sort.Strings(out)

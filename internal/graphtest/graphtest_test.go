@@ -17,6 +17,9 @@ func TestChangedVarsAndDiffs(t *testing.T) {
 	if got := ChangedVars(before, after); !slices.Equal(got, []string{"/a", "/b"}) {
 		t.Errorf("ChangedVars = %v, want [/a /b]", got)
 	}
+	if got := UnchangedVars(before, after); !slices.Equal(got, []string{"/c"}) {
+		t.Errorf("UnchangedVars = %v, want [/c]", got)
+	}
 	if got := MaxAbsDiff([]float32{1, -2}, []float32{1.5, 1}); got != 3 {
 		t.Errorf("MaxAbsDiff = %v, want 3", got)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
@@ -146,14 +145,7 @@ func trainLatent(t *testing.T, name string, net nn.Backbone, src datasets.Source
 		}
 	}
 	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var stuck []string
-	for k, v := range init {
-		if mse(v, after[k]) == 0 {
-			stuck = append(stuck, k)
-		}
-	}
-	sort.Strings(stuck)
-	if len(stuck) > 0 {
+	if stuck := graphtest.UnchangedVars(init, after); len(stuck) > 0 {
 		t.Errorf("%s variables without gradient after %d steps: %v", name, probe, stuck)
 	}
 	if _, err := tr.Train(context.Background()); err != nil {
