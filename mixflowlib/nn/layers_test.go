@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,15 +21,8 @@ import (
 )
 
 func randTensor(rng *rand.Rand, dims ...int) (*tensors.Tensor, []float32) {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(v, dims...), v
+	t := graphtest.Fill(rng.NormFloat64, dims...)
+	return t, tensors.MustCopyFlatData[float32](t)
 }
 
 // TestPatchifyRoundTrip checks the token layout against the index formula on a non-square image and
@@ -42,7 +36,7 @@ func TestPatchifyRoundTrip(t *testing.T) {
 		return []*Node{tok, nn.Unpatchify(tok, h/p, w/p, p, c)}
 	}, x)
 	tok, back := graphtest.Flat(t, out[0]), graphtest.Flat(t, out[1])
-	if got, want := out[0].Shape().Dimensions, []int{b, (h / p) * (w / p), p * p * c}; !equalInts(got, want) {
+	if got, want := out[0].Shape().Dimensions, []int{b, (h / p) * (w / p), p * p * c}; !slices.Equal(got, want) {
 		t.Fatalf("tokens shape %v, want %v", got, want)
 	}
 	gw, nTok, tokLen := w/p, (h/p)*(w/p), p*p*c
@@ -65,18 +59,6 @@ func TestPatchifyRoundTrip(t *testing.T) {
 			t.Fatalf("Unpatchify(Patchify(x)) differs at %d: %g vs %g", i, back[i], xv[i])
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCheckPatchable(t *testing.T) {
@@ -127,7 +109,7 @@ func TestPosEmbed2D(t *testing.T) {
 	out := model.MustCallOnce(be, model.NewStore(), func(_ *model.Scope, x *Node) *Node {
 		return nn.PosEmbed2DConst(x, gh, gw, dim)
 	}, tensors.FromValue([]float32{0}))
-	if !equalInts(out.Shape().Dimensions, []int{1, gh * gw, dim}) {
+	if !slices.Equal(out.Shape().Dimensions, []int{1, gh * gw, dim}) {
 		t.Fatalf("PosEmbed2DConst shape %s", out.Shape())
 	}
 	for i, v := range graphtest.Flat(t, out) {
@@ -179,7 +161,7 @@ func TestAdaLNModulationZero(t *testing.T) {
 		t.Fatalf("got %d vectors, want 6", len(out))
 	}
 	for i, o := range out {
-		if !equalInts(o.Shape().Dimensions, []int{3, 4}) {
+		if !slices.Equal(o.Shape().Dimensions, []int{3, 4}) {
 			t.Errorf("vector %d has shape %s, want [3 4]", i, o.Shape())
 		}
 		for _, v := range graphtest.Flat(t, o) {
@@ -195,7 +177,6 @@ func TestAdaLNModulationZero(t *testing.T) {
 func TestSelfAttentionReference(t *testing.T) {
 	be := graphtest.Backend(t)
 	const b, n, d, heads = 2, 5, 8, 2
-	hd := d / heads
 	rng := rand.New(rand.NewSource(3))
 	x, xv := randTensor(rng, b, n, d)
 	store := model.NewStore()
@@ -238,36 +219,7 @@ func TestSelfAttentionReference(t *testing.T) {
 				qkv[tk][o] = s
 			}
 		}
-		concat := make([][]float64, n) // concatenated head outputs per token
-		for tk := range concat {
-			concat[tk] = make([]float64, d)
-		}
-		for h := 0; h < heads; h++ {
-			for qi := 0; qi < n; qi++ {
-				scores := make([]float64, n)
-				maxS := math.Inf(-1)
-				for ki := 0; ki < n; ki++ {
-					s := 0.0
-					for k := 0; k < hd; k++ {
-						s += qkv[qi][0*d+h*hd+k] * qkv[ki][1*d+h*hd+k]
-					}
-					scores[ki] = s / math.Sqrt(float64(hd))
-					maxS = math.Max(maxS, scores[ki])
-				}
-				sum := 0.0
-				for ki := range scores {
-					scores[ki] = math.Exp(scores[ki] - maxS)
-					sum += scores[ki]
-				}
-				for k := 0; k < hd; k++ {
-					acc := 0.0
-					for ki := 0; ki < n; ki++ {
-						acc += scores[ki] / sum * qkv[ki][2*d+h*hd+k]
-					}
-					concat[qi][h*hd+k] = acc
-				}
-			}
-		}
+		concat := graphtest.RefAttention(qkv, heads) // concatenated head outputs per token
 		for tk := 0; tk < n; tk++ {
 			for o := 0; o < d; o++ {
 				s := float64(bo[o])
@@ -332,7 +284,7 @@ func TestTimestepMLPInit(t *testing.T) {
 	out := model.MustCallOnce(be, store, func(scope *model.Scope, tt *Node) *Node {
 		return nn.TimestepMLP(scope.In("t_embedder"), tt, 256, 64, 1)
 	}, tensors.FromValue([]float32{0, 0.5, 1}))
-	if !equalInts(out.Shape().Dimensions, []int{3, 64}) {
+	if !slices.Equal(out.Shape().Dimensions, []int{3, 64}) {
 		t.Fatalf("shape %s, want [3 64]", out.Shape())
 	}
 	for _, name := range []string{"mlp_0", "mlp_2"} {
