@@ -45,3 +45,18 @@ func TestDiTBlockZeroInit(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckPositive(t *testing.T) {
+	if err := nn.CheckPositive("x: ", "A B", 1, 2); err != nil {
+		t.Errorf("all positive: %v", err)
+	}
+	if err := nn.CheckPositive("x: cfg.", "A B C", 1, 0, -1); err == nil || err.Error() != "x: cfg.B 0 must be positive" {
+		t.Errorf("B = 0: error %v, want \"x: cfg.B 0 must be positive\"", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("3 names for 2 values did not panic")
+		}
+	}()
+	_ = nn.CheckPositive("x: ", "A B C", 1, 2)
+}

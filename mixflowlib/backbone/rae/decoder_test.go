@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
@@ -94,14 +93,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	cfg := trainer.DefaultConfig()
 	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery, cfg.EMADecay = 2e-3, 32, 60, 10, 0.9
 	tr, err := raeexp.NewDecoderTrainer(cfg, raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, blobSource{size: 16, seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.SetLog(nil)
-	if err := tr.Init(); err != nil {
-		t.Fatal(err)
-	}
-	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
+	init := initTrainer(t, tr, err)
 	images, _ := blobImages(rand.New(rand.NewSource(99)), 8, 16)
 	ae := &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec}
 	z0, err := ae.Encode(images)
@@ -113,25 +105,10 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var unchanged, names []string
-	for k, v := range init {
-		names = append(names, k)
-		same := true
-		for i := range v {
-			if v[i] != after[k][i] {
-				same = false
-				break
-			}
-		}
-		if same {
-			unchanged = append(unchanged, k)
-		}
-	}
-	sort.Strings(unchanged)
-	if len(unchanged) > 0 {
+	if unchanged := graphtest.UnchangedVars(init, after); len(unchanged) > 0 {
 		t.Errorf("decoder variables without gradient after one step: %v", unchanged)
 	}
-	for _, n := range names {
+	for n := range init {
 		if !strings.HasPrefix(n, "/model/embed/") && !strings.HasPrefix(n, "/model/blocks_") && !strings.HasPrefix(n, "/model/pred/") {
 			t.Errorf("unexpected model variable %s (the encoder must not create variables)", n)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
@@ -31,27 +30,15 @@ func randomViT(tb testing.TB, cfg encoder.ViTConfig, seed int64) *encoder.ViT {
 	rng := rand.New(rand.NewSource(seed))
 	w := map[string]*tensors.Tensor{}
 	for name, dims := range cfg.ParamShapes() {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		vals := make([]float32, n)
+		draw := func() float64 { return 0.1 * rng.NormFloat64() }
 		switch {
 		case strings.HasSuffix(name, "/gain"):
-			for i := range vals {
-				vals[i] = 1
-			}
+			draw = func() float64 { return 1 }
 		case strings.HasSuffix(name, "/weights"):
 			std := 1 / math.Sqrt(float64(dims[0]))
-			for i := range vals {
-				vals[i] = float32(rng.NormFloat64() * std)
-			}
-		default:
-			for i := range vals {
-				vals[i] = float32(0.1 * rng.NormFloat64())
-			}
+			draw = func() float64 { return rng.NormFloat64() * std }
 		}
-		w[name] = tensors.FromFlatDataAndDimensions(vals, dims...)
+		w[name] = graphtest.Fill(draw, dims...)
 	}
 	v, err := encoder.NewViT(cfg, w)
 	if err != nil {
@@ -128,6 +115,20 @@ func mse(a, b []float32) float64 {
 	return s / float64(len(a))
 }
 
+// initTrainer takes a trainer constructor's results, fails the test on its error, initialises the
+// trainer quietly and returns a snapshot of its /model/ variables.
+func initTrainer(t *testing.T, tr *trainer.Trainer, err error) map[string][]float32 {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.SetLog(nil)
+	if err := tr.Init(); err != nil {
+		t.Fatal(err)
+	}
+	return graphtest.VarsUnder(t, tr.Store(), "/model/")
+}
+
 // trainLatent trains net on src with RAE's MixFlow loss (shift) for 40 steps through mixflowlib/trainer. It
 // checks that every variable moves within the first probe steps (none is disconnected from the loss) and
 // that the loss falls by 10 %, naming the network name in failures, and returns the trainer.
@@ -140,14 +141,7 @@ func trainLatent(t *testing.T, name string, net nn.Backbone, src datasets.Source
 	cfg := trainer.DefaultConfig()
 	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery = 3e-3, 32, 40, 10
 	tr, err := trainer.New(cfg, net, obj, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.SetLog(nil)
-	if err := tr.Init(); err != nil {
-		t.Fatal(err)
-	}
-	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
+	init := initTrainer(t, tr, err)
 	first, err := tr.TrainStep()
 	if err != nil {
 		t.Fatal(err)
@@ -158,14 +152,7 @@ func trainLatent(t *testing.T, name string, net nn.Backbone, src datasets.Source
 		}
 	}
 	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var stuck []string
-	for k, v := range init {
-		if mse(v, after[k]) == 0 {
-			stuck = append(stuck, k)
-		}
-	}
-	sort.Strings(stuck)
-	if len(stuck) > 0 {
+	if stuck := graphtest.UnchangedVars(init, after); len(stuck) > 0 {
 		t.Errorf("%s variables without gradient after %d steps: %v", name, probe, stuck)
 	}
 	if _, err := tr.Train(context.Background()); err != nil {
