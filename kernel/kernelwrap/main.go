@@ -84,10 +84,14 @@ func runGoNB(args []string, logMode string, stderr io.Writer, sup supervision) i
 		for {
 			select {
 			case s := <-sigs:
-				_ = cmd.Process.Signal(s)
 				if sup.orphaned != nil && sup.orphaned() {
-					go stopAfter(cmd.Process, exited, stopGrace)
+					// The launcher is gone (the kernel was killed): nobody reads GoNB's replies, and
+					// GoNB v0.11.5 can panic on SIGTERM mid-dispatch, spilling a stack into the server
+					// log. End it at once; cleanup ends its processes and the temp dir goes below.
+					killGroup(cmd.Process)
+					continue
 				}
+				_ = cmd.Process.Signal(s)
 			case <-exited:
 				return
 			}
@@ -127,21 +131,13 @@ func runGoNB(args []string, logMode string, stderr io.Writer, sup supervision) i
 	return status
 }
 
-const (
-	// logDrain is how long kernelwrap reads the log after GoNB and its processes are gone.
-	logDrain = 2 * time.Second
-	// stopGrace is how long GoNB may take to shut down once the launcher died, before SIGKILL.
-	stopGrace = 3 * time.Second
-)
+// logDrain is how long kernelwrap reads the log after GoNB and its processes are gone.
+const logDrain = 2 * time.Second
 
-// stopAfter kills p (and its process group, when it leads one) unless it exits within grace.
-func stopAfter(p *os.Process, exited <-chan struct{}, grace time.Duration) {
-	select {
-	case <-exited:
-	case <-time.After(grace):
-		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
-		_ = p.Kill()
-	}
+// killGroup kills p and its process group, when it leads one.
+func killGroup(p *os.Process) {
+	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	_ = p.Kill()
 }
 
 // gonbTempDir matches the base name of GoNB's directory of generated code.
