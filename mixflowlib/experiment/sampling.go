@@ -63,3 +63,15 @@ func FirstDuplicate[T comparable](xs []T) int {
 	}
 	return -1
 }
+
+// CheckSeeds reports an empty or repeated list of seeds in the words of lab and what (e.g. "toyexp",
+// "eval": "toyexp: eval seeds: empty").
+func CheckSeeds(lab, what string, seeds []uint64) error {
+	if len(seeds) == 0 {
+		return fmt.Errorf("%s: %s seeds: empty", lab, what)
+	}
+	if d := FirstDuplicate(seeds); d >= 0 {
+		return fmt.Errorf("%s: %s seeds: %d appears twice", lab, what, seeds[d])
+	}
+	return nil
+}

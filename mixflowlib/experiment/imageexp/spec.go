@@ -387,15 +387,8 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if e.N < 4 || e.N > MaxImages {
 		return e, fmt.Errorf("imageexp: eval n %d outside [4, %d]", e.N, MaxImages)
 	}
-	if len(e.Seeds) == 0 {
-		return e, errors.New("imageexp: eval seeds: empty")
-	}
-	seeds := map[uint64]bool{}
-	for _, s := range e.Seeds {
-		if seeds[s] {
-			return e, fmt.Errorf("imageexp: eval seeds: %d appears twice", s)
-		}
-		seeds[s] = true
+	if err := experiment.CheckSeeds("imageexp", "eval", e.Seeds); err != nil {
+		return e, err
 	}
 	if e.Evaluator.Kind == "" {
 		e.Evaluator = FashionMNISTEvaluator()

@@ -20,6 +20,7 @@ package t2iexp
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -137,18 +138,10 @@ func dataParams(params json.RawMessage) (DataParams, captions.Options, error) {
 	if err := decodeStrict("captions", params, &p); err != nil {
 		return p, captions.Options{}, err
 	}
-	if p.Size == 0 {
-		p.Size = captions.DefaultSize
-	}
-	if p.MaxCount == 0 {
-		p.MaxCount = captions.MaxCount
-	}
-	if p.MaxLen == 0 {
-		p.MaxLen = captions.DefaultMaxLen
-	}
-	if p.HeldOut == 0 {
-		p.HeldOut = 1000
-	}
+	p.Size = cmp.Or(p.Size, captions.DefaultSize)
+	p.MaxCount = cmp.Or(p.MaxCount, captions.MaxCount)
+	p.MaxLen = cmp.Or(p.MaxLen, captions.DefaultMaxLen)
+	p.HeldOut = cmp.Or(p.HeldOut, 1000)
 	if p.HeldOut < 1 || p.HeldOut > imageexp.MaxImages {
 		return p, captions.Options{}, fmt.Errorf("t2iexp: captions held_out %d outside [1, %d]", p.HeldOut, imageexp.MaxImages)
 	}

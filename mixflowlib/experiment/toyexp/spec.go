@@ -217,11 +217,8 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if e.Projections < 1 || e.Projections > 100_000 {
 		return e, fmt.Errorf("toyexp: eval projections %d outside [1, 100000]", e.Projections)
 	}
-	if len(e.Seeds) == 0 {
-		return e, errors.New("toyexp: eval seeds: empty")
-	}
-	if dup := experiment.FirstDuplicate(e.Seeds); dup >= 0 {
-		return e, fmt.Errorf("toyexp: eval seeds: %d appears twice", e.Seeds[dup])
+	if err := experiment.CheckSeeds("toyexp", "eval", e.Seeds); err != nil {
+		return e, err
 	}
 	return e, nil
 }
