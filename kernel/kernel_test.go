@@ -355,6 +355,21 @@ func TestExecPassesAGoodNotebook(t *testing.T) {
 			t.Errorf("executed good.ipynb lacks %q", want)
 		}
 	}
+	// GoNB's kernel_info leaves the lexer and editor mode empty; exec names Go (nbrun.py), so an
+	// executed notebook exports with Go highlighting.
+	var nbk struct {
+		Metadata struct {
+			LanguageInfo map[string]any `json:"language_info"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(data, &nbk); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"pygments_lexer", "codemirror_mode"} {
+		if v := nbk.Metadata.LanguageInfo[key]; v != "go" {
+			t.Errorf("executed good.ipynb: language_info.%s = %q, want \"go\"", key, v)
+		}
+	}
 }
 
 func TestExecFailsOnBrokenCells(t *testing.T) {

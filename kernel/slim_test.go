@@ -94,6 +94,41 @@ func TestCommittedNotebooksSlim(t *testing.T) {
 	}
 }
 
+// TestCommittedNotebooksNameGo checks that every bundled notebook's language_info names Go as its
+// Pygments lexer and CodeMirror mode: an empty one (GoNB's kernel_info leaves them empty) makes
+// nbconvert highlight the cells as Python and leaves JupyterLab's editor without Go highlighting.
+// `go run ./kernel exec` and `go run ./kernel slim` both fill them in.
+func TestCommittedNotebooksNameGo(t *testing.T) {
+	paths := bundledNotebooks(repoRoot)
+	if len(paths) == 0 {
+		t.Fatal("no notebooks found")
+	}
+	for _, p := range paths {
+		var nbk struct {
+			Metadata struct {
+				LanguageInfo map[string]any `json:"language_info"`
+			} `json:"metadata"`
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &nbk); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		li := nbk.Metadata.LanguageInfo
+		if li == nil {
+			t.Errorf("%s: no language_info in its metadata", filepath.Base(p))
+			continue
+		}
+		for _, key := range []string{"pygments_lexer", "codemirror_mode"} {
+			if v, _ := li[key].(string); v != "go" {
+				t.Errorf("%s: language_info.%s = %q, want \"go\" (run `go run ./kernel slim %s`)", filepath.Base(p), key, li[key], p)
+			}
+		}
+	}
+}
+
 // TestNbconvertHighlightsGo exports a committed notebook with Debian's nbconvert and checks that its code
 // cells are highlighted as Go (skipped where nbconvert is not installed).
 func TestNbconvertHighlightsGo(t *testing.T) {

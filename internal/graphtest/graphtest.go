@@ -10,7 +10,9 @@ import (
 	randv2 "math/rand/v2"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -131,6 +133,63 @@ func VarsUnder(tb testing.TB, store *model.Store, prefix string) map[string][]fl
 		}
 	}
 	return out
+}
+
+// CheckNumParams fails the test when the float32 variables under prefix (see VarsUnder) do not hold
+// exactly want values; want and err are a configuration's NumParams (CheckNumParams(tb, store,
+// "/model/", n, err) with n, err := cfg.NumParams()), and err fails the test first.
+func CheckNumParams(tb testing.TB, store *model.Store, prefix string, want int, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	built := 0
+	for _, v := range VarsUnder(tb, store, prefix) {
+		built += len(v)
+	}
+	if built != want {
+		tb.Errorf("built %d parameters under %s, NumParams says %d", built, prefix, want)
+	}
+}
+
+// Build returns newFn(cfg), failing the test on its error: a model constructor in one call, as in
+// graphtest.Build(t, sit.New, cfg).
+func Build[C, T any](tb testing.TB, newFn func(C) (T, error), cfg C) T {
+	tb.Helper()
+	v, err := newFn(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// CPUTime returns the user + system CPU time of this process (0 where it cannot be read). Benchmarks
+// report it per step next to wall time: it is less sensitive to other processes sharing the machine.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ReportCPUPer reports the CPU time spent since cpu0 (a CPUTime reading) per benchmark iteration, as
+// "cpu-ms/<unit>".
+func ReportCPUPer(b *testing.B, cpu0 time.Duration, unit string) {
+	b.ReportMetric(float64(CPUTime()-cpu0)/1e6/float64(b.N), "cpu-ms/"+unit)
+}
+
+// BenchLoop times b.N calls of fn (the timer reset before and stopped after) and reports the rate as
+// "<unit>s/s" and the CPU time as "cpu-ms/<unit>".
+func BenchLoop(b *testing.B, unit string, fn func()) {
+	cpu0 := CPUTime()
+	b.ResetTimer()
+	for range b.N {
+		fn()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"s/s")
+	ReportCPUPer(b, cpu0, unit)
 }
 
 // ChangedVars lists, sorted, the variables of after whose value differs from before in any element.

@@ -1,6 +1,8 @@
 package graphtest
 
 import (
+	"errors"
+	"fmt"
 	"math/rand"
 	randv2 "math/rand/v2"
 	"slices"
@@ -61,5 +63,47 @@ func TestRandomWeights(t *testing.T) {
 	}
 	if m := mean(fc); m < -0.1 || m > 0.1 || MaxAbs(fc) > 0.6 || MaxAbs(fc) == 0 {
 		t.Errorf("weights mean %v, max |w| %v: want about N(0, 0.01)", m, MaxAbs(fc))
+	}
+}
+
+// failTB records the failures of the helpers under test instead of failing the real test.
+type failTB struct {
+	testing.TB
+	failures []string
+}
+
+func (f *failTB) Helper()           {}
+func (f *failTB) Fatal(args ...any) { f.failures = append(f.failures, fmt.Sprint(args...)) }
+func (f *failTB) Errorf(format string, a ...any) {
+	f.failures = append(f.failures, fmt.Sprintf(format, a...))
+}
+
+func TestCheckNumParamsAndBuild(t *testing.T) {
+	store := NewStore(1)
+	store.RootScope().In("model").VariableWithValue("w", []float32{1, 2, 3})
+	store.RootScope().In("other").VariableWithValue("w", []float32{4})
+	for _, c := range []struct {
+		want  int
+		err   error
+		fails bool
+	}{{3, nil, false}, {4, nil, true}, {3, errors.New("bad config"), true}} {
+		f := &failTB{TB: t}
+		CheckNumParams(f, store, "/model/", c.want, c.err)
+		if got := len(f.failures) > 0; got != c.fails {
+			t.Errorf("CheckNumParams(want %d, err %v): failures %q, want failing %v", c.want, c.err, f.failures, c.fails)
+		}
+	}
+	double := func(n int) (int, error) {
+		if n < 0 {
+			return 0, errors.New("negative")
+		}
+		return 2 * n, nil
+	}
+	f := &failTB{TB: t}
+	if got := Build(f, double, 4); got != 8 || len(f.failures) != 0 {
+		t.Errorf("Build(double, 4) = %d with failures %q, want 8 and none", got, f.failures)
+	}
+	if Build(f, double, -1); len(f.failures) != 1 {
+		t.Errorf("Build(double, -1): failures %q, want one", f.failures)
 	}
 }

@@ -1,9 +1,9 @@
 package encoder
 
 import (
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
 // BenchmarkTrainStep measures training steps of the default configuration (batch 128) and reports the
@@ -17,18 +17,9 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	cfg.Steps = b.N
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := graphtest.CPUTime()
 	if _, _, err := Train(set, nil, cfg, 0, nil); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/step")
-}
-
-// cpuTime returns the process's user + system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	graphtest.ReportCPUPer(b, cpu0, "step")
 }

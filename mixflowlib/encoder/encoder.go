@@ -43,6 +43,8 @@ import (
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
+
+	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
 // Spec describes an encoder's input and output. All fields are plain values, so a Spec can be part of a
@@ -67,15 +69,8 @@ func (s Spec) NumTokens() int { return s.Grid * s.Grid }
 
 // Validate returns an error unless every size is positive.
 func (s Spec) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"ImageSize", s.ImageSize}, {"Channels", s.Channels}, {"Grid", s.Grid}, {"Dim", s.Dim}} {
-		if f.v <= 0 {
-			return fmt.Errorf("encoder: spec %q: %s %d must be positive", s.Name, f.name, f.v)
-		}
-	}
-	return nil
+	return nn.CheckPositive(fmt.Sprintf("encoder: spec %q: ", s.Name), "ImageSize Channels Grid Dim",
+		s.ImageSize, s.Channels, s.Grid, s.Dim)
 }
 
 // String returns a compact description, e.g. "vit-s28-c1-p7-w64-d3-h4-m2 (28×28×1 → 4×4×64, weights 1a2b3c4d)".

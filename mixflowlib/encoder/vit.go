@@ -53,14 +53,9 @@ const layerNormEps = 1e-5
 
 // Validate returns an error naming the first invalid field.
 func (c ViTConfig) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"ImageSize", c.ImageSize}, {"Channels", c.Channels}, {"PatchSize", c.PatchSize}, {"Width", c.Width},
-		{"Depth", c.Depth}, {"Heads", c.Heads}, {"MLPRatio", c.MLPRatio}} {
-		if f.v <= 0 {
-			return fmt.Errorf("encoder: ViTConfig.%s %d must be positive", f.name, f.v)
-		}
+	if err := nn.CheckPositive("encoder: ViTConfig.", "ImageSize Channels PatchSize Width Depth Heads MLPRatio",
+		c.ImageSize, c.Channels, c.PatchSize, c.Width, c.Depth, c.Heads, c.MLPRatio); err != nil {
+		return err
 	}
 	switch {
 	case c.ImageSize%c.PatchSize != 0:

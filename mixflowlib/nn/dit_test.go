@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -35,7 +36,7 @@ func TestDiTBlockZeroInit(t *testing.T) {
 			t.Fatalf("block with cross at %d: %v, want input+1 = %v", i, crossed[i], v+1)
 		}
 	}
-	if got := out[2].Shape().Dimensions; !equalInts(got, []int{2, 5, 3}) {
+	if got := out[2].Shape().Dimensions; !slices.Equal(got, []int{2, 5, 3}) {
 		t.Fatalf("final layer shape %v, want [2 5 3]", got)
 	}
 	for i, v := range final {
@@ -43,4 +44,19 @@ func TestDiTBlockZeroInit(t *testing.T) {
 			t.Fatalf("final layer output %d = %v at init, want 0", i, v)
 		}
 	}
+}
+
+func TestCheckPositive(t *testing.T) {
+	if err := nn.CheckPositive("x: ", "A B", 1, 2); err != nil {
+		t.Errorf("all positive: %v", err)
+	}
+	if err := nn.CheckPositive("x: cfg.", "A B C", 1, 0, -1); err == nil || err.Error() != "x: cfg.B 0 must be positive" {
+		t.Errorf("B = 0: error %v, want \"x: cfg.B 0 must be positive\"", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("3 names for 2 values did not panic")
+		}
+	}()
+	_ = nn.CheckPositive("x: ", "A B C", 1, 2)
 }

@@ -3,6 +3,9 @@ package nn
 import (
 	"fmt"
 	"math"
+	"strings"
+
+	"github.com/gomlx/compute/shapes"
 )
 
 // DiTConfig holds the sizes every DiT-style image backbone shares: the patch embedding, the timestep
@@ -32,6 +35,34 @@ type DiTConfig struct {
 	Attention AttentionImpl `json:"attention"`
 }
 
+// SmallDiT returns the sizes that SiT and the text-to-image DiT take for zero fields (their "tiny"
+// preset): 32×32 inputs with the given number of channels, patch 4, 4 blocks of width 128 with 4
+// heads, MLP ratio 4, and 256 sinusoidal time features of the raw t (TimeScale 1, as SiT).
+func SmallDiT(channels int) DiTConfig {
+	return DiTConfig{ImageSize: 32, Channels: channels, PatchSize: 4, Depth: 4, Hidden: 128, Heads: 4, MLPRatio: 4,
+		TimeFreqDim: 256, TimeScale: 1}
+}
+
+// CheckImageInput returns an error, prefixed with owner, unless x is float [B, ImageSize, ImageSize,
+// Channels] with B > 0 and t is float [B] (one time per sample): the input check of DiT-style image
+// backbones.
+func (c DiTConfig) CheckImageInput(owner string, x, t shapes.Shape) error {
+	if x.Rank() != 4 || x.Dimensions[1] != c.ImageSize || x.Dimensions[2] != c.ImageSize || x.Dimensions[3] != c.Channels {
+		return fmt.Errorf("%s: x has shape %s, want [B, %d, %d, %d] (NHWC)", owner, x, c.ImageSize, c.ImageSize, c.Channels)
+	}
+	if !x.DType.IsFloat() {
+		return fmt.Errorf("%s: x has dtype %s, want a float dtype", owner, x.DType)
+	}
+	b := x.Dimensions[0]
+	if b <= 0 {
+		return fmt.Errorf("%s: x has an empty batch: %s", owner, x)
+	}
+	if t.Rank() != 1 || t.Dimensions[0] != b || !t.DType.IsFloat() {
+		return fmt.Errorf("%s: t has shape %s, want float [%d] (one time per sample)", owner, t, b)
+	}
+	return nil
+}
+
 // WithDefaults returns c with every zero field replaced by def's. Negative values are kept for Validate
 // to report.
 func (c DiTConfig) WithDefaults(def DiTConfig) DiTConfig {
@@ -54,14 +85,9 @@ func (c DiTConfig) WithDefaults(def DiTConfig) DiTConfig {
 // Validate returns an error naming the first invalid field of c (call it after WithDefaults), prefixed
 // with owner, the package whose configuration it is ("sit: Hidden 30 must be a multiple of 4 …").
 func (c DiTConfig) Validate(owner string) error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"ImageSize", c.ImageSize}, {"Channels", c.Channels}, {"PatchSize", c.PatchSize}, {"Depth", c.Depth},
-		{"Hidden", c.Hidden}, {"Heads", c.Heads}, {"TimeFreqDim", c.TimeFreqDim}} {
-		if f.v <= 0 {
-			return fmt.Errorf("%s: %s %d must be positive", owner, f.name, f.v)
-		}
+	if err := CheckPositive(owner+": ", "ImageSize Channels PatchSize Depth Hidden Heads TimeFreqDim",
+		c.ImageSize, c.Channels, c.PatchSize, c.Depth, c.Hidden, c.Heads, c.TimeFreqDim); err != nil {
+		return err
 	}
 	switch {
 	case c.ImageSize%c.PatchSize != 0:
@@ -94,4 +120,21 @@ func (c DiTConfig) MLPHidden() int { return int(float64(c.Hidden) * c.MLPRatio) 
 // Block returns the configuration of one DiTBlock of c.
 func (c DiTConfig) Block() DiTBlockConfig {
 	return DiTBlockConfig{Width: c.Hidden, Heads: c.Heads, MLPHidden: c.MLPHidden(), Attention: c.Attention}
+}
+
+// CheckPositive returns the error "<prefix><name> <value> must be positive" for the first of values
+// that is not > 0, or nil: the size checks of the configurations' Validate methods. names lists the
+// values' names, separated by spaces; prefix names the configuration ("rae: DDT ", "encoder:
+// ViTConfig."). It panics when names and values differ in number.
+func CheckPositive(prefix, names string, values ...int) error {
+	fields := strings.Fields(names)
+	if len(fields) != len(values) {
+		panic(fmt.Errorf("nn: CheckPositive: %d names for %d values", len(fields), len(values)))
+	}
+	for i, v := range values {
+		if v <= 0 {
+			return fmt.Errorf("%s%s %d must be positive", prefix, fields[i], v)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestPatchifyRoundTrip(t *testing.T) {
 		return []*Node{tok, nn.Unpatchify(tok, h/p, w/p, p, c)}
 	}, x)
 	tok, back := graphtest.Flat(t, out[0]), graphtest.Flat(t, out[1])
-	if got, want := out[0].Shape().Dimensions, []int{b, (h / p) * (w / p), p * p * c}; !equalInts(got, want) {
+	if got, want := out[0].Shape().Dimensions, []int{b, (h / p) * (w / p), p * p * c}; !slices.Equal(got, want) {
 		t.Fatalf("tokens shape %v, want %v", got, want)
 	}
 	gw, nTok, tokLen := w/p, (h/p)*(w/p), p*p*c
@@ -65,18 +66,6 @@ func TestPatchifyRoundTrip(t *testing.T) {
 			t.Fatalf("Unpatchify(Patchify(x)) differs at %d: %g vs %g", i, back[i], xv[i])
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCheckPatchable(t *testing.T) {
@@ -127,7 +116,7 @@ func TestPosEmbed2D(t *testing.T) {
 	out := model.MustCallOnce(be, model.NewStore(), func(_ *model.Scope, x *Node) *Node {
 		return nn.PosEmbed2DConst(x, gh, gw, dim)
 	}, tensors.FromValue([]float32{0}))
-	if !equalInts(out.Shape().Dimensions, []int{1, gh * gw, dim}) {
+	if !slices.Equal(out.Shape().Dimensions, []int{1, gh * gw, dim}) {
 		t.Fatalf("PosEmbed2DConst shape %s", out.Shape())
 	}
 	for i, v := range graphtest.Flat(t, out) {
@@ -179,7 +168,7 @@ func TestAdaLNModulationZero(t *testing.T) {
 		t.Fatalf("got %d vectors, want 6", len(out))
 	}
 	for i, o := range out {
-		if !equalInts(o.Shape().Dimensions, []int{3, 4}) {
+		if !slices.Equal(o.Shape().Dimensions, []int{3, 4}) {
 			t.Errorf("vector %d has shape %s, want [3 4]", i, o.Shape())
 		}
 		for _, v := range graphtest.Flat(t, o) {
@@ -332,7 +321,7 @@ func TestTimestepMLPInit(t *testing.T) {
 	out := model.MustCallOnce(be, store, func(scope *model.Scope, tt *Node) *Node {
 		return nn.TimestepMLP(scope.In("t_embedder"), tt, 256, 64, 1)
 	}, tensors.FromValue([]float32{0, 0.5, 1}))
-	if !equalInts(out.Shape().Dimensions, []int{3, 64}) {
+	if !slices.Equal(out.Shape().Dimensions, []int{3, 64}) {
 		t.Fatalf("shape %s, want [3 64]", out.Shape())
 	}
 	for _, name := range []string{"mlp_0", "mlp_2"} {

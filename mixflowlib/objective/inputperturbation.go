@@ -87,15 +87,7 @@ func (o InputPerturbation) LossFromDraws(scope *model.Scope, net nn.Backbone, x1
 	perturbed.X0 = Add(d.X0, Mul(xi, o.gammaNode(scope, x1)))
 	terms := loss(scope, net, fm.path(), x1, cond, perturbed, o.LabelDropout, t, t, false)
 	target := StopGradient(Sub(x1, d.X0))
-	sq := Square(Sub(terms.Output, target))
-	perSample := sq
-	if sq.Rank() > 1 {
-		axes := make([]int, sq.Rank()-1)
-		for i := range axes {
-			axes[i] = i + 1
-		}
-		perSample = ReduceMean(sq, axes...)
-	}
+	perSample := perSampleMean(Square(Sub(terms.Output, target)))
 	terms.Target, terms.PerSample, terms.Loss = target, perSample, ReduceAllMean(perSample)
 	return terms
 }

@@ -134,15 +134,7 @@ func loss(scope *model.Scope, net nn.Backbone, p path.Path, x1 *Node, cond nn.Co
 		}
 		exceptions.Panicf("objective: backbone output shape %v differs from x1 shape %s", got, x1.Shape())
 	}
-	sq := Square(Sub(out, target))
-	perSample := sq
-	if sq.Rank() > 1 {
-		axes := make([]int, sq.Rank()-1)
-		for i := range axes {
-			axes[i] = i + 1
-		}
-		perSample = ReduceMean(sq, axes...)
-	}
+	perSample := perSampleMean(Square(Sub(out, target)))
 	return Terms{
 		Loss:      ReduceAllMean(perSample),
 		PerSample: perSample,
@@ -227,4 +219,17 @@ func formatFloat(v float64) string {
 // use the real labels).
 func dropoutWanted(scope *model.Scope, g *Graph, p float64, cond nn.Cond) bool {
 	return p > 0 && (cond.Labels != nil || cond.Tokens != nil) && scope.IsTraining(g)
+}
+
+// perSampleMean is the mean of sq over every axis but the batch axis (sq itself when it is [B]): the
+// per-sample loss of a squared error.
+func perSampleMean(sq *Node) *Node {
+	if sq.Rank() <= 1 {
+		return sq
+	}
+	axes := make([]int, sq.Rank()-1)
+	for i := range axes {
+		axes[i] = i + 1
+	}
+	return ReduceMean(sq, axes...)
 }

@@ -96,7 +96,7 @@ func (s Spec) Canonical() (Spec, error) {
 		return s, fmt.Errorf("objective: kind %q takes no ip_gamma or ip_decay_steps (got ip_gamma=%v ip_decay_steps=%d)", s.Kind, s.IPGamma, s.IPDecaySteps)
 	}
 	switch s.Kind {
-	case KindInputPerturbation:
+	case KindFM, KindInputPerturbation:
 		if s.Times == "" {
 			s.Times = "uniform"
 		}
@@ -104,22 +104,16 @@ func (s Spec) Canonical() (Spec, error) {
 			return s, fmt.Errorf("objective: kind %q takes no gamma, mixture, target or shift (got gamma=%v mixture=%q target=%q shift=%v)",
 				s.Kind, s.Gamma, s.Mixture, s.Target, s.Shift)
 		}
-		if s.Path != "linear" {
-			return s, fmt.Errorf("objective: kind %q is defined on the linear path only, not %q", s.Kind, s.Path)
-		}
-		if s.IPGamma == 0 {
-			s.IPGamma = DefaultInputPerturbationGamma
-		}
-		if err := (InputPerturbation{Gamma: s.IPGamma, DecaySteps: s.IPDecaySteps}).Validate(); err != nil {
-			return s, err
-		}
-	case KindFM:
-		if s.Times == "" {
-			s.Times = "uniform"
-		}
-		if s.Gamma != 0 || s.Mixture != "" || s.Target != "" || s.Shift != 0 {
-			return s, fmt.Errorf("objective: kind %q takes no gamma, mixture, target or shift (got gamma=%v mixture=%q target=%q shift=%v)",
-				s.Kind, s.Gamma, s.Mixture, s.Target, s.Shift)
+		if s.Kind == KindInputPerturbation {
+			if s.Path != "linear" {
+				return s, fmt.Errorf("objective: kind %q is defined on the linear path only, not %q", s.Kind, s.Path)
+			}
+			if s.IPGamma == 0 {
+				s.IPGamma = DefaultInputPerturbationGamma
+			}
+			if err := (InputPerturbation{Gamma: s.IPGamma, DecaySteps: s.IPDecaySteps}).Validate(); err != nil {
+				return s, err
+			}
 		}
 	case KindMixFlow:
 		if s.Times == "" {

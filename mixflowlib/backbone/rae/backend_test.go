@@ -43,7 +43,7 @@ func TestPassedBackendIsUsed(t *testing.T) {
 			t.Fatalf("latent statistics on the passed backend differ at %d: mean %v vs %v", i, st.Mean[i], ref.Mean[i])
 		}
 	}
-	dec := mustDecoder(t, tinyDecoderConfig(0))
+	dec := graphtest.Build(t, rae.NewDecoder, tinyDecoderConfig(0))
 	want, err := (&rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec}).Encode(images())
 	if err != nil {
 		t.Fatal(err)

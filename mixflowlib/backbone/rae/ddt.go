@@ -66,14 +66,9 @@ func (c DDTConfig) WithDefaults() DDTConfig {
 // Validate returns an error naming the first invalid field (after defaults).
 func (c DDTConfig) Validate() error {
 	c = c.WithDefaults()
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"Grid", c.Grid}, {"Dim", c.Dim}, {"Patch", c.Patch}, {"Width", c.Width}, {"Depth", c.Depth}, {"Heads", c.Heads},
-		{"HeadWidth", c.HeadWidth}, {"HeadDepth", c.HeadDepth}, {"HeadHeads", c.HeadHeads}, {"TimeFreqDim", c.TimeFreqDim}} {
-		if f.v <= 0 {
-			return fmt.Errorf("rae: DDT %s %d must be positive", f.name, f.v)
-		}
+	if err := nn.CheckPositive("rae: DDT ", "Grid Dim Patch Width Depth Heads HeadWidth HeadDepth HeadHeads TimeFreqDim",
+		c.Grid, c.Dim, c.Patch, c.Width, c.Depth, c.Heads, c.HeadWidth, c.HeadDepth, c.HeadHeads, c.TimeFreqDim); err != nil {
+		return err
 	}
 	switch {
 	case c.Grid%c.Patch != 0:

@@ -50,17 +50,8 @@ func TestDDTShapesAndZeroInit(t *testing.T) {
 			t.Fatalf("initial output %v, want exactly 0", x)
 		}
 	}
-	built := 0
-	for _, w := range graphtest.VarsUnder(t, store, "/model/") {
-		built += len(w)
-	}
 	want, err := cfg.NumParams()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if built != want {
-		t.Errorf("built %d parameters, NumParams says %d", built, want)
-	}
+	graphtest.CheckNumParams(t, store, "/model/", want, err)
 }
 
 // TestDDTGradientsFlow trains the DDT with RAE's MixFlow objective on latents through mixflowlib/trainer and
@@ -69,7 +60,7 @@ func TestDDTShapesAndZeroInit(t *testing.T) {
 func TestDDTGradientsFlow(t *testing.T) {
 	enc := randomViT(t, tinyViTConfig(), 21)
 	st := statsFor(t, enc, 128, 22)
-	src, err := rae.NewLatentSource(blobSource{size: 16, seed: 5}, &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: mustDecoder(t, tinyDecoderConfig(0))})
+	src, err := rae.NewLatentSource(blobSource{size: 16, seed: 5}, &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: graphtest.Build(t, rae.NewDecoder, tinyDecoderConfig(0))})
 	if err != nil {
 		t.Fatal(err)
 	}

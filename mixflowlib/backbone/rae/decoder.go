@@ -77,14 +77,9 @@ func (c DecoderConfig) WithDefaults() DecoderConfig {
 // Validate returns an error naming the first invalid field (after defaults).
 func (c DecoderConfig) Validate() error {
 	c = c.WithDefaults()
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"Grid", c.Grid}, {"Dim", c.Dim}, {"ImageSize", c.ImageSize}, {"Channels", c.Channels},
-		{"Width", c.Width}, {"Depth", c.Depth}, {"Heads", c.Heads}} {
-		if f.v <= 0 {
-			return fmt.Errorf("rae: decoder %s %d must be positive", f.name, f.v)
-		}
+	if err := nn.CheckPositive("rae: decoder ", "Grid Dim ImageSize Channels Width Depth Heads",
+		c.Grid, c.Dim, c.ImageSize, c.Channels, c.Width, c.Depth, c.Heads); err != nil {
+		return err
 	}
 	switch {
 	case c.ImageSize%c.Grid != 0:

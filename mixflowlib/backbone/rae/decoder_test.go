@@ -23,15 +23,6 @@ func tinyDecoderConfig(tau float64) rae.DecoderConfig {
 	return rae.DecoderConfig{Grid: 4, Dim: 16, ImageSize: 16, Channels: 1, Width: 32, Depth: 2, Heads: 2, MLPRatio: 2, NoiseTau: tau}
 }
 
-func mustDecoder(tb testing.TB, cfg rae.DecoderConfig) *rae.Decoder {
-	tb.Helper()
-	d, err := rae.NewDecoder(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return d
-}
-
 // TestDecoderShapes checks both latent layouts, the output shape, and the analytic parameter count.
 func TestDecoderShapes(t *testing.T) {
 	be, err := backend.New()
@@ -39,7 +30,7 @@ func TestDecoderShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := tinyDecoderConfig(0)
-	d := mustDecoder(t, cfg)
+	d := graphtest.Build(t, rae.NewDecoder, cfg)
 	store := model.NewStore()
 	exec := model.MustNewExec(be, store, func(scope *model.Scope, z3, z4 *Node) (*Node, *Node) {
 		ms := scope.In("model")
@@ -57,17 +48,8 @@ func TestDecoderShapes(t *testing.T) {
 	if mse(graphtest.Flat(t, a), graphtest.Flat(t, b)) != 0 {
 		t.Error("the two latent layouts decode differently")
 	}
-	built := 0
-	for _, v := range graphtest.VarsUnder(t, store, "/model/") {
-		built += len(v)
-	}
 	want, err := cfg.NumParams()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if built != want {
-		t.Errorf("built %d parameters, NumParams says %d", built, want)
-	}
+	graphtest.CheckNumParams(t, store, "/model/", want, err)
 	if err := d.CheckLatents(tensors.FromFlatDataAndDimensions(make([]float32, 16*15), 1, 16, 15).Shape()); err == nil {
 		t.Error("latents of width 15 accepted")
 	}
@@ -108,7 +90,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	enc := randomViT(t, tinyViTConfig(), 5)
 	before := enc.Weights()
 	st := statsFor(t, enc, 256, 6)
-	dec := mustDecoder(t, tinyDecoderConfig(0.3))
+	dec := graphtest.Build(t, rae.NewDecoder, tinyDecoderConfig(0.3))
 	cfg := trainer.DefaultConfig()
 	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery, cfg.EMADecay = 2e-3, 32, 60, 10, 0.9
 	tr, err := raeexp.NewDecoderTrainer(cfg, raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, blobSource{size: 16, seed: 1})
@@ -185,12 +167,12 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 func TestAutoencoderBadInput(t *testing.T) {
 	enc := randomViT(t, tinyViTConfig(), 7)
 	st := statsFor(t, enc, 64, 8)
-	dec := mustDecoder(t, tinyDecoderConfig(0))
+	dec := graphtest.Build(t, rae.NewDecoder, tinyDecoderConfig(0))
 
 	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st}).Check(), "rae:", "needs an encoder, stats and a decoder")
 	wrongDec := tinyDecoderConfig(0)
 	wrongDec.Dim, wrongDec.Width = 8, 32
-	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st, Decoder: mustDecoder(t, wrongDec)}).Check(), "rae:", "decoder expects 4×4×8")
+	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: st, Decoder: graphtest.Build(t, rae.NewDecoder, wrongDec)}).Check(), "rae:", "decoder expects 4×4×8")
 	other := *st
 	other.Encoder = "0000000000000000"
 	graphtest.MustContain(t, (&rae.Autoencoder{Encoder: enc, Stats: &other, Decoder: dec}).Check(), "rae:", "stats were computed with encoder weights")
@@ -225,7 +207,7 @@ func TestAutoencoderBadInput(t *testing.T) {
 func TestReconstructionObjectiveName(t *testing.T) {
 	enc := randomViT(t, tinyViTConfig(), 7)
 	st := statsFor(t, enc, 64, 8)
-	obj := raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: mustDecoder(t, tinyDecoderConfig(0))}
+	obj := raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: graphtest.Build(t, rae.NewDecoder, tinyDecoderConfig(0))}
 	for _, part := range []string{"rae-reconstruction(encoder=vit-s16", "@" + enc.Fingerprint()[:8], "stats=" + st.Fingerprint()[:8],
 		"decoder(4×4×16 → 16×16×1, width 32, depth 2, heads 2, τ 0)", "loss=mse"} {
 		if !strings.Contains(obj.Name(), part) {

@@ -49,7 +49,7 @@ func TestLatentPipeline(t *testing.T) {
 	enc := randomViT(t, tinyViTConfig(), 11)
 	encBefore := enc.Weights()
 	st := statsFor(t, enc, 256, 12)
-	dec := mustDecoder(t, tinyDecoderConfig(0))
+	dec := graphtest.Build(t, rae.NewDecoder, tinyDecoderConfig(0))
 	ae := &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec}
 	src, err := rae.NewLatentSource(blobSource{size: 16, seed: 3}, ae)
 	if err != nil {

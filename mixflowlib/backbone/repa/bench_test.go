@@ -4,9 +4,7 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -65,21 +63,12 @@ func benchTrain(b *testing.B, net nn.Backbone, obj trainer.Objective) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := graphtest.CPUTime()
 	if _, err := tr.TrainSteps(context.Background(), int64(b.N)); err != nil {
 		b.Fatal(err)
 	}
 	// CPU time per step is robust to other processes sharing the machine; wall time is not.
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/step")
-}
-
-// cpuTime returns the process's user + system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	graphtest.ReportCPUPer(b, cpu0, "step")
 }
 
 // BenchmarkTrainStepSiT and BenchmarkTrainStepREPA compare a training step of imageexp.SmallSiT at batch

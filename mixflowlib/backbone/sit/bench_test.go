@@ -2,7 +2,6 @@ package sit_test
 
 import (
 	"math/rand"
-	"syscall"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -16,7 +15,7 @@ import (
 // Run with: go test -run XXX -bench TrainStep -benchtime 20x ./mixflowlib/backbone/sit/
 func benchTrainStep(bm *testing.B, cfg sit.Config, b int) {
 	be := graphtest.Backend(bm)
-	m := mustModel(bm, cfg)
+	m := graphtest.Build(bm, sit.New, cfg)
 	c := m.Config()
 	store := graphtest.NewStore(1)
 	cond := c.NumClasses > 0
@@ -34,15 +33,7 @@ func benchTrainStep(bm *testing.B, cfg sit.Config, b int) {
 	for range 3 { // compile and warm up
 		tr.Step(bm, x, labels)
 	}
-	cpu0 := cpuSeconds()
-	bm.ResetTimer()
-	for range bm.N {
-		tr.Step(bm, x, labels)
-	}
-	bm.StopTimer()
-	bm.ReportMetric(float64(bm.N)/bm.Elapsed().Seconds(), "steps/s")
-	// CPU time per step is less sensitive than wall time to other processes sharing the machine.
-	bm.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(bm.N), "cpu-ms/step")
+	graphtest.BenchLoop(bm, "step", func() { tr.Step(bm, x, labels) })
 }
 
 // BenchmarkTrainStepTiny is the "tiny" preset (4 blocks, 128 wide, 4 heads, patch 4) on 32×32×1 images
@@ -74,7 +65,7 @@ func BenchmarkForwardTiny(bm *testing.B) {
 		bm.Run(impl.String(), func(bm *testing.B) {
 			cfg, _ := sit.Preset("tiny")
 			cfg.Attention = impl
-			m := mustModel(bm, cfg)
+			m := graphtest.Build(bm, sit.New, cfg)
 			be := graphtest.Backend(bm)
 			exec := forwardExec(bm, be, graphtest.NewStore(1), m, true)
 			rng := rand.New(rand.NewSource(1))
@@ -84,23 +75,7 @@ func BenchmarkForwardTiny(bm *testing.B) {
 			for range 2 {
 				exec.MustCall(x, tt, labels)
 			}
-			cpu0 := cpuSeconds()
-			bm.ResetTimer()
-			for range bm.N {
-				exec.MustCall(x, tt, labels)
-			}
-			bm.StopTimer()
-			bm.ReportMetric(float64(bm.N)/bm.Elapsed().Seconds(), "evals/s")
-			bm.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(bm.N), "cpu-ms/eval")
+			graphtest.BenchLoop(bm, "eval", func() { exec.MustCall(x, tt, labels) })
 		})
 	}
-}
-
-// cpuSeconds returns the user+system CPU time of this process.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -41,23 +41,11 @@ type Config struct {
 	Attention nn.AttentionImpl
 }
 
-// Default values of the Config fields, used for zero fields.
-const (
-	DefaultImageSize   = 32
-	DefaultChannels    = 1
-	DefaultPatchSize   = 4
-	DefaultDepth       = 4
-	DefaultHidden      = 128
-	DefaultHeads       = 4
-	DefaultMLPRatio    = 4.0
-	DefaultTimeFreqDim = 256
-	DefaultTimeScale   = 1.0
-)
+// DefaultChannels is the number of channels a zero Channels field means (grayscale).
+const DefaultChannels = 1
 
-// ditDefaults are the defaults of the DiT fields.
-var ditDefaults = nn.DiTConfig{ImageSize: DefaultImageSize, Channels: DefaultChannels, PatchSize: DefaultPatchSize,
-	Depth: DefaultDepth, Hidden: DefaultHidden, Heads: DefaultHeads, MLPRatio: DefaultMLPRatio,
-	TimeFreqDim: DefaultTimeFreqDim, TimeScale: DefaultTimeScale}
+// ditDefaults are the defaults of the DiT fields: nn.SmallDiT's sizes on grayscale images.
+var ditDefaults = nn.SmallDiT(DefaultChannels)
 
 // DiT returns c's DiT fields as the nn.DiTConfig that the text-to-image DiT embeds. (SiT keeps its own
 // fields so that its JSON keys, part of the image experiments' cache keys, stay as they are.)

@@ -14,15 +14,6 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
-func mustModel(tb testing.TB, cfg sit.Config) *sit.Model {
-	tb.Helper()
-	m, err := sit.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
 // randImages returns b random images in [-1, 1] for cfg, flat NHWC.
 func randImages(rng *rand.Rand, cfg sit.Config, b int) *tensors.Tensor {
 	c := cfg.WithDefaults()

@@ -34,7 +34,7 @@ func (s twoClassSource) Batch(step int64, size int) (datasets.Batch, error) {
 // samples must follow their class. It checks that the backbone fits the objective, trainer and sampler
 // contracts (scope layout, conditioning, NullCond).
 func TestPipelineMixFlow(t *testing.T) {
-	m := mustModel(t, sit.Config{ImageSize: 8, PatchSize: 4, Depth: 1, Hidden: 32, Heads: 2, NumClasses: 2})
+	m := graphtest.Build(t, sit.New, sit.Config{ImageSize: 8, PatchSize: 4, Depth: 1, Hidden: 32, Heads: 2, NumClasses: 2})
 	obj, err := objective.NewMixFlow(0.8)
 	if err != nil {
 		t.Fatal(err)

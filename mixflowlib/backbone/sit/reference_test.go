@@ -28,7 +28,7 @@ func testHostReference(t *testing.T, impl nn.AttentionImpl) {
 	be := graphtest.Backend(t)
 	cfg := sit.Config{ImageSize: 4, Channels: 2, PatchSize: 2, Depth: 2, Hidden: 8, Heads: 2, MLPRatio: 1.5,
 		NumClasses: 3, TimeFreqDim: 6, Attention: impl}
-	m := mustModel(t, cfg)
+	m := graphtest.Build(t, sit.New, cfg)
 	c := m.Config()
 	store := graphtest.NewStore(41)
 	exec := forwardExec(t, be, store, m, true)

@@ -92,20 +92,10 @@ type Outputs struct {
 // CheckInput returns an error unless x has the shape [B, ImageSize, ImageSize, Channels] with a float
 // dtype, t is [B] and labels (if given) are integer [B].
 func (m *Model) CheckInput(x, t shapes.Shape, labels *shapes.Shape) error {
-	c := m.cfg
-	if x.Rank() != 4 || x.Dimensions[1] != c.ImageSize || x.Dimensions[2] != c.ImageSize || x.Dimensions[3] != c.Channels {
-		return fmt.Errorf("sit: x has shape %s, want [B, %d, %d, %d] (NHWC)", x, c.ImageSize, c.ImageSize, c.Channels)
-	}
-	if !x.DType.IsFloat() {
-		return fmt.Errorf("sit: x has dtype %s, want a float dtype", x.DType)
+	if err := m.cfg.DiT().CheckImageInput("sit", x, t); err != nil {
+		return err
 	}
 	b := x.Dimensions[0]
-	if b <= 0 {
-		return fmt.Errorf("sit: x has an empty batch: %s", x)
-	}
-	if t.Rank() != 1 || t.Dimensions[0] != b || !t.DType.IsFloat() {
-		return fmt.Errorf("sit: t has shape %s, want float [%d] (one time per sample)", t, b)
-	}
 	if labels != nil && (labels.Rank() != 1 || labels.Dimensions[0] != b || !labels.DType.IsInt()) {
 		return fmt.Errorf("sit: labels have shape %s, want int32 [%d]", *labels, b)
 	}

@@ -3,6 +3,7 @@ package sit_test
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestShapes(t *testing.T) {
 	}
 	for _, cfg := range cases {
 		t.Run(cfg.String(), func(t *testing.T) {
-			m := mustModel(t, cfg)
+			m := graphtest.Build(t, sit.New, cfg)
 			c := m.Config()
 			rng := rand.New(rand.NewSource(1))
 			const b = 3
@@ -42,19 +43,19 @@ func TestShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := []int{b, c.ImageSize, c.ImageSize, c.Channels}; !equalDims(out[0].Shape().Dimensions, want) {
+			if want := []int{b, c.ImageSize, c.ImageSize, c.Channels}; !slices.Equal(out[0].Shape().Dimensions, want) {
 				t.Errorf("velocity shape %s, want %v", out[0].Shape(), want)
 			}
 			if len(out) != 1+c.Depth+1+2 {
 				t.Fatalf("got %d outputs, want %d", len(out), c.Depth+4)
 			}
 			for k := 0; k <= c.Depth; k++ {
-				if want := []int{b, c.NumTokens(), c.Hidden}; !equalDims(out[1+k].Shape().Dimensions, want) {
+				if want := []int{b, c.NumTokens(), c.Hidden}; !slices.Equal(out[1+k].Shape().Dimensions, want) {
 					t.Errorf("Hidden[%d] shape %s, want %v", k, out[1+k].Shape(), want)
 				}
 			}
 			for i, name := range []string{"Cond", "Pooled"} {
-				if s := out[2+c.Depth+i].Shape(); !equalDims(s.Dimensions, []int{b, c.Hidden}) {
+				if s := out[2+c.Depth+i].Shape(); !slices.Equal(s.Dimensions, []int{b, c.Hidden}) {
 					t.Errorf("%s shape %s, want [%d %d]", name, s, b, c.Hidden)
 				}
 			}
@@ -62,23 +63,11 @@ func TestShapes(t *testing.T) {
 	}
 }
 
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestZeroInit checks adaLN-Zero: at initialisation the velocity is exactly zero and every block is the
 // identity (Hidden[k] == Hidden[0] bit for bit), while the embedding and the conditioning are not trivial.
 func TestZeroInit(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, sit.Config{Depth: 3, Hidden: 32, Heads: 4, NumClasses: 5})
+	m := graphtest.Build(t, sit.New, sit.Config{Depth: 3, Hidden: 32, Heads: 4, NumClasses: 5})
 	c := m.Config()
 	rng := rand.New(rand.NewSource(2))
 	out, err := forwardExec(t, be, graphtest.NewStore(3), m, true).Call(randImages(rng, c, 4), graphtest.RandTimes(rng, 4), labelTensor(0, 1, -1, 4))
@@ -106,7 +95,7 @@ func TestZeroInit(t *testing.T) {
 // panic, no new variables, identical results.
 func TestCallableTwice(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, sit.Config{Depth: 1, Hidden: 16, Heads: 2, NumClasses: 2})
+	m := graphtest.Build(t, sit.New, sit.Config{Depth: 1, Hidden: 16, Heads: 2, NumClasses: 2})
 	store := graphtest.NewStore(4)
 	rng := rand.New(rand.NewSource(4))
 	c := m.Config()
@@ -147,7 +136,7 @@ func TestCallableTwice(t *testing.T) {
 
 // TestBadInput checks errors for bad shapes and the panics of graph building.
 func TestBadInput(t *testing.T) {
-	m := mustModel(t, sit.Config{ImageSize: 16, Channels: 2, PatchSize: 4, Depth: 1, Hidden: 16, Heads: 2, NumClasses: 3})
+	m := graphtest.Build(t, sit.New, sit.Config{ImageSize: 16, Channels: 2, PatchSize: 4, Depth: 1, Hidden: 16, Heads: 2, NumClasses: 3})
 	f32 := dtypes.Float32
 	lab := shapes.Make(dtypes.Int32, 2)
 	for _, tc := range []struct {
@@ -187,7 +176,7 @@ func TestBadInput(t *testing.T) {
 // (an in-graph computation cannot return an error) while valid and null labels give finite values.
 func TestInvalidLabelIsNaN(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, sit.Config{Depth: 1, Hidden: 16, Heads: 2, NumClasses: 3})
+	m := graphtest.Build(t, sit.New, sit.Config{Depth: 1, Hidden: 16, Heads: 2, NumClasses: 3})
 	rng := rand.New(rand.NewSource(5))
 	out, err := forwardExec(t, be, graphtest.NewStore(1), m, true).Call(randImages(rng, m.Config(), 4), graphtest.RandTimes(rng, 4), labelTensor(2, -1, 3, -2))
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // value after three steps is disconnected from the loss.
 func TestGradientsFlow(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, sit.Config{ImageSize: 16, Channels: 2, PatchSize: 4, Depth: 2, Hidden: 32, Heads: 2, NumClasses: 3})
+	m := graphtest.Build(t, sit.New, sit.Config{ImageSize: 16, Channels: 2, PatchSize: 4, Depth: 2, Hidden: 32, Heads: 2, NumClasses: 3})
 	store := graphtest.NewStore(11)
 	tr := newAdamStep(t, be, store, m, 1e-3, true)
 	rng := rand.New(rand.NewSource(11))
@@ -72,7 +72,7 @@ func TestParamCountMatchesBuilt(t *testing.T) {
 		micro, tiny,
 		{ImageSize: 28, PatchSize: 7, Depth: 1, Hidden: 24, Heads: 3, MLPRatio: 2.5, TimeFreqDim: 64},
 	} {
-		m := mustModel(t, cfg)
+		m := graphtest.Build(t, sit.New, cfg)
 		store := graphtest.NewStore(1)
 		rng := rand.New(rand.NewSource(1))
 		cond := m.Config().NumClasses > 0
@@ -83,17 +83,8 @@ func TestParamCountMatchesBuilt(t *testing.T) {
 		if _, err := forwardExec(t, be, store, m, cond).Call(args...); err != nil {
 			t.Fatal(err)
 		}
-		built := 0
-		for _, v := range graphtest.VarsUnder(t, store, "/model/") {
-			built += len(v)
-		}
 		want, err := cfg.NumParams()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if built != want {
-			t.Errorf("%s: built %d parameters, NumParams = %d", cfg, built, want)
-		}
+		graphtest.CheckNumParams(t, store, "/model/", want, err)
 	}
 }
 
@@ -211,7 +202,7 @@ func mean(v []float32) float64 {
 // null class, trained with 20 % label dropout, sits in between (ideal: 0).
 func TestClassConditioning(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, sit.Config{ImageSize: 8, PatchSize: 4, Depth: 1, Hidden: 32, Heads: 2, NumClasses: 2})
+	m := graphtest.Build(t, sit.New, sit.Config{ImageSize: 8, PatchSize: 4, Depth: 1, Hidden: 32, Heads: 2, NumClasses: 2})
 	store := graphtest.NewStore(21)
 	tr := newAdamStep(t, be, store, m, 3e-3, true)
 	rng := rand.New(rand.NewSource(21))
@@ -252,7 +243,7 @@ func TestClassConditioning(t *testing.T) {
 // falls well below its starting value (v = 0 at init gives E‖x1 − x0‖²/D ≈ Var(x1) + 1).
 func TestTrainingReducesLoss(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, sit.Config{ImageSize: 8, Channels: 2, PatchSize: 2, Depth: 2, Hidden: 32, Heads: 4})
+	m := graphtest.Build(t, sit.New, sit.Config{ImageSize: 8, Channels: 2, PatchSize: 2, Depth: 2, Hidden: 32, Heads: 4})
 	c := m.Config()
 	store := graphtest.NewStore(31)
 	tr := newAdamStep(t, be, store, m, 2e-3, false)

@@ -33,7 +33,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	for name, cfg := range benchConfigs(b) {
 		b.Run(name, func(b *testing.B) {
-			m := mustModel(b, cfg)
+			m := graphtest.Build(b, t2i.New, cfg)
 			st := newAdamStep(b, be, graphtest.NewStore(1), m, 1e-4)
 			st.Step(b, batch.X, batch.Cond.Tokens)
 			for b.Loop() {
@@ -50,7 +50,7 @@ func BenchmarkForward(b *testing.B) {
 	batch, _ := src.Batch(0, 256)
 	for name, cfg := range benchConfigs(b) {
 		b.Run(name, func(b *testing.B) {
-			m := mustModel(b, cfg)
+			m := graphtest.Build(b, t2i.New, cfg)
 			rng := rand.New(rand.NewSource(1))
 			exec := forwardExec(b, be, graphtest.NewStore(1), m)
 			tm := graphtest.RandTimes(rng, 256)

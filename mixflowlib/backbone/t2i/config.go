@@ -72,27 +72,18 @@ type Config struct {
 	FreezeText bool `json:"freeze_text,omitempty"`
 }
 
-// Default values used for zero fields.
+// Default values used for zero fields; the image transformer's other sizes are nn.SmallDiT's.
 const (
-	DefaultImageSize   = 32
-	DefaultChannels    = 3
-	DefaultPatchSize   = 4
-	DefaultDepth       = 4
-	DefaultHidden      = 128
-	DefaultHeads       = 4
-	DefaultMLPRatio    = 4.0
-	DefaultTimeFreqDim = 256
-	DefaultTimeScale   = 1.0
-	DefaultTextMaxLen  = 12
-	DefaultTextWidth   = 64
-	DefaultTextDepth   = 2
-	DefaultTextHeads   = 2
+	DefaultChannels     = 3
+	DefaultTextMaxLen   = 12
+	DefaultTextWidth    = 64
+	DefaultTextDepth    = 2
+	DefaultTextHeads    = 2
+	DefaultTextMLPRatio = 4.0
 )
 
-// ditDefaults are the defaults of the DiT fields.
-var ditDefaults = nn.DiTConfig{ImageSize: DefaultImageSize, Channels: DefaultChannels, PatchSize: DefaultPatchSize,
-	Depth: DefaultDepth, Hidden: DefaultHidden, Heads: DefaultHeads, MLPRatio: DefaultMLPRatio,
-	TimeFreqDim: DefaultTimeFreqDim, TimeScale: DefaultTimeScale}
+// ditDefaults are the defaults of the DiT fields: nn.SmallDiT's sizes on RGB images.
+var ditDefaults = nn.SmallDiT(DefaultChannels)
 
 // WithDefaults returns c with every zero field replaced by its default. Negative values are kept for
 // Validate to report (except Text.Depth −1, which means no text blocks).
@@ -111,7 +102,7 @@ func (c Config) WithDefaults() Config {
 	setInt(&c.Text.Depth, DefaultTextDepth)
 	setInt(&c.Text.Heads, DefaultTextHeads)
 	if c.Text.MLPRatio == 0 {
-		c.Text.MLPRatio = DefaultMLPRatio
+		c.Text.MLPRatio = DefaultTextMLPRatio
 	}
 	return c
 }

@@ -15,15 +15,6 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
-func mustModel(tb testing.TB, cfg t2i.Config) *t2i.Model {
-	tb.Helper()
-	m, err := t2i.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
 func tokenizer(tb testing.TB) *captions.Tokenizer {
 	tb.Helper()
 	tok, err := captions.NewTokenizer(captions.DefaultMaxLen)

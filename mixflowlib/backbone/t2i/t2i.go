@@ -93,20 +93,10 @@ type Outputs struct {
 // CheckInput returns an error unless x is float [B, ImageSize, ImageSize, Channels], t is float [B] and
 // tokens (required) are integer [B, L] with 1 ≤ L ≤ Text.MaxLen.
 func (m *Model) CheckInput(x, t shapes.Shape, tokens *shapes.Shape) error {
-	c := m.cfg
-	if x.Rank() != 4 || x.Dimensions[1] != c.ImageSize || x.Dimensions[2] != c.ImageSize || x.Dimensions[3] != c.Channels {
-		return fmt.Errorf("t2i: x has shape %s, want [B, %d, %d, %d] (NHWC)", x, c.ImageSize, c.ImageSize, c.Channels)
-	}
-	if !x.DType.IsFloat() {
-		return fmt.Errorf("t2i: x has dtype %s, want a float dtype", x.DType)
+	if err := m.cfg.CheckImageInput("t2i", x, t); err != nil {
+		return err
 	}
 	b := x.Dimensions[0]
-	if b <= 0 {
-		return fmt.Errorf("t2i: x has an empty batch: %s", x)
-	}
-	if t.Rank() != 1 || t.Dimensions[0] != b || !t.DType.IsFloat() {
-		return fmt.Errorf("t2i: t has shape %s, want float [%d] (one time per sample)", t, b)
-	}
 	if tokens == nil {
 		return fmt.Errorf("t2i: no caption tokens: the text-conditioned DiT needs Cond.Tokens [%d, L] (all %d for the null caption)", b, PadID)
 	}

@@ -26,7 +26,7 @@ func TestShapes(t *testing.T) {
 	be := graphtest.Backend(t)
 	for _, cond := range []t2i.Conditioning{t2i.CrossPooled, t2i.Cross, t2i.Pooled} {
 		t.Run(string(cond), func(t *testing.T) {
-			m := mustModel(t, smallConfig(t, cond))
+			m := graphtest.Build(t, t2i.New, smallConfig(t, cond))
 			c := m.Config()
 			rng := rand.New(rand.NewSource(1))
 			b := len(prompts)
@@ -55,7 +55,7 @@ func TestShapes(t *testing.T) {
 // exactly zero and every block is the identity, while the text encoder's output is not trivial.
 func TestZeroInit(t *testing.T) {
 	be := graphtest.Backend(t)
-	m := mustModel(t, smallConfig(t, t2i.CrossPooled))
+	m := graphtest.Build(t, t2i.New, smallConfig(t, t2i.CrossPooled))
 	rng := rand.New(rand.NewSource(2))
 	out, err := forwardExec(t, be, graphtest.NewStore(2), m).Call(randImages(rng, m.Config(), 3), graphtest.RandTimes(rng, 3), encode(t, m, 12, prompts...))
 	if err != nil {
@@ -82,7 +82,7 @@ func TestZeroInit(t *testing.T) {
 func trained(t *testing.T, cond t2i.Conditioning) (*t2i.Model, *model.Store) {
 	t.Helper()
 	be := graphtest.Backend(t)
-	m := mustModel(t, smallConfig(t, cond))
+	m := graphtest.Build(t, t2i.New, smallConfig(t, cond))
 	store := graphtest.NewStore(3)
 	st := newAdamStep(t, be, store, m, 3e-2)
 	rng := rand.New(rand.NewSource(3))
@@ -254,7 +254,7 @@ func flat32(t *testing.T, x *tensors.Tensor) []int32 {
 // TestHostChecks covers the host boundary: prompts with unknown words or too many words, mismatched
 // tokenizers, and token tensors of the wrong type, shape or content.
 func TestHostChecks(t *testing.T) {
-	m := mustModel(t, smallConfig(t, t2i.CrossPooled))
+	m := graphtest.Build(t, t2i.New, smallConfig(t, t2i.CrossPooled))
 	tok := tokenizer(t)
 	tokens, err := m.EncodePrompts(tok, []string{"Two RED squares, at the top left.", ""})
 	if err != nil {
@@ -292,7 +292,7 @@ func TestHostChecks(t *testing.T) {
 	}
 	other := smallConfig(t, t2i.CrossPooled)
 	other.Text.VocabSize = 40
-	if _, err := mustModel(t, other).EncodePrompts(tok, prompts); err == nil || !strings.Contains(err.Error(), "32 token ids but the model's Text.VocabSize is 40") {
+	if _, err := graphtest.Build(t, t2i.New, other).EncodePrompts(tok, prompts); err == nil || !strings.Contains(err.Error(), "32 token ids but the model's Text.VocabSize is 40") {
 		t.Errorf("vocabulary mismatch: %v", err)
 	}
 	if _, err := m.EncodePrompts(tok, nil); err == nil {
@@ -315,7 +315,7 @@ func TestHostChecks(t *testing.T) {
 
 // TestBadInput checks that graph building refuses shapes that do not fit, with errors naming the input.
 func TestBadInput(t *testing.T) {
-	m := mustModel(t, smallConfig(t, t2i.CrossPooled))
+	m := graphtest.Build(t, t2i.New, smallConfig(t, t2i.CrossPooled))
 	img := shapes.Make(dtypes.Float32, 2, 16, 16, 3)
 	tm := shapes.Make(dtypes.Float32, 2)
 	toks := shapes.Make(dtypes.Int32, 2, 12)

@@ -17,20 +17,15 @@ func TestGradientsFlow(t *testing.T) {
 	be := graphtest.Backend(t)
 	for _, cond := range []t2i.Conditioning{t2i.CrossPooled, t2i.Cross, t2i.Pooled} {
 		t.Run(string(cond), func(t *testing.T) {
-			m := mustModel(t, smallConfig(t, cond))
+			m := graphtest.Build(t, t2i.New, smallConfig(t, cond))
 			store := graphtest.NewStore(11)
 			rng := rand.New(rand.NewSource(11))
 			x := randImages(rng, m.Config(), 3)
 			tokens := encode(t, m, 12, prompts...)
 			velocity(t, be, store, m, x, graphtest.RandTimes(rng, 3), tokens) // creates the variables
 			init := graphtest.VarsUnder(t, store, "/model/")
-			n := 0
-			for _, v := range init {
-				n += len(v)
-			}
-			if want, _ := m.Config().NumParams(); n != want {
-				t.Errorf("built %d parameters, NumParams says %d", n, want)
-			}
+			want, err := m.Config().NumParams()
+			graphtest.CheckNumParams(t, store, "/model/", want, err)
 			st := newAdamStep(t, be, store, m, 1e-3)
 			for range 3 {
 				st.Step(t, x, tokens)
@@ -57,7 +52,7 @@ func TestFreezeText(t *testing.T) {
 	be := graphtest.Backend(t)
 	cfg := smallConfig(t, t2i.CrossPooled)
 	cfg.FreezeText = true
-	frozen := mustModel(t, cfg)
+	frozen := graphtest.Build(t, t2i.New, cfg)
 	store := graphtest.NewStore(12)
 	rng := rand.New(rand.NewSource(12))
 	x := randImages(rng, frozen.Config(), 3)
@@ -83,7 +78,7 @@ func TestFreezeText(t *testing.T) {
 		t.Fatalf("only %d text variables", textVars)
 	}
 	cfg.FreezeText = false
-	open := mustModel(t, cfg)
+	open := graphtest.Build(t, t2i.New, cfg)
 	before := graphtest.VarsUnder(t, store, "/model/")
 	st = newAdamStep(t, be, store, open, 1e-3)
 	st.Step(t, x, tokens)
@@ -154,15 +149,10 @@ func TestPresets(t *testing.T) {
 		t.Error("preset without a vocabulary accepted")
 	}
 	micro, _ := t2i.Preset("micro", vocab, 0)
-	m := mustModel(t, micro)
+	m := graphtest.Build(t, t2i.New, micro)
 	store := graphtest.NewStore(1)
 	rng := rand.New(rand.NewSource(1))
 	velocity(t, graphtest.Backend(t), store, m, randImages(rng, micro, 1), graphtest.RandTimes(rng, 1), encode(t, m, 12, prompts[0]))
-	n := 0
-	for _, v := range graphtest.VarsUnder(t, store, "/model/") {
-		n += len(v)
-	}
-	if want, _ := micro.NumParams(); n != want {
-		t.Errorf("micro: built %d parameters, NumParams %d", n, want)
-	}
+	want, err := micro.NumParams()
+	graphtest.CheckNumParams(t, store, "/model/", want, err)
 }
