@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -74,4 +75,14 @@ func CheckSeeds(lab, what string, seeds []uint64) error {
 		return fmt.Errorf("%s: %s seeds: %d appears twice", lab, what, seeds[d])
 	}
 	return nil
+}
+
+// CanonicalMethod returns the canonical name of the sampling method name ("" means MethodEuler, "sde"
+// means MethodEulerMaruyama), or an error in the words of lab ("imageexp").
+func CanonicalMethod(lab, name string) (string, error) {
+	m, err := sampler.ParseMethod(cmp.Or(name, MethodEuler))
+	if err != nil {
+		return name, fmt.Errorf("%s: %w", lab, err)
+	}
+	return m.String(), nil
 }

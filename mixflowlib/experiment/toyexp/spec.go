@@ -58,10 +58,7 @@ func (d DataSpec) Canonical() (DataSpec, error) {
 }
 
 // Validate reports whether d is usable.
-func (d DataSpec) Validate() error {
-	_, err := d.Canonical()
-	return err
-}
+func (d DataSpec) Validate() error { return experiment.Validate(d) }
 
 // ModelSpec configures the velocity network, an unconditional mlp.MLP: the core's experiment.MLPSpec
 // (zero fields take mlp's defaults; the input dimension comes from DataSpec.Dim).
@@ -101,10 +98,7 @@ func (t TrainSpec) Canonical() (TrainSpec, error) {
 }
 
 // Validate reports the first invalid field of t.
-func (t TrainSpec) Validate() error {
-	_, err := t.Canonical()
-	return err
-}
+func (t TrainSpec) Validate() error { return experiment.Validate(t) }
 
 // BaseSpec describes the training of a base model from scratch (the core's experiment.BaseSpec with
 // this package's data, model, objective and training specs).
@@ -224,10 +218,7 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 }
 
 // Validate reports the first invalid field of e.
-func (e EvalSpec) Validate() error {
-	_, err := e.Canonical()
-	return err
-}
+func (e EvalSpec) Validate() error { return experiment.Validate(e) }
 
 // Metrics returns the names of the metrics e computes.
 func (e EvalSpec) Metrics() []string {
