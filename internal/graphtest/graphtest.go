@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand"
 	randv2 "math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -196,34 +197,49 @@ func BenchLoop(b *testing.B, unit string, fn func()) {
 func ChangedVars(before, after map[string][]float32) []string {
 	var out []string
 	for k, a := range after {
-		b := before[k]
-		for i := range a {
-			if a[i] != b[i] {
-				out = append(out, k)
-				break
-			}
+		if !slices.Equal(a, before[k]) {
+			out = append(out, k)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
 
+// UnchangedVars lists, sorted, the variables of before whose value after has bit for bit: after
+// training steps, the variables no gradient reached.
+func UnchangedVars(before, after map[string][]float32) []string {
+	var out []string
+	for k, b := range before {
+		if slices.Equal(b, after[k]) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Fill returns a float32 tensor of the given dimensions whose values, in row-major order, are
+// float32(draw()) of successive calls: Fill(rng.NormFloat64, 3, 4) is a seeded N(0, 1) matrix.
+func Fill(draw func() float64, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(draw())
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
 // RandImages returns b uniform random size×size×channels images in [−1, 1], flat NHWC.
 func RandImages(rng *rand.Rand, b, size, channels int) *tensors.Tensor {
-	data := make([]float32, b*size*size*channels)
-	for i := range data {
-		data[i] = float32(2*rng.Float64() - 1)
-	}
-	return tensors.FromFlatDataAndDimensions(data, b, size, size, channels)
+	return Fill(func() float64 { return 2*rng.Float64() - 1 }, b, size, size, channels)
 }
 
 // RandTimes returns b uniform times in [0, 1).
 func RandTimes(rng *rand.Rand, b int) *tensors.Tensor {
-	ts := make([]float32, b)
-	for i := range ts {
-		ts[i] = float32(rng.Float64())
-	}
-	return tensors.FromFlatDataAndDimensions(ts, b)
+	return Fill(rng.Float64, b)
 }
 
 // MustContain fails the test unless err is non-nil and its text contains every part.
@@ -308,18 +324,52 @@ func (s *AdamStep) Step(tb testing.TB, x1, c *tensors.Tensor) float64 {
 func RandomWeights(shapes map[string][]int, rng *randv2.Rand, std float64) map[string]*tensors.Tensor {
 	w := map[string]*tensors.Tensor{}
 	for name, dims := range shapes {
-		n := 1
-		for _, d := range dims {
-			n *= d
+		offset := float32(0)
+		if strings.HasSuffix(name, "/gain") {
+			offset = 1
 		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(std * rng.NormFloat64())
-			if strings.HasSuffix(name, "/gain") {
-				v[i] += 1
-			}
-		}
-		w[name] = tensors.FromFlatDataAndDimensions(v, dims...)
+		// float32(std·z) + offset in float32, as the gains have always been drawn.
+		w[name] = Fill(func() float64 { return float64(float32(std*rng.NormFloat64()) + offset) }, dims...)
 	}
 	return w
+}
+
+// RefAttention is a host reference of multi-head scaled dot-product self-attention in float64, for
+// checking graph attention: qkv[n] is token n's [q | k | v] (3·D values, heads contiguous inside each
+// third), and the result [N][D] is the concatenation of the heads' outputs before the output projection.
+func RefAttention(qkv [][]float64, heads int) [][]float64 {
+	n := len(qkv)
+	d := len(qkv[0]) / 3
+	hd := d / heads
+	out := make([][]float64, n)
+	for qi := range out {
+		out[qi] = make([]float64, d)
+	}
+	for h := 0; h < heads; h++ {
+		for qi := 0; qi < n; qi++ {
+			scores := make([]float64, n)
+			maxS := math.Inf(-1)
+			for ki := 0; ki < n; ki++ {
+				s := 0.0
+				for k := 0; k < hd; k++ {
+					s += qkv[qi][h*hd+k] * qkv[ki][d+h*hd+k]
+				}
+				scores[ki] = s / math.Sqrt(float64(hd))
+				maxS = math.Max(maxS, scores[ki])
+			}
+			sum := 0.0
+			for ki := range scores {
+				scores[ki] = math.Exp(scores[ki] - maxS)
+				sum += scores[ki]
+			}
+			for k := 0; k < hd; k++ {
+				acc := 0.0
+				for ki := 0; ki < n; ki++ {
+					acc += scores[ki] / sum * qkv[ki][2*d+h*hd+k]
+				}
+				out[qi][h*hd+k] = acc
+			}
+		}
+	}
+	return out
 }

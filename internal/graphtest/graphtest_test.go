@@ -17,6 +17,9 @@ func TestChangedVarsAndDiffs(t *testing.T) {
 	if got := ChangedVars(before, after); !slices.Equal(got, []string{"/a", "/b"}) {
 		t.Errorf("ChangedVars = %v, want [/a /b]", got)
 	}
+	if got := UnchangedVars(before, after); !slices.Equal(got, []string{"/c"}) {
+		t.Errorf("UnchangedVars = %v, want [/c]", got)
+	}
 	if got := MaxAbsDiff([]float32{1, -2}, []float32{1.5, 1}); got != 3 {
 		t.Errorf("MaxAbsDiff = %v, want 3", got)
 	}
@@ -105,5 +108,16 @@ func TestCheckNumParamsAndBuild(t *testing.T) {
 	}
 	if Build(f, double, -1); len(f.failures) != 1 {
 		t.Errorf("Build(double, -1): failures %q, want one", f.failures)
+	}
+}
+
+func TestFill(t *testing.T) {
+	i := 0.0
+	got := Fill(func() float64 { i++; return i / 2 }, 2, 3)
+	if d := got.Shape().Dimensions; !slices.Equal(d, []int{2, 3}) {
+		t.Fatalf("Fill shape %v, want [2 3]", d)
+	}
+	if v := Flat(t, got); !slices.Equal(v, []float32{0.5, 1, 1.5, 2, 2.5, 3}) {
+		t.Errorf("Fill values %v, want the draws in row-major order", v)
 	}
 }

@@ -21,15 +21,8 @@ import (
 )
 
 func randTensor(rng *rand.Rand, dims ...int) (*tensors.Tensor, []float32) {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(v, dims...), v
+	t := graphtest.Fill(rng.NormFloat64, dims...)
+	return t, tensors.MustCopyFlatData[float32](t)
 }
 
 // TestPatchifyRoundTrip checks the token layout against the index formula on a non-square image and
@@ -184,7 +177,6 @@ func TestAdaLNModulationZero(t *testing.T) {
 func TestSelfAttentionReference(t *testing.T) {
 	be := graphtest.Backend(t)
 	const b, n, d, heads = 2, 5, 8, 2
-	hd := d / heads
 	rng := rand.New(rand.NewSource(3))
 	x, xv := randTensor(rng, b, n, d)
 	store := model.NewStore()
@@ -227,36 +219,7 @@ func TestSelfAttentionReference(t *testing.T) {
 				qkv[tk][o] = s
 			}
 		}
-		concat := make([][]float64, n) // concatenated head outputs per token
-		for tk := range concat {
-			concat[tk] = make([]float64, d)
-		}
-		for h := 0; h < heads; h++ {
-			for qi := 0; qi < n; qi++ {
-				scores := make([]float64, n)
-				maxS := math.Inf(-1)
-				for ki := 0; ki < n; ki++ {
-					s := 0.0
-					for k := 0; k < hd; k++ {
-						s += qkv[qi][0*d+h*hd+k] * qkv[ki][1*d+h*hd+k]
-					}
-					scores[ki] = s / math.Sqrt(float64(hd))
-					maxS = math.Max(maxS, scores[ki])
-				}
-				sum := 0.0
-				for ki := range scores {
-					scores[ki] = math.Exp(scores[ki] - maxS)
-					sum += scores[ki]
-				}
-				for k := 0; k < hd; k++ {
-					acc := 0.0
-					for ki := 0; ki < n; ki++ {
-						acc += scores[ki] / sum * qkv[ki][2*d+h*hd+k]
-					}
-					concat[qi][h*hd+k] = acc
-				}
-			}
-		}
+		concat := graphtest.RefAttention(qkv, heads) // concatenated head outputs per token
 		for tk := 0; tk < n; tk++ {
 			for o := 0; o < d; o++ {
 				s := float64(bo[o])

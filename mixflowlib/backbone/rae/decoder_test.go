@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
@@ -113,25 +112,10 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var unchanged, names []string
-	for k, v := range init {
-		names = append(names, k)
-		same := true
-		for i := range v {
-			if v[i] != after[k][i] {
-				same = false
-				break
-			}
-		}
-		if same {
-			unchanged = append(unchanged, k)
-		}
-	}
-	sort.Strings(unchanged)
-	if len(unchanged) > 0 {
+	if unchanged := graphtest.UnchangedVars(init, after); len(unchanged) > 0 {
 		t.Errorf("decoder variables without gradient after one step: %v", unchanged)
 	}
-	for _, n := range names {
+	for n := range init {
 		if !strings.HasPrefix(n, "/model/embed/") && !strings.HasPrefix(n, "/model/blocks_") && !strings.HasPrefix(n, "/model/pred/") {
 			t.Errorf("unexpected model variable %s (the encoder must not create variables)", n)
 		}

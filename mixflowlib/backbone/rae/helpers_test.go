@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
@@ -31,27 +30,15 @@ func randomViT(tb testing.TB, cfg encoder.ViTConfig, seed int64) *encoder.ViT {
 	rng := rand.New(rand.NewSource(seed))
 	w := map[string]*tensors.Tensor{}
 	for name, dims := range cfg.ParamShapes() {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		vals := make([]float32, n)
+		draw := func() float64 { return 0.1 * rng.NormFloat64() }
 		switch {
 		case strings.HasSuffix(name, "/gain"):
-			for i := range vals {
-				vals[i] = 1
-			}
+			draw = func() float64 { return 1 }
 		case strings.HasSuffix(name, "/weights"):
 			std := 1 / math.Sqrt(float64(dims[0]))
-			for i := range vals {
-				vals[i] = float32(rng.NormFloat64() * std)
-			}
-		default:
-			for i := range vals {
-				vals[i] = float32(0.1 * rng.NormFloat64())
-			}
+			draw = func() float64 { return rng.NormFloat64() * std }
 		}
-		w[name] = tensors.FromFlatDataAndDimensions(vals, dims...)
+		w[name] = graphtest.Fill(draw, dims...)
 	}
 	v, err := encoder.NewViT(cfg, w)
 	if err != nil {
@@ -158,14 +145,7 @@ func trainLatent(t *testing.T, name string, net nn.Backbone, src datasets.Source
 		}
 	}
 	after := graphtest.VarsUnder(t, tr.Store(), "/model/")
-	var stuck []string
-	for k, v := range init {
-		if mse(v, after[k]) == 0 {
-			stuck = append(stuck, k)
-		}
-	}
-	sort.Strings(stuck)
-	if len(stuck) > 0 {
+	if stuck := graphtest.UnchangedVars(init, after); len(stuck) > 0 {
 		t.Errorf("%s variables without gradient after %d steps: %v", name, probe, stuck)
 	}
 	if _, err := tr.Train(context.Background()); err != nil {

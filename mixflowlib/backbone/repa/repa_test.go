@@ -58,37 +58,15 @@ func newModel(tb testing.TB, mod func(*repa.Config)) *repa.Model {
 
 func randTensor(seed uint64, dims ...int) *tensors.Tensor {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(2*rng.Float64() - 1)
-	}
-	return tensors.FromFlatDataAndDimensions(v, dims...)
+	return graphtest.Fill(func() float64 { return 2*rng.Float64() - 1 }, dims...)
 }
 
 func uniforms(seed uint64, n int) *tensors.Tensor {
-	rng := rand.New(rand.NewPCG(seed, 8))
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.Float64())
-	}
-	return tensors.FromFlatDataAndDimensions(v, n)
+	return graphtest.Fill(rand.New(rand.NewPCG(seed, 8)).Float64, n)
 }
 
 func normals(seed uint64, dims ...int) *tensors.Tensor {
-	rng := rand.New(rand.NewPCG(seed, 9))
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(v, dims...)
+	return graphtest.Fill(rand.New(rand.NewPCG(seed, 9)).NormFloat64, dims...)
 }
 
 func scalar(t *tensors.Tensor) float64 { return float64(tensors.ToScalar[float32](t)) }

@@ -170,7 +170,7 @@ func hostSiT(t *testing.T, c sit.Config, p map[string][]float64, img []float32, 
 	}
 	sc := silu(cond)
 	// Blocks.
-	heads, hd := c.Heads, H/c.Heads
+	heads := c.Heads
 	M := int(float64(H) * c.MLPRatio)
 	for bi := 0; bi < c.Depth; bi++ {
 		name := func(s string) string { return "blocks_" + string(rune('0'+bi)) + "/" + s }
@@ -181,32 +181,9 @@ func hostSiT(t *testing.T, c sit.Config, p map[string][]float64, img []float32, 
 		for n := range tok {
 			qkv[n] = linear(modulate(layerNorm(tok[n]), chunk(0), chunk(1)), name("attn/qkv"), 3*H)
 		}
-		attnOut := make([][]float64, N)
-		for qi := 0; qi < N; qi++ {
-			cat := make([]float64, H)
-			for h := 0; h < heads; h++ {
-				scores := make([]float64, N)
-				mx := math.Inf(-1)
-				for ki := 0; ki < N; ki++ {
-					s := 0.0
-					for d := 0; d < hd; d++ {
-						s += qkv[qi][h*hd+d] * qkv[ki][H+h*hd+d]
-					}
-					scores[ki] = s / math.Sqrt(float64(hd))
-					mx = math.Max(mx, scores[ki])
-				}
-				z := 0.0
-				for ki := range scores {
-					scores[ki] = math.Exp(scores[ki] - mx)
-					z += scores[ki]
-				}
-				for d := 0; d < hd; d++ {
-					for ki := 0; ki < N; ki++ {
-						cat[h*hd+d] += scores[ki] / z * qkv[ki][2*H+h*hd+d]
-					}
-				}
-			}
-			attnOut[qi] = linear(cat, name("attn/proj"), H)
+		attnOut := graphtest.RefAttention(qkv, heads)
+		for qi := range attnOut {
+			attnOut[qi] = linear(attnOut[qi], name("attn/proj"), H)
 		}
 		for n := range tok {
 			for k := range tok[n] {
