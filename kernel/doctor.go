@@ -142,11 +142,7 @@ func runDoctor(ctx context.Context, o doctorOptions) bool {
 			add(check{name: "jupyter UI", ok: true, detail: strings.Join(uis, ", ") + " for " + o.python})
 		}
 	}
-	if lab, err := findJupyterLab(ctx); err != nil {
-		add(check{name: "JupyterLab", detail: err.Error()})
-	} else {
-		add(check{name: "JupyterLab", ok: true, detail: fmt.Sprintf("%s at %s; open the notebooks with: %s", lab.Version, lab.Bin, labCommand(lab.Bin, o.repo))})
-	}
+	add(jupyterLabCheck(ctx))
 	if probe != nil {
 		if v := version("jupyter_kernel_test"); v == "" {
 			add(check{name: "jupyter_kernel_test", detail: "missing (only scripts/test.sh needs it)", fix: "sudo apt-get install python3-jupyter-kernel-test"})
@@ -176,7 +172,7 @@ func runDoctor(ctx context.Context, o doctorOptions) bool {
 				fix: "go run ./kernel install (signs them into " + r.DB + ")"})
 		} else if len(bad) > 0 {
 			add(check{name: "notebooks trusted", detail: fmt.Sprintf("%d of %d not trusted, their charts show static images: %s", len(bad), len(nbs), strings.Join(bad, ", ")),
-				fix: "go run ./kernel install (signs them; a notebook changed since, e.g. by git pull, needs it again)"})
+				fix: r.trustFix(o.python) + " (a notebook changed since it was signed, e.g. by git pull, needs it again)"})
 		} else {
 			add(check{name: "notebooks trusted", ok: true, detail: fmt.Sprintf("all %d (signatures in %s)", len(nbs), r.DB)})
 		}

@@ -197,7 +197,7 @@ func runInstall(ctx context.Context, o installOptions) (*installResult, error) {
 				res.warnings = append(res.warnings, warn)
 				fmt.Fprintln(o.out, "kernel install: warning: "+warn)
 			case len(r.untrusted()) > 0:
-				warn := "could not trust " + strings.Join(r.untrusted(), ", ")
+				warn := r.trustWarning(o.python)
 				res.warnings = append(res.warnings, warn)
 				fmt.Fprintln(o.out, "kernel install: warning: "+warn)
 			default:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,10 +38,21 @@ type jupyterLab struct {
 	Major   int
 }
 
+// labError is why no usable JupyterLab was found: the problem and, separately, the one-line fix
+// (doctor prints them on their own lines; Error joins them).
+type labError struct {
+	problem, fix string
+}
+
+func (e *labError) Error() string { return e.problem + "; " + e.fix }
+
+// labFix is the fix for a missing or too old JupyterLab.
+const labFix = "run scripts/setup.sh (it installs JupyterLab " + jupyterLabVersion + " into ~/.venvs/jupyterlab, or $" +
+	jupyterLabVenvEnv + "), then go run ./kernel lab"
+
 // findJupyterLab looks for jupyter-lab in setup.sh's virtualenv, then on PATH, and asks its version.
-// It fails with a one-line message naming the fix when there is none or it is older than 4.
+// It fails with a *labError, one line naming the fix, when there is none or it is older than 4.
 func findJupyterLab(ctx context.Context) (*jupyterLab, error) {
-	const fix = "run scripts/setup.sh (it installs JupyterLab " + jupyterLabVersion + " into " + "~/.venvs/jupyterlab, or $" + jupyterLabVenvEnv + ")"
 	var candidates []string
 	if v := jupyterLabVenv(); v != "" {
 		candidates = append(candidates, filepath.Join(v, "bin", "jupyter-lab"))
@@ -67,17 +79,21 @@ func findJupyterLab(ctx context.Context) (*jupyterLab, error) {
 		}
 	}
 	if found != nil {
-		return found, fmt.Errorf("JupyterLab %s at %s is too old (the MixFlow kernel is tested with JupyterLab 4); %s", found.Version, found.Bin, fix)
+		return found, &labError{problem: fmt.Sprintf("JupyterLab %s at %s is too old (the MixFlow kernel is tested with JupyterLab 4)", found.Version, found.Bin), fix: labFix}
 	}
-	return nil, fmt.Errorf("JupyterLab is not installed (no jupyter-lab in %s or on PATH); %s", filepath.Join(jupyterLabVenv(), "bin"), fix)
+	return nil, &labError{problem: fmt.Sprintf("JupyterLab is not installed (no jupyter-lab in %s or on PATH)", filepath.Join(jupyterLabVenv(), "bin")), fix: labFix}
 }
 
-// labCommand is the command line that opens JupyterLab on the repository's notebooks (root needs
-// --allow-root).
-func labCommand(bin, repo string) string {
-	cmd := bin
-	if os.Geteuid() == 0 {
-		cmd += " --allow-root"
+// jupyterLabCheck is doctor's JupyterLab line: the version found and the project's command that
+// opens it on the notebooks, or what is wrong and the one-line fix.
+func jupyterLabCheck(ctx context.Context) check {
+	lab, err := findJupyterLab(ctx)
+	if err != nil {
+		var le *labError
+		if errors.As(err, &le) {
+			return check{name: "JupyterLab", detail: le.problem, fix: le.fix}
+		}
+		return check{name: "JupyterLab", detail: err.Error(), fix: labFix}
 	}
-	return cmd + " " + filepath.Join(repo, "notebooks")
+	return check{name: "JupyterLab", ok: true, detail: fmt.Sprintf("%s at %s; open the notebooks with: go run ./kernel lab", lab.Version, lab.Bin)}
 }

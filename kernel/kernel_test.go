@@ -662,11 +662,36 @@ func TestTrustNotebooks(t *testing.T) {
 	if err != nil || r.Results[a] != "trusted" || r.Results[b] != "untrusted" {
 		t.Fatalf("after editing b: %v, %+v; want a trusted, b untrusted", err, r)
 	}
+	// The fix named for b is one command line, and running it trusts b.
+	fix := r.trustFix(defaultPython())
+	if want := defaultPython() + " -m nbformat.sign " + b; fix != want {
+		t.Errorf("fix for an edited notebook: %q, want %q", fix, want)
+	}
+	if w := r.trustWarning(defaultPython()); strings.Contains(w, "\n") || !strings.Contains(w, "b.ipynb (untrusted)") || !strings.HasSuffix(w, "fix: "+fix) {
+		t.Errorf("warning %q: want one line naming b.ipynb and ending in the fix", w)
+	}
+	if out, err := exec.Command("sh", "-c", fix).CombinedOutput(); err != nil {
+		t.Fatalf("running the fix %q: %v\n%s", fix, err, out)
+	}
+	if r, err = notebookTrust(ctx, defaultPython(), "check", []string{a, b}); err != nil || len(r.untrusted()) != 0 || r.trustFix(defaultPython()) != "" {
+		t.Errorf("after running the fix: %v, %+v; want both trusted and no fix", err, r)
+	}
 	// A file that is not a notebook is reported, not fatal.
 	bad := filepath.Join(dir, "bad.ipynb")
 	_ = os.WriteFile(bad, []byte("{"), 0o644)
 	if r, err = notebookTrust(ctx, defaultPython(), "check", []string{bad}); err != nil || !strings.HasPrefix(r.Results[bad], "error: ") {
 		t.Errorf("a broken notebook: %v, %+v; want an error entry", err, r)
+	}
+	if w := r.trustWarning(defaultPython()); strings.Contains(w, "\n") || !strings.Contains(w, "fix: restore what nbformat cannot read (git checkout -- "+bad+"), then "+defaultPython()+" -m nbformat.sign "+bad) {
+		t.Errorf("a broken notebook's warning %q: want one line that names restoring it, then signing it", w)
+	}
+	// A data dir that cannot hold the signature database: one line naming JUPYTER_DATA_DIR.
+	file := filepath.Join(dir, "a-file")
+	_ = os.WriteFile(file, nil, 0o644)
+	t.Setenv("JUPYTER_DATA_DIR", filepath.Join(file, "jupyter"))
+	if _, err := notebookTrust(ctx, defaultPython(), "sign", []string{a}); err == nil || strings.Contains(err.Error(), "\n") ||
+		!strings.Contains(err.Error(), "signature database cannot be opened") || !strings.Contains(err.Error(), "set JUPYTER_DATA_DIR to a writable folder") {
+		t.Errorf("unusable data dir: %v; want one line naming JUPYTER_DATA_DIR", err)
 	}
 	if _, err := notebookTrust(ctx, "/nonexistent/python3", "check", []string{a}); err == nil || !strings.Contains(err.Error(), "MIXFLOW_PYTHON") {
 		t.Errorf("missing python: %v; want a message naming MIXFLOW_PYTHON", err)
@@ -680,6 +705,15 @@ func TestFindJupyterLab(t *testing.T) {
 	if _, err := findJupyterLab(context.Background()); err == nil || !strings.Contains(err.Error(), "scripts/setup.sh") {
 		t.Errorf("no JupyterLab: %v; want a message naming scripts/setup.sh", err)
 	}
+	// doctor's line: what is wrong, and the fix on its own single line, ending in the lab command.
+	wantFix := func(what string, c check, problem string) {
+		t.Helper()
+		if c.ok || !strings.Contains(c.detail, problem) || !strings.Contains(c.fix, "scripts/setup.sh") ||
+			!strings.HasSuffix(c.fix, "go run ./kernel lab") || strings.Contains(c.detail+c.fix, "\n") || strings.Contains(c.detail, "setup.sh") {
+			t.Errorf("doctor, %s: %+v; want detail %q and a one-line fix naming scripts/setup.sh, then go run ./kernel lab", what, c, problem)
+		}
+	}
+	wantFix("no JupyterLab", jupyterLabCheck(context.Background()), "not installed")
 	bin := filepath.Join(dir, "bin", "jupyter-lab")
 	_ = os.MkdirAll(filepath.Dir(bin), 0o755)
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho 3.6.8\n"), 0o755); err != nil {
@@ -688,9 +722,14 @@ func TestFindJupyterLab(t *testing.T) {
 	if _, err := findJupyterLab(context.Background()); err == nil || !strings.Contains(err.Error(), "3.6.8") || !strings.Contains(err.Error(), "too old") {
 		t.Errorf("JupyterLab 3: %v; want a too-old message", err)
 	}
+	wantFix("JupyterLab 3", jupyterLabCheck(context.Background()), "3.6.8 at "+bin+" is too old")
 	_ = os.WriteFile(bin, []byte("#!/bin/sh\necho 4.6.6\n"), 0o755)
 	if lab, err := findJupyterLab(context.Background()); err != nil || lab.Version != "4.6.6" || lab.Bin != bin {
 		t.Errorf("JupyterLab 4.6.6: %+v, %v", lab, err)
+	}
+	// The ok line points at the project's one command, not a raw jupyter-lab command line.
+	if c := jupyterLabCheck(context.Background()); !c.ok || c.detail != "4.6.6 at "+bin+"; open the notebooks with: go run ./kernel lab" {
+		t.Errorf("doctor, JupyterLab 4.6.6: %+v", c)
 	}
 }
 

@@ -182,12 +182,13 @@ if [ "${MIXFLOW_SKIP_JUPYTERLAB:-0}" != 1 ]; then
 	install_jupyterlab
 fi
 
-# lab_hint prints the one command that opens JupyterLab on the notebooks.
+# lab_hint prints the one command that opens JupyterLab on the notebooks: `go run ./kernel lab`,
+# which checks JupyterLab and the port first and adds --allow-root for root.
 lab_hint() {
 	local allow=""
 	[ "$(id -u)" -eq 0 ] && allow=" --allow-root"
 	if [ -x "$JLAB_BIN" ]; then
-		echo "    open the notebooks in JupyterLab with:  $JLAB_BIN$allow $REPO/notebooks"
+		echo "    open the notebooks in JupyterLab with:  cd $REPO && GOTOOLCHAIN=$GO_VERSION GOEXPERIMENT=simd go run ./kernel lab"
 	else
 		echo "    open the notebooks with:  jupyter notebook$allow $REPO/notebooks"
 	fi

@@ -64,15 +64,21 @@ func (e *Evaluator) FIDOf(emb *Embedding) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	g, err := metrics.FeatureStats(emb.Features)
-	if err != nil {
-		return 0, fmt.Errorf("evaluator: FID: %w", err)
-	}
-	d, err := metrics.FrechetDistance(g, ref.Stats)
+	d, err := frechetTo(emb.Features, ref.Stats)
 	if err != nil {
 		return 0, fmt.Errorf("evaluator: FID: %w", err)
 	}
 	return d, nil
+}
+
+// frechetTo is the Fréchet distance between the Gaussian fitted to features and ref: FID against
+// reference statistics.
+func frechetTo(features [][]float64, ref metrics.Gaussian) (float64, error) {
+	g, err := metrics.FeatureStats(features)
+	if err != nil {
+		return 0, err
+	}
+	return metrics.FrechetDistance(g, ref)
 }
 
 // PrecisionRecall returns improved precision and recall (k = 3) of images x against as many real images:

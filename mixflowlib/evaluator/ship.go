@@ -135,11 +135,7 @@ func (e *Evaluator) sanityTable(pixels []uint8, emb *Embedding) ([]SanityRow, er
 		if err != nil {
 			return SanityRow{}, err
 		}
-		g, err := metrics.FeatureStats(m.Features)
-		if err != nil {
-			return SanityRow{}, err
-		}
-		d, err := metrics.FrechetDistance(g, ref)
+		d, err := frechetTo(m.Features, ref)
 		return SanityRow{Perturbation: name, FID: d}, err
 	}
 	var rows []SanityRow

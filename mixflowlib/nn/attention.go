@@ -83,36 +83,50 @@ func ParseAttentionImpl(s string) (AttentionImpl, error) {
 // output projection Dense(D → D) (scope/proj). x is [B, N, D]; the result has the same shape.
 // Weights use scope's initializer (SiT uses Xavier-uniform). D must be divisible by heads.
 func SelfAttention(scope *model.Scope, x *Node, heads int, impl AttentionImpl) *Node {
+	return selfAttention(scope, x, heads, impl, false)
+}
+
+// selfAttention is SelfAttention on x [B, N, D] or, with tokenMajor, on x [N, B, D] (the result in x's
+// layout): the same variables and, bit for bit, the same values, transposed.
+func selfAttention(scope *model.Scope, x *Node, heads int, impl AttentionImpl, tokenMajor bool) *Node {
 	if x.Rank() != 3 {
 		panic(fmt.Errorf("nn: SelfAttention: x must be [B, N, D], got %s", x.Shape()))
 	}
-	b, n, d := x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2]
+	d0, d1, d := x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2]
 	if heads <= 0 || d%heads != 0 {
 		panic(fmt.Errorf("nn: SelfAttention: width %d is not divisible by %d heads", d, heads))
 	}
 	hd := d / heads
-	qkv := Dense(scope.In("qkv"), x, true, 3, heads, hd) // [B, N, 3, heads, hd]
+	qkv := Dense(scope.In("qkv"), x, true, 3, heads, hd) // [d0, d1, 3, heads, hd]
 	scale := 1 / math.Sqrt(float64(hd))
-	var out *Node // [B, N, heads, hd]
+	var out *Node // [d0, d1, heads, hd]
 	switch impl {
 	case AttentionFused:
+		if tokenMajor {
+			qkv = TransposeAllAxes(qkv, 1, 0, 2, 3, 4)
+		}
+		b, n := qkv.Shape().Dimensions[0], qkv.Shape().Dimensions[1]
 		parts := Split(qkv, 2, 3)
 		q := Reshape(parts[0], b, n, heads, hd)
 		k := Reshape(parts[1], b, n, heads, hd)
 		v := Reshape(parts[2], b, n, heads, hd)
 		out, _ = attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{Scale: scale})
+		if tokenMajor {
+			out = TransposeAllAxes(out, 1, 0, 2, 3)
+		}
 	case AttentionDefault, AttentionEinsum:
-		out = einsumAttention(qkv, scale)
+		out = einsumAttention(qkv, scale, tokenMajor)
 	default:
 		panic(fmt.Errorf("nn: SelfAttention: unknown attention implementation %d", int(impl)))
 	}
-	out = Reshape(out, b, n, d)
+	out = Reshape(out, d0, d1, d)
 	return Dense(scope.In("proj"), out, true, d)
 }
 
 // einsumAttention computes softmax(q·kᵀ·scale)·v from the projected qkv [B, N, 3, heads, hd] and
-// returns [B, N, heads, hd]. One transpose to [3, B, heads, N, hd] puts q, k and v in contiguous
-// slices with the heads next to the batch axis, so both products are plain batched matrix products.
+// returns [B, N, heads, hd] (with tokenMajor: from [N, B, 3, heads, hd] to [N, B, heads, hd]). One
+// transpose to [3, B, heads, N, hd] puts q, k and v in contiguous slices with the heads next to the batch
+// axis, so both products are plain batched matrix products.
 //
 // The gradient is written out (attentionGrad) rather than left to GoMLX's autodiff of the products: for
 // the key and value gradients, which contract over the query axis, autodiff hands the pure-Go backend
@@ -120,8 +134,12 @@ func SelfAttention(scope *model.Scope, x *Node, heads int, impl AttentionImpl) *
 // training step, 2026-12-07) and returns the value gradient transposed once more; attentionGrad transposes
 // only the score-sized P and dS (2 M values) and assembles dq, dk, dv with one concatenation instead of
 // Split's zero-padded sums. The same values; the gradients agree to float32 rounding.
-func einsumAttention(qkv *Node, scale float64) *Node {
-	qkvT := TransposeAllAxes(qkv, 2, 0, 3, 1, 4) // [3, B, heads, N, hd]
+func einsumAttention(qkv *Node, scale float64, tokenMajor bool) *Node {
+	in, back := []int{2, 0, 3, 1, 4}, []int{0, 2, 1, 3} // [B, N, 3, h, hd] → [3, B, h, N, hd]; [B, h, N, hd] → [B, N, h, hd]
+	if tokenMajor {
+		in, back = []int{2, 1, 3, 0, 4}, []int{2, 0, 1, 3} // from [N, B, 3, h, hd]; to [N, B, h, hd]
+	}
+	qkvT := TransposeAllAxes(qkv, in...) // [3, B, heads, N, hd]
 	var fwd attentionForward
 	out, _ := InternalFusedOpCaller(func() *Node {
 		return fwd.compute(qkvT, scale) // the value; its own gradient is replaced by the decomposed one's
@@ -143,7 +161,7 @@ func einsumAttention(qkv *Node, scale float64) *Node {
 			return v
 		})
 	}, true)
-	return TransposeAllAxes(out, 0, 2, 1, 3)
+	return TransposeAllAxes(out, back...)
 }
 
 // attentionForward holds the forward values of one attention evaluation that its gradient needs.

@@ -43,3 +43,12 @@ type Guidable interface {
 	Backbone
 	NullCond(cond Cond) Cond
 }
+
+// Inferable is implemented by backbones that have a faster graph for evaluation without gradients:
+// ForInference returns a backbone that reads the same variables and computes, bit for bit, the same
+// velocities, but whose graph is not meant to be differentiated (its gradients, if taken, may be summed
+// in another order). Samplers use it; training uses the backbone itself.
+type Inferable interface {
+	Backbone
+	ForInference() Backbone
+}

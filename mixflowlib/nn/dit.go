@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
@@ -57,4 +59,48 @@ func DiTFinalLayer(scope *model.Scope, h, cond *Node, outDim int) *Node {
 	mod := AdaLNModulation(scope.In("adaLN_modulation"), cond, 2, width) // shift, scale
 	out := Modulate(LayerNorm(h, LayerNormEps), mod[0], mod[1])
 	return Dense(scope.In("linear").WithInitializer(initializer.Zero), out, true, outDim)
+}
+
+// DiTBlockTokenMajor is DiTBlock without cross-attention for tokens in the token-major layout xt
+// [N, B, D] and per-sample conditioning cond [B, Dc]: the same variables and, bit for bit, the same values
+// (transposed). It is for graphs that are not differentiated (sampling): DiTBlock does its adaLN products
+// in this layout anyway (see tokenMajor) and pays two transposes of the tokens for each, eight per block;
+// a stack of token-major blocks pays one at each end. The gradient of this graph would sum the weight
+// gradients over the tokens in another order than DiTBlock's, so training keeps DiTBlock.
+func DiTBlockTokenMajor(scope *model.Scope, xt, cond *Node, cfg DiTBlockConfig) *Node {
+	if xt.Rank() != 3 || cond.Rank() != 2 {
+		panic(fmt.Errorf("nn: DiTBlockTokenMajor: tokens %s and conditioning %s: want [N, B, D] and [B, Dc]", xt.Shape(), cond.Shape()))
+	}
+	mod := modulationRows(AdaLNModulation(scope.In("adaLN_modulation"), cond, 6, cfg.Width))
+	h := Add(Mul(LayerNorm(xt, LayerNormEps), OnePlus(mod[1])), mod[0])
+	h = selfAttention(scope.In("attn"), h, cfg.Heads, cfg.Attention, true)
+	xt = Add(xt, Mul(h, mod[2]))
+	h = Add(Mul(LayerNorm(xt, LayerNormEps), OnePlus(mod[4])), mod[3])
+	mlp := scope.In("mlp")
+	h = Dense(mlp.In("fc1"), h, true, cfg.MLPHidden)
+	h = activation.GeluApproximate(h)
+	h = Dense(mlp.In("fc2"), h, true, cfg.Width)
+	return Add(xt, Mul(h, mod[5]))
+}
+
+// DiTFinalLayerTokenMajor is DiTFinalLayer for tokens in the token-major layout ht [N, B, D] and
+// per-sample conditioning cond [B, Dc], with the result [N, B, outDim]: the same variables and, bit for
+// bit, the same values (transposed); like DiTBlockTokenMajor, for graphs that are not differentiated.
+func DiTFinalLayerTokenMajor(scope *model.Scope, ht, cond *Node, outDim int) *Node {
+	if ht.Rank() != 3 || cond.Rank() != 2 {
+		panic(fmt.Errorf("nn: DiTFinalLayerTokenMajor: tokens %s and conditioning %s: want [N, B, D] and [B, Dc]", ht.Shape(), cond.Shape()))
+	}
+	width := ht.Shape().Dimensions[2]
+	mod := modulationRows(AdaLNModulation(scope.In("adaLN_modulation"), cond, 2, width)) // shift, scale
+	out := Add(Mul(LayerNorm(ht, LayerNormEps), OnePlus(mod[1])), mod[0])
+	return Dense(scope.In("linear").WithInitializer(initializer.Zero), out, true, outDim)
+}
+
+// modulationRows turns per-sample modulation vectors [B, D] into [1, B, D], broadcast over the leading
+// token axis of token-major tokens [N, B, D] (the backend's vectorised row loop, see tokenMajor).
+func modulationRows(mod []*Node) []*Node {
+	for i, v := range mod {
+		mod[i] = InsertAxes(v, 0)
+	}
+	return mod
 }

@@ -212,13 +212,13 @@ func TestEinsumAttentionGradient(t *testing.T) {
 			t.Setenv(FusionEnv, fusion)
 			qkv, w := randomTensor(rng, 1, b, n, 3, heads, hd), randomTensor(rng, 1, b, n, heads, hd)
 			want := valueAndGrads(t, func(in []*Node) *Node { return plain(in[0]) }, w, qkv)
-			got := valueAndGrads(t, func(in []*Node) *Node { return einsumAttention(in[0], 0.5) }, w, qkv)
+			got := valueAndGrads(t, func(in []*Node) *Node { return einsumAttention(in[0], 0.5, false) }, w, qkv)
 			compare(t, "value", got[0], want[0], 1e-6)
 			compare(t, "gradient", got[1], want[1], 1e-5)
 			// Twice in one graph (two gradient passes through shared code): each call its own gradient.
 			want = valueAndGrads(t, func(in []*Node) *Node { return Add(plain(in[0]), Square(plain(in[0]))) }, w, qkv)
 			got = valueAndGrads(t, func(in []*Node) *Node {
-				return Add(einsumAttention(in[0], 0.5), Square(einsumAttention(in[0], 0.5)))
+				return Add(einsumAttention(in[0], 0.5, false), Square(einsumAttention(in[0], 0.5, false)))
 			}, w, qkv)
 			compare(t, "value, two calls", got[0], want[0], 1e-6)
 			compare(t, "gradient, two calls", got[1], want[1], 1e-5)

@@ -20,11 +20,7 @@ func TestEpsilonScaling(t *testing.T) {
 	x0 := mustNoise(t, 3, b, 2)
 	plain := mustSample(t, g, Config{Steps: steps}, x0, datasets.Cond{})
 	one := mustSample(t, g, Config{Steps: steps, EpsilonScaling: EpsilonScaling{B: 1}}, x0, datasets.Cond{})
-	for i := range plain {
-		if plain[i] != one[i] {
-			t.Fatalf("λ = 1: value %d = %v, plain sampler %v", i, one[i], plain[i])
-		}
-	}
+	sameAsPlain(t, "λ = 1", one, plain)
 	es := EpsilonScaling{K: 0.01, B: 1.02, TMin: 0.05}
 	got := mustSample(t, g, Config{Steps: steps, EpsilonScaling: es}, x0, datasets.Cond{})
 	start := tensors.MustCopyFlatData[float32](x0)

@@ -67,6 +67,9 @@ func New(b compute.Backend, store *model.Store, net nn.Backbone, cfg Config) (*S
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if inf, ok := net.(nn.Inferable); ok {
+		net = inf.ForInference() // the same velocities, a faster graph without gradients
+	}
 	s := &Sampler{cfg: cfg, net: net, store: store}
 	if cfg.Guidance.Enabled() {
 		g, ok := net.(nn.Guidable)

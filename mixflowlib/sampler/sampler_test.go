@@ -29,6 +29,17 @@ func mustNoise(t *testing.T, seed uint64, dims ...int) *tensors.Tensor {
 	return x
 }
 
+// sameAsPlain fails the test unless got equals the plain sampler's output bit for bit (what names the
+// setting that should change nothing).
+func sameAsPlain(t *testing.T, what string, got, plain []float32) {
+	t.Helper()
+	for i := range plain {
+		if plain[i] != got[i] {
+			t.Fatalf("%s: value %d = %v, plain sampler %v", what, i, got[i], plain[i])
+		}
+	}
+}
+
 func mustSample(t *testing.T, net nn.Backbone, cfg Config, x0 *tensors.Tensor, cond datasets.Cond) []float32 {
 	t.Helper()
 	s, err := New(nil, model.NewStore(), net, cfg)

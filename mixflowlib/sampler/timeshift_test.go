@@ -39,11 +39,7 @@ func TestTimeShift(t *testing.T) {
 	x0 := mustNoise(t, 5, b, d)
 	plain := mustSample(t, g, Config{Steps: steps}, x0, datasets.Cond{})
 	zero := mustSample(t, g, Config{Steps: steps, TimeShift: TimeShift{DataVariance: 0.4}}, x0, datasets.Cond{})
-	for i := range plain {
-		if plain[i] != zero[i] {
-			t.Fatalf("window 0: value %d = %v, plain sampler %v", i, zero[i], plain[i])
-		}
-	}
+	sameAsPlain(t, "window 0", zero, plain)
 	ts := TimeShift{Window: 0.3, Cutoff: 0.7, DataVariance: 0.4}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 200 {

@@ -93,14 +93,7 @@ func TestDecoderTrainingKeepsEncoderFrozen(t *testing.T) {
 	cfg := trainer.DefaultConfig()
 	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery, cfg.EMADecay = 2e-3, 32, 60, 10, 0.9
 	tr, err := raeexp.NewDecoderTrainer(cfg, raeexp.ReconstructionObjective{Encoder: enc, Stats: st, Decoder: dec}, blobSource{size: 16, seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.SetLog(nil)
-	if err := tr.Init(); err != nil {
-		t.Fatal(err)
-	}
-	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
+	init := initTrainer(t, tr, err)
 	images, _ := blobImages(rand.New(rand.NewSource(99)), 8, 16)
 	ae := &rae.Autoencoder{Encoder: enc, Stats: st, Decoder: dec}
 	z0, err := ae.Encode(images)

@@ -115,6 +115,20 @@ func mse(a, b []float32) float64 {
 	return s / float64(len(a))
 }
 
+// initTrainer takes a trainer constructor's results, fails the test on its error, initialises the
+// trainer quietly and returns a snapshot of its /model/ variables.
+func initTrainer(t *testing.T, tr *trainer.Trainer, err error) map[string][]float32 {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.SetLog(nil)
+	if err := tr.Init(); err != nil {
+		t.Fatal(err)
+	}
+	return graphtest.VarsUnder(t, tr.Store(), "/model/")
+}
+
 // trainLatent trains net on src with RAE's MixFlow loss (shift) for 40 steps through mixflowlib/trainer. It
 // checks that every variable moves within the first probe steps (none is disconnected from the loss) and
 // that the loss falls by 10 %, naming the network name in failures, and returns the trainer.
@@ -127,14 +141,7 @@ func trainLatent(t *testing.T, name string, net nn.Backbone, src datasets.Source
 	cfg := trainer.DefaultConfig()
 	cfg.LR, cfg.BatchSize, cfg.Steps, cfg.LogEvery = 3e-3, 32, 40, 10
 	tr, err := trainer.New(cfg, net, obj, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.SetLog(nil)
-	if err := tr.Init(); err != nil {
-		t.Fatal(err)
-	}
-	init := graphtest.VarsUnder(t, tr.Store(), "/model/")
+	init := initTrainer(t, tr, err)
 	first, err := tr.TrainStep()
 	if err != nil {
 		t.Fatal(err)

@@ -51,10 +51,14 @@ import (
 // attn/proj, mlp/fc1, mlp/fc2}, final_layer/{adaLN_modulation, linear}; each Dense keeps its weights
 // [in, out] and biases under a "dense" sub-scope.
 type Model struct {
-	cfg Config
+	cfg       Config
+	inference bool // ForInference: token-major blocks (see ForInference)
 }
 
-var _ nn.Guidable = (*Model)(nil)
+var (
+	_ nn.Guidable  = (*Model)(nil)
+	_ nn.Inferable = (*Model)(nil)
+)
 
 // New validates cfg (after defaults) and returns the model.
 func New(cfg Config) (*Model, error) {
@@ -62,6 +66,15 @@ func New(cfg Config) (*Model, error) {
 		return nil, err
 	}
 	return &Model{cfg: cfg.WithDefaults()}, nil
+}
+
+// ForInference implements nn.Inferable: the same model for graphs that are not differentiated (samplers).
+// Its blocks run on the tokens in the token-major layout [N, B, D] (nn.DiTBlockTokenMajor), which
+// saves the eight transposes of the tokens that every block's adaLN products cost in the [B, N, D]
+// layout; the velocity, Hidden, Cond and Pooled are bit for bit those of the model itself. Its gradient
+// would sum the weight gradients over the tokens in another order: train with the model itself.
+func (m *Model) ForInference() nn.Backbone {
+	return &Model{cfg: m.cfg, inference: true}
 }
 
 // Config returns the model's configuration, defaults applied.
@@ -154,12 +167,25 @@ func (m *Model) Forward(scope *model.Scope, x, t *Node, cond nn.Cond) Outputs {
 
 	hidden := make([]*Node, 0, c.Depth+1)
 	hidden = append(hidden, h)
-	for i := range c.Depth {
-		h = m.block(xavier.In("blocks_%d", i), h, cvec)
-		hidden = append(hidden, h)
+	outDim := c.PatchSize * c.PatchSize * c.Channels
+	var out *Node
+	if m.inference {
+		// Token-major [N, B, D] from the first block to the final layer; Hidden holds the [B, N, D]
+		// transposes, which the backends skip when no output uses them.
+		ht := TransposeAllAxes(h, 1, 0, 2)
+		for i := range c.Depth {
+			ht = nn.DiTBlockTokenMajor(xavier.In("blocks_%d", i), ht, cvec, c.DiT().Block())
+			hidden = append(hidden, TransposeAllAxes(ht, 1, 0, 2))
+		}
+		h = hidden[c.Depth]
+		out = TransposeAllAxes(nn.DiTFinalLayerTokenMajor(xavier.In("final_layer"), ht, cvec, outDim), 1, 0, 2)
+	} else {
+		for i := range c.Depth {
+			h = m.block(xavier.In("blocks_%d", i), h, cvec)
+			hidden = append(hidden, h)
+		}
+		out = nn.DiTFinalLayer(xavier.In("final_layer"), h, cvec, outDim)
 	}
-
-	out := nn.DiTFinalLayer(xavier.In("final_layer"), h, cvec, c.PatchSize*c.PatchSize*c.Channels)
 	v := nn.Unpatchify(out, grid, grid, c.PatchSize, c.Channels)
 
 	return Outputs{Velocity: v, Hidden: hidden, Cond: cvec, Pooled: ReduceMean(h, 1)}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/lrschedule"
 )
 
 func TestSmallData(t *testing.T) {
@@ -101,6 +102,23 @@ func TestSpecValidate(t *testing.T) {
 	}
 }
 
+// TestFullStudyContinuesBase checks the convergence design of the full study: the base is trained at a
+// constant learning rate and every arm continues it at that rate with the base's optimiser state and EMA
+// decay, so that standard post-training is the base's own training continued.
+func TestFullStudyContinuesBase(t *testing.T) {
+	s := FullStudy(FullBaseSteps)
+	b := s.Base.Train
+	if b.Schedule.Kind != lrschedule.Constant || b.LR != StudyLR || s.Post.LR != b.LR {
+		t.Errorf("base schedule %q lr %g, post lr %g: want a constant %g for both", b.Schedule.Kind, b.LR, s.Post.LR, StudyLR)
+	}
+	if !s.KeepOptimizer || s.Post.EMADecay != b.EMADecay || s.Post.Schedule.Kind != "" && s.Post.Schedule.Kind != lrschedule.Constant {
+		t.Errorf("keep optimizer %v, post EMA %g vs base %g, post schedule %q", s.KeepOptimizer, s.Post.EMADecay, b.EMADecay, s.Post.Schedule.Kind)
+	}
+	if s.Arms[0].Label() != StandardArm(0.1).Label() || s.seedsOf(2) < 3 || s.seedsOf(1) < 3 || s.seedsOf(0) < 3 {
+		t.Errorf("arm 0 %q, seeds %d/%d/%d: want standard first and 3 seeds of the main comparison", s.Arms[0].Label(), s.seedsOf(0), s.seedsOf(1), s.seedsOf(2))
+	}
+}
+
 // TestQuickStudy runs the quick study end to end on a fresh cache: every arm and seed, the baselines at
 // sampling, diagnostics, the paired differences and the convergence check; a second run comes from the
 // cache with identical numbers.
@@ -121,6 +139,13 @@ func TestQuickStudy(t *testing.T) {
 	}
 	if len(res.Arms) != 3 || len(res.Arms[0].Runs) != 2 || len(res.Arms[2].Runs) != 1 {
 		t.Fatalf("arms %d, runs %d / %d, want 3 arms with 2, 2, 1 seeds", len(res.Arms), len(res.Arms[0].Runs), len(res.Arms[2].Runs))
+	}
+	for _, a := range res.Arms {
+		for _, r := range a.Runs {
+			if r.Post == nil || r.Post.KeepOptimizer != spec.KeepOptimizer || !r.Post.FromEMA {
+				t.Fatalf("%s: post spec %+v, want keep_optimizer %v from the EMA", a.Label, r.Post, spec.KeepOptimizer)
+			}
+		}
 	}
 	if res.Arms[0].Runs[0].Key == res.Arms[0].Runs[1].Key {
 		t.Fatal("two training seeds gave the same run")

@@ -24,6 +24,9 @@ type Spec struct {
 	Base imageexp.BaseSpec `json:"base"`
 	// Post holds the post-training settings every arm shares; its Seed is replaced by the training seed.
 	Post imageexp.TrainSpec `json:"post"`
+	// KeepOptimizer carries the base's Adam moments into every post-training arm (with Post.LR equal to
+	// the base's constant learning rate, standard post-training is then the base's training continued).
+	KeepOptimizer bool `json:"keep_optimizer,omitempty"`
 	// Arms are the post-training objectives; Arms[0] is standard post-training.
 	Arms []imageexp.ObjectiveSpec `json:"arms"`
 	// Seeds is the number of training seeds of every arm (seeds 1 … Seeds, trained seed by seed).
@@ -68,7 +71,7 @@ func (s Spec) Validate() error {
 	}
 	labels := map[string]bool{}
 	for _, a := range s.Arms {
-		if err := (imageexp.PostSpec{Objective: a, Train: s.Post, FromEMA: true}).Validate(); err != nil {
+		if err := (imageexp.PostSpec{Objective: a, Train: s.Post, FromEMA: true, KeepOptimizer: s.KeepOptimizer}).Validate(); err != nil {
 			return err
 		}
 		if labels[a.Label()] {
@@ -206,7 +209,7 @@ func RunStudy(ctx context.Context, lab *imageexp.Lab, spec Spec, progress func(s
 	postArm := func(i int, a imageexp.ObjectiveSpec, seed int64) error {
 		ts := spec.Post
 		ts.Seed = seed
-		run, err := lab.PostTrain(ctx, base, imageexp.PostSpec{Objective: a, Train: ts, FromEMA: true})
+		run, err := lab.PostTrain(ctx, base, imageexp.PostSpec{Objective: a, Train: ts, FromEMA: true, KeepOptimizer: spec.KeepOptimizer})
 		if err != nil {
 			return err
 		}
