@@ -17,14 +17,14 @@ import (
 
 // Size targets for committed notebooks, reported by TestCommittedNotebooksSlim.
 const (
-	maxNotebookBytes = 1 << 20 // one notebook
-	maxNotebooksSize = 6 << 20 // all of notebooks/*.ipynb together
+	maxNotebookBytes = 1_000_000 // one notebook: 1 MB
+	maxNotebooksSize = 6_000_000 // all of notebooks/*.ipynb together: 6 MB
 )
 
 // cmdSlim rewrites notebooks' outputs to the compact form the widgets now write: an image stored once
 // (an image/png whose bytes are already inside the output's text/html fallback <img> is dropped) and
 // re-encoded as widgets/compactpng encodes it, chart data thinned as widgets/chart now thins it
-// (chart.ThinOption), and
+// (chart.ThinOption), the chart loader in its compact form (chart.CompactLoader), and
 // the plain wording of static widgets; it also names Go as the notebook's Pygments lexer and
 // CodeMirror mode when they are empty. Code cells and everything else are left as they are.
 func cmdSlim(args []string, stdout, stderr io.Writer) (int, error) {
@@ -136,6 +136,11 @@ func slimNotebook(data []byte) ([]byte, error) {
 				html = thin
 				d["text/html"] = html
 			}
+			// The chart loader in today's compact form (widgets/chart), one copy per chart.
+			if small := compactLoaders(html); small != html {
+				html = small
+				d["text/html"] = html
+			}
 			// Images stored with today's compact encoding (widgets/compactpng).
 			if small := recompressDataURIs(html); small != html {
 				html = small
@@ -216,5 +221,21 @@ func thinChartOptions(html string) string {
 			return m
 		}
 		return sub[1] + string(thin) + sub[3]
+	})
+}
+
+// loaderScript matches a chart's loader script and its (id, rel) arguments in HTML (never across a
+// </script>, so another script before a chart does not hide its loader).
+var loaderScript = regexp.MustCompile(`<script>\n((?:[^<]|<[^/])*?)(\("[^"<]*", "[^"<]*"\);\n</script>)`)
+
+// compactLoaders replaces every chart loader of html that chart.IsLoader recognises (the commented
+// loader.js older charts carried) with the compact loader charts carry now.
+func compactLoaders(html string) string {
+	return loaderScript.ReplaceAllStringFunc(html, func(m string) string {
+		sub := loaderScript.FindStringSubmatch(m)
+		if !chart.IsLoader(sub[1]) || sub[1] == chart.CompactLoader() {
+			return m
+		}
+		return "<script>\n" + chart.CompactLoader() + sub[2]
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mixflow/mixflow/widgets/chart"
 )
 
 func TestSlimNotebookDropsDuplicatePNG(t *testing.T) {
@@ -65,7 +67,7 @@ func TestSlimNotebookDropsDuplicatePNG(t *testing.T) {
 
 // TestCommittedNotebooksSlim checks that no bundled notebook stores an image twice (run
 // `go run ./kernel slim notebooks/*.ipynb` after re-executing one) and logs their sizes against the
-// targets: none over 1 MiB, at most 6 MiB together (a new notebook's outputs must fit too).
+// targets: none over 1 MB (1,000,000 bytes), at most 6 MB together (a new notebook's outputs must fit too).
 func TestCommittedNotebooksSlim(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "notebooks", "*.ipynb"))
 	if err != nil || len(paths) == 0 {
@@ -91,6 +93,37 @@ func TestCommittedNotebooksSlim(t *testing.T) {
 	}
 	if total > maxNotebooksSize {
 		t.Errorf("notebooks/*.ipynb: %d bytes together, over the %d-byte limit", total, maxNotebooksSize)
+	}
+}
+
+// TestSlimCompactsTheLoader: a chart saved with the commented loader.js gets the compact loader, with
+// its own arguments; a script that is not the loader is left alone.
+func TestSlimCompactsTheLoader(t *testing.T) {
+	old := "// MixFlow chart loader: old copy\n(function (id, rel) {\n  start(0); // go\n})"
+	html := "<script>\nconsole.log(0);\n</script><div id=\"c1\"><script>\n" + old + "(\"c1\", \"kernelspecs/mixflow/echarts.min.js\");\n</script></div>" +
+		"<script>\nconsole.log(1)(\"a\", \"b\");\n</script>"
+	in, _ := json.Marshal(map[string]any{"cells": []any{map[string]any{"cell_type": "code", "source": []string{}, "metadata": map[string]any{},
+		"outputs": []any{map[string]any{"output_type": "display_data", "metadata": map[string]any{}, "data": map[string]any{"text/html": html}}}}},
+		"metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5})
+	out, err := slimNotebook(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nbk struct {
+		Cells []struct {
+			Outputs []struct {
+				Data map[string]any `json:"data"`
+			} `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(out, &nbk); err != nil {
+		t.Fatal(err)
+	}
+	got := joinLines(nbk.Cells[0].Outputs[0].Data["text/html"])
+	want := "<script>\nconsole.log(0);\n</script><div id=\"c1\"><script>\n" + chart.CompactLoader() + "(\"c1\", \"kernelspecs/mixflow/echarts.min.js\");\n</script></div>" +
+		"<script>\nconsole.log(1)(\"a\", \"b\");\n</script>"
+	if got != want {
+		t.Errorf("slimmed HTML:\n%s\nwant:\n%s", got, want)
 	}
 }
 

@@ -96,7 +96,7 @@ func snippet(r *resolved, id string, png, opt []byte, attrs map[string]string) (
 	b.WriteString(`</script>`)
 	rel, _ := json.Marshal(assets.RelativeURL())
 	idJS, _ := json.Marshal(id)
-	fmt.Fprintf(&b, "<script>\n%s(%s, %s);\n</script></div>", loaderJS, idJS, rel)
+	fmt.Fprintf(&b, "<script>\n%s(%s, %s);\n</script></div>", compactLoader, idJS, rel)
 	return b.String(), nil
 }
 
