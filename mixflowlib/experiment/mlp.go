@@ -44,10 +44,7 @@ func (m MLPSpec) Canonical() (MLPSpec, error) {
 }
 
 // Validate reports whether m describes a valid network.
-func (m MLPSpec) Validate() error {
-	_, err := m.Canonical()
-	return err
-}
+func (m MLPSpec) Validate() error { return Validate(m) }
 
 // Build returns the network of m for data of dimension dim.
 func (m MLPSpec) Build(dim int) (*mlp.MLP, error) {

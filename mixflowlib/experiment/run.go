@@ -1,5 +1,11 @@
 package experiment
 
+import (
+	"fmt"
+
+	"github.com/mixflow/mixflow/mixflowlib/expcache"
+)
+
 // Run kinds every lab shares.
 const (
 	// RunBase is a model trained from scratch.
@@ -25,4 +31,64 @@ type RunInfo[B, P any] struct {
 	BaseKey string `json:"base_key,omitempty"`
 	// FromCache is true when the call that returned the run loaded it from the cache (not stored).
 	FromCache bool `json:"-"`
+}
+
+// record sets the run's key and whether it came from the cache.
+func (r *RunInfo[B, P]) record(info expcache.Info) { r.Key, r.FromCache = info.Key, info.Hit }
+
+// isBase reports whether the run is a base run that holds its spec.
+func (r *RunInfo[B, P]) isBase() bool { return r.Kind == RunBase && r.Base != nil }
+
+// runKey returns the run's key.
+func (r *RunInfo[B, P]) runKey() string { return r.Key }
+
+// trained returns t (a lab's Run reaches its embedded Trained through it).
+func (t *Trained) trained() *Trained { return t }
+
+// trainedRun is a pointer to a lab's Run type R, which embeds RunInfo and Trained.
+type trainedRun[R any] interface {
+	*R
+	record(expcache.Info)
+	isBase() bool
+	runKey() string
+	trained() *Trained
+	Resolve(expcache.Info)
+}
+
+// ComputeRun is Compute for a training run of a lab (R: the lab's Run, embedding RunInfo and Trained):
+// on success it records the run's key and whether it came from the cache, makes its checkpoint path
+// absolute (Trained.Resolve) and ends st with the key and the final loss.
+func ComputeRun[R any, PR trainedRun[R]](c *expcache.Cache, st *Stage, name string, key any,
+	compute func(dir string) (R, error)) (*R, error) {
+	run, info, err := Compute(c, st, name, key, compute)
+	if err != nil {
+		return nil, err
+	}
+	p := PR(&run)
+	p.record(info)
+	p.Resolve(info)
+	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, p.trained().FinalLoss))
+	return p, nil
+}
+
+// CheckPostBase reports, in the words of lab ("toyexp"), whether base can be post-trained: a base run
+// returned by TrainBase, with a checkpoint, and with EMA weights when fromEMA asks to start from them.
+func CheckPostBase[R any, PR trainedRun[R]](lab string, base PR, fromEMA bool) error {
+	if base == nil || !base.isBase() || base.trained().Checkpoint == "" {
+		return fmt.Errorf("%s: post-train: base must be a run returned by TrainBase", lab)
+	}
+	if fromEMA && !base.trained().HasEMA {
+		return fmt.Errorf("%s: post-train: from_ema set but the base run %s kept no EMA (ema_decay 0)", lab, base.runKey())
+	}
+	return nil
+}
+
+// TrainSeconds returns the sum of the training wall times of runs (PR: a lab's *Run), as recorded when
+// each was trained (cache hits included): what they cost from an empty cache.
+func TrainSeconds[R any, PR trainedRun[R]](runs []PR) float64 {
+	var total float64
+	for _, r := range runs {
+		total += r.trained().TrainSeconds
+	}
+	return total
 }

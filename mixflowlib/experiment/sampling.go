@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -62,4 +63,26 @@ func FirstDuplicate[T comparable](xs []T) int {
 		seen[x] = true
 	}
 	return -1
+}
+
+// CheckSeeds reports an empty or repeated list of seeds in the words of lab and what (e.g. "toyexp",
+// "eval": "toyexp: eval seeds: empty").
+func CheckSeeds(lab, what string, seeds []uint64) error {
+	if len(seeds) == 0 {
+		return fmt.Errorf("%s: %s seeds: empty", lab, what)
+	}
+	if d := FirstDuplicate(seeds); d >= 0 {
+		return fmt.Errorf("%s: %s seeds: %d appears twice", lab, what, seeds[d])
+	}
+	return nil
+}
+
+// CanonicalMethod returns the canonical name of the sampling method name ("" means MethodEuler, "sde"
+// means MethodEulerMaruyama), or an error in the words of lab ("imageexp").
+func CanonicalMethod(lab, name string) (string, error) {
+	m, err := sampler.ParseMethod(cmp.Or(name, MethodEuler))
+	if err != nil {
+		return name, fmt.Errorf("%s: %w", lab, err)
+	}
+	return m.String(), nil
 }

@@ -46,14 +46,10 @@ func (s SlowFlowSpec) Canonical() (SlowFlowSpec, error) {
 		return s, fmt.Errorf("experiment: slowflow protocol %q: want %q, %q or %q", s.Protocol,
 			slowflow.ProtocolNearestData, slowflow.ProtocolNearestFinal, slowflow.ProtocolForwardNoisedPair)
 	}
-	if s.Method == "" {
-		s.Method = MethodEuler
-	}
-	meth, err := ParseMethod(s.Method)
-	if err != nil {
+	var err error
+	if s.Method, err = CanonicalMethod("experiment", s.Method); err != nil {
 		return s, err
 	}
-	s.Method = meth.String()
 	if err := CheckSteps("slowflow", s.Steps); err != nil {
 		return s, err
 	}
@@ -76,10 +72,7 @@ func (s SlowFlowSpec) Canonical() (SlowFlowSpec, error) {
 }
 
 // Validate reports the first invalid field of s.
-func (s SlowFlowSpec) Validate() error {
-	_, err := s.Canonical()
-	return err
-}
+func (s SlowFlowSpec) Validate() error { return Validate(s) }
 
 // SlowFlowResult is a Slow Flow measurement of one run: one slowflow.Result per number of sampling
 // steps of the spec.

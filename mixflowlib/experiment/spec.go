@@ -35,10 +35,7 @@ func (b BaseSpec[D, M, O, T]) Canonical() (BaseSpec[D, M, O, T], error) {
 }
 
 // Validate reports the first invalid field of b.
-func (b BaseSpec[D, M, O, T]) Validate() error {
-	_, err := b.Canonical()
-	return err
-}
+func (b BaseSpec[D, M, O, T]) Validate() error { return Validate(b) }
 
 // PostSpec describes a post-training run started from a base model's checkpoint, with the lab's
 // objective and training specs.
@@ -70,13 +67,17 @@ func (p PostSpec[O, T]) Canonical() (PostSpec[O, T], error) {
 }
 
 // Validate reports the first invalid field of p.
-func (p PostSpec[O, T]) Validate() error {
-	_, err := p.Canonical()
-	return err
-}
+func (p PostSpec[O, T]) Validate() error { return Validate(p) }
 
 // PostKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
 type PostKey[B, P any] struct {
 	Base B `json:"base"`
 	Post P `json:"post"`
+}
+
+// Validate reports the first invalid field of s: the error of its Canonical. The specs' Validate
+// methods call it.
+func Validate[T Spec[T]](s T) error {
+	_, err := s.Canonical()
+	return err
 }

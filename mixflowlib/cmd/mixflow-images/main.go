@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,19 +57,7 @@ subcommands:
 Run 'mixflow-images <subcommand> -h' for the flags.
 `
 
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1], os.Args[2:], os.Stdout, os.Stderr)
-	stop()
-	cli.Exit("mixflow-images", err)
-}
+func main() { cli.MainSub("mixflow-images", usage, run) }
 
 // usageError marks errors in the command line (exit status 2).
 func usageError(err error) error { return cli.UsageError{Err: err} }

@@ -16,8 +16,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -30,12 +28,7 @@ import (
 // summary is the first line of -h.
 const summary = "the text-to-image MixFlow study of notebook 07: train a text-conditioned DiT, post-train it (standard FM and MixFlow), print attribute scores"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	cli.Exit("mixflow-t2i", err)
-}
+func main() { cli.Main("mixflow-t2i", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("mixflow-t2i", summary, stderr)

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -56,19 +55,7 @@ subcommands:
 Run 'mixflow <subcommand> -h' for the flags of a subcommand.
 `
 
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1], os.Args[2:], os.Stdout, os.Stderr)
-	stop()
-	cli.Exit("mixflow", err)
-}
+func main() { cli.MainSub("mixflow", usage, run) }
 
 // summaries are the one-line descriptions of the subcommands, the first line of their -h.
 var summaries = map[string]string{

@@ -10,7 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/exposure"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -61,18 +61,12 @@ func (d DiagSpec) Canonical() (DiagSpec, error) {
 
 // Diagnosis holds the exposure-bias measurements of one model.
 type Diagnosis struct {
-	// Run and RunKey identify the model.
-	Run    string `json:"run"`
-	RunKey string `json:"run_key"`
-	// Lag is the injected-lag test; its Metric is MetricSpread of the final samples.
-	Lag []exposure.LagPoint `json:"lag"`
-	// Gap is the variance gap per grid time of DiagSpec.Sampler.
-	Gap []exposure.GapPoint `json:"gap"`
+	// Diagnosis holds the run, the injected-lag test (its Metric is MetricSpread of the final samples),
+	// the variance gap per grid time of DiagSpec.Sampler (FinalGap: its last) and the wall time.
+	experiment.Diagnosis
 	// Own is the velocity error (against the exact velocity) on the model's own states and on true
 	// interpolations, per grid time of DiagSpec.Sampler.
 	Own []exposure.ErrorPoint `json:"own"`
-	// Seconds is the wall time when computed.
-	Seconds float64 `json:"seconds"`
 }
 
 // LagGrowth returns residual(δ_max) − residual(0) of the injected-lag test: about δ_max when the lag is
@@ -95,41 +89,18 @@ func (d *Diagnosis) OwnRatio() float64 {
 	return own / tr
 }
 
-// FinalGap returns the variance gap at the last grid time, in units of its standard error's scale
-// (the raw gap; see exposure.GapPoint).
-func (d *Diagnosis) FinalGap() float64 {
-	if len(d.Gap) == 0 {
-		return math.NaN()
-	}
-	return d.Gap[len(d.Gap)-1].Gap
-}
-
-type diagKey struct {
-	Run  string   `json:"run"`
-	Data DataSpec `json:"data"`
-	Diag DiagSpec `json:"diag"`
-}
-
 // Diagnose runs the injected-lag test, the variance gap and the own-trajectory error of run (cached).
 func (l *Lab) Diagnose(ctx context.Context, run *Run, spec DiagSpec) (*Diagnosis, error) {
 	if run == nil {
 		return nil, fmt.Errorf("highdim: diagnose: nil run")
 	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	res, _, err := expcache.Compute(l.cache(), "hd-diag", diagKey{Run: run.Key, Data: run.Data, Diag: c},
-		func(string) (Diagnosis, error) { return diagnose(ctx, run, c) })
-	if err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return experiment.MeasureRun(l.cache(), "hd-diag", experiment.MeasureKey[DiagSpec]{Run: run.Key, Data: run.Data, Field: "diag", Spec: spec},
+		nil, func(c DiagSpec, _ *experiment.Stage) (Diagnosis, error) { return diagnose(ctx, run, c) })
 }
 
 func diagnose(ctx context.Context, run *Run, c DiagSpec) (Diagnosis, error) {
 	start := time.Now()
-	d := Diagnosis{Run: run.Label, RunKey: run.Key}
+	d := Diagnosis{Diagnosis: experiment.Diagnosis{Run: run.Label, RunKey: run.Key}}
 	mix, err := run.Data.Mixture()
 	if err != nil {
 		return d, err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
@@ -62,29 +61,14 @@ func (r *EvalResult) Mean(name, metric string) (float64, bool) {
 		func(row Row) float64 { return row.Value })
 }
 
-type evalKey struct {
-	Run  string   `json:"run"`
-	Data DataSpec `json:"data"`
-	Eval EvalSpec `json:"eval"`
-}
-
 // Evaluate samples run with every setting of spec from the same initial noise per evaluation seed and
 // scores the samples against fresh true points of the data. The result is cached under the run's key.
 func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResult, error) {
 	if run == nil {
 		return nil, fmt.Errorf("highdim: evaluate: nil run")
 	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	res, info, err := expcache.Compute(l.cache(), "hd-eval", evalKey{Run: run.Key, Data: run.Data, Eval: c},
-		func(string) (EvalResult, error) { return evaluate(ctx, run, c) })
-	if err != nil {
-		return nil, err
-	}
-	res.FromCache = info.Hit
-	return &res, nil
+	return experiment.MeasureRun(l.cache(), "hd-eval", experiment.MeasureKey[EvalSpec]{Run: run.Key, Data: run.Data, Field: "eval", Spec: spec},
+		nil, func(c EvalSpec, _ *experiment.Stage) (EvalResult, error) { return evaluate(ctx, run, c) })
 }
 
 func evaluate(ctx context.Context, run *Run, c EvalSpec) (EvalResult, error) {

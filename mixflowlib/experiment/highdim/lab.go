@@ -83,7 +83,7 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 		return nil, err
 	}
 	label := "base (" + c.Arm.Label() + ")"
-	run, info, err := expcache.Compute(l.cache(), "hd-base", c, func(dir string) (Run, error) {
+	return experiment.ComputeRun(l.cache(), nil, "hd-base", c, func(dir string) (Run, error) {
 		src, err := newSource(c.Data, c.Data.StreamSeed)
 		if err != nil {
 			return Run{}, err
@@ -92,12 +92,6 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 		r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, nil)
 		return r, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	run.Key, run.FromCache = info.Key, info.Hit
-	run.Resolve(info)
-	return &run, nil
 }
 
 type postKey = experiment.PostKey[BaseSpec, PostSpec]
@@ -105,8 +99,8 @@ type postKey = experiment.PostKey[BaseSpec, PostSpec]
 // PostTrain post-trains base (a run from TrainBase) with spec from the base's EMA weights, with a fresh
 // optimiser and a fresh EMA, or loads the result from the cache.
 func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
-	if base == nil || base.Kind != RunBase || base.Base == nil || base.Checkpoint == "" {
-		return nil, errors.New("highdim: post-train: base must be a run returned by TrainBase")
+	if err := experiment.CheckPostBase("highdim", base, false); err != nil {
+		return nil, err
 	}
 	c, err := spec.Canonical()
 	if err != nil {
@@ -114,7 +108,7 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 	}
 	bspec := *base.Base
 	label := c.Arm.Label()
-	run, info, err := expcache.Compute(l.cache(), "hd-post", postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+	return experiment.ComputeRun(l.cache(), nil, "hd-post", postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
 		seed := c.DataSeed
 		if seed == 0 {
 			seed = bspec.Data.StreamSeed + 1<<32 + uint64(c.Train.Seed)<<20
@@ -128,12 +122,6 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, opts)
 		return r, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	run.Key, run.FromCache = info.Key, info.Hit
-	run.Resolve(info)
-	return &run, nil
 }
 
 // train runs one training of r's network (fresh when post is nil, else post-training) inside a cache

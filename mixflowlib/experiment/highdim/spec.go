@@ -1,6 +1,7 @@
 package highdim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -39,15 +40,9 @@ func DefaultDataSpec(dim int) DataSpec {
 
 // Canonical fills oracle.NewRotated's defaults and validates d.
 func (d DataSpec) Canonical() (DataSpec, error) {
-	if d.Components == 0 {
-		d.Components = oracle.DefaultRotatedComponents
-	}
-	if d.Radius == 0 {
-		d.Radius = oracle.DefaultRotatedRadius
-	}
-	if d.Std == 0 {
-		d.Std = oracle.DefaultRotatedStd
-	}
+	d.Components = cmp.Or(d.Components, oracle.DefaultRotatedComponents)
+	d.Radius = cmp.Or(d.Radius, oracle.DefaultRotatedRadius)
+	d.Std = cmp.Or(d.Std, oracle.DefaultRotatedStd)
 	if d.Dim < 2 || d.Dim > MaxDim {
 		return d, fmt.Errorf("highdim: data dim %d outside [2, %d]", d.Dim, MaxDim)
 	}
@@ -306,15 +301,8 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if e.Samples < 16 || e.Samples > 1<<18 {
 		return e, fmt.Errorf("highdim: eval samples %d outside [16, %d]", e.Samples, 1<<18)
 	}
-	if len(e.Seeds) == 0 {
-		return e, errors.New("highdim: eval seeds: empty")
-	}
-	dup := map[uint64]bool{}
-	for _, s := range e.Seeds {
-		if dup[s] {
-			return e, fmt.Errorf("highdim: eval seeds: %d appears twice", s)
-		}
-		dup[s] = true
+	if err := experiment.CheckSeeds("highdim", "eval", e.Seeds); err != nil {
+		return e, err
 	}
 	return e, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 )
 
 // DimPlan is the part of a study in one data dimension: Seeds training seeds (1 … Seeds), each with its
@@ -192,13 +194,9 @@ func cacheNote(r *Run) string {
 func (s *StudyResult) TrainSeconds() float64 {
 	var total float64
 	for _, d := range s.Dims {
-		for _, r := range d.Base.Runs {
-			total += r.TrainSeconds
-		}
+		total += experiment.TrainSeconds(d.Base.Runs)
 		for _, a := range d.Arms {
-			for _, r := range a.Runs {
-				total += r.TrainSeconds
-			}
+			total += experiment.TrainSeconds(a.Runs)
 		}
 	}
 	return total

@@ -1,6 +1,7 @@
 package imageexp
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,7 +14,6 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/evaluator"
-	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
 // Built-in kinds.
@@ -48,43 +48,15 @@ func init() {
 			panic(err)
 		}
 	}
-	must(RegisterBackbone(BackboneSiT, BackboneKind{Build: buildSiT, Canonical: canonicalSiT}))
-	must(RegisterData(DataFashionMNIST, DataKind{Load: loadFashionMNIST, Canonical: canonicalFashionMNIST}))
+	must(RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New)))
+	must(RegisterData(DataFashionMNIST, DataKind{Load: loadFashionMNIST, Canonical: CanonicalParams(fmnistParams)}))
 	must(RegisterEvaluator(EvaluatorFMNIST, EvaluatorKind{New: newFMNISTEvaluator, Canonical: canonicalFMNISTEval}))
 }
 
 // SiT returns the ModelSpec of a SiT backbone with configuration cfg (see sit.Preset; zero fields take
 // sit's defaults).
 func SiT(cfg sit.Config) ModelSpec {
-	return ModelSpec{Kind: BackboneSiT, Params: mustJSON(cfg)}
-}
-
-func sitConfig(params json.RawMessage) (sit.Config, error) {
-	var cfg sit.Config
-	if err := decodeStrict("sit", params, &cfg); err != nil {
-		return cfg, err
-	}
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("imageexp: sit params: %w", err)
-	}
-	return cfg, nil
-}
-
-func canonicalSiT(params json.RawMessage) (json.RawMessage, error) {
-	cfg, err := sitConfig(params)
-	if err != nil {
-		return nil, err
-	}
-	return mustJSON(cfg), nil
-}
-
-func buildSiT(params json.RawMessage) (nn.Backbone, error) {
-	cfg, err := sitConfig(params)
-	if err != nil {
-		return nil, err
-	}
-	return sit.New(cfg)
+	return ModelSpec{Kind: BackboneSiT, Params: MustJSON(cfg)}
 }
 
 // FashionMNISTParams are the parameters of the "fashion-mnist" data kind.
@@ -107,7 +79,7 @@ type FashionMNISTParams struct {
 // evaluator's reference statistics are those of the test split, so real training images scored like
 // generated ones give the noise floor of the metrics.
 func FashionMNIST(p FashionMNISTParams, seed uint64) DataSpec {
-	return DataSpec{Kind: DataFashionMNIST, Params: mustJSON(p), Seed: seed}
+	return DataSpec{Kind: DataFashionMNIST, Params: MustJSON(p), Seed: seed}
 }
 
 func fmnistParams(params json.RawMessage) (FashionMNISTParams, error) {
@@ -121,21 +93,19 @@ func fmnistParams(params json.RawMessage) (FashionMNISTParams, error) {
 	if p.Size != 28 && p.Size != 32 {
 		return p, fmt.Errorf("imageexp: fashion-mnist size %d: want 28 or 32", p.Size)
 	}
-	if p.HeldOut == 0 {
-		p.HeldOut = 2000
-	}
-	if p.HeldOut < 1 || p.HeldOut > fashionmnist.Test.Len() {
-		return p, fmt.Errorf("imageexp: fashion-mnist held_out %d outside [1, %d]", p.HeldOut, fashionmnist.Test.Len())
-	}
-	return p, nil
+	var err error
+	p.HeldOut, err = FashionMNISTHeldOut("imageexp: fashion-mnist", p.HeldOut)
+	return p, err
 }
 
-func canonicalFashionMNIST(params json.RawMessage) (json.RawMessage, error) {
-	p, err := fmnistParams(params)
-	if err != nil {
-		return nil, err
+// FashionMNISTHeldOut returns the held-out count n of a Fashion-MNIST data kind (0: 2000, the first test
+// images), or an error in the words of what ("imageexp: fashion-mnist") when it exceeds the test split.
+func FashionMNISTHeldOut(what string, n int) (int, error) {
+	n = cmp.Or(n, 2000)
+	if n < 1 || n > fashionmnist.Test.Len() {
+		return n, fmt.Errorf("%s held_out %d outside [1, %d]", what, n, fashionmnist.Test.Len())
 	}
-	return mustJSON(p), nil
+	return n, nil
 }
 
 var (
@@ -246,7 +216,7 @@ func canonicalFMNISTEval(params json.RawMessage) (json.RawMessage, error) {
 		return nil, fmt.Errorf("imageexp: fmnist evaluator: weights %s are not the shipped ones (%s)", p.Weights, fp)
 	}
 	p.Weights = fp
-	return mustJSON(p), nil
+	return MustJSON(p), nil
 }
 
 // FashionMNISTEvaluator returns the spec of the built-in "fmnist" evaluator with the shipped weights:

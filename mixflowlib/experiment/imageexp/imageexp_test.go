@@ -129,7 +129,7 @@ func TestObjectiveWrapper(t *testing.T) {
 }
 
 func TestRegistryErrors(t *testing.T) {
-	if err := RegisterBackbone(BackboneSiT, BackboneKind{Build: buildSiT}); err == nil || !strings.Contains(err.Error(), "already registered") {
+	if err := RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New)); err == nil || !strings.Contains(err.Error(), "already registered") {
 		t.Errorf("duplicate backbone: %v", err)
 	}
 	if err := RegisterData(" x", DataKind{Load: loadFashionMNIST}); err == nil {

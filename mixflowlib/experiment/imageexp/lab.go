@@ -104,7 +104,7 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 	}
 	label := "base (" + c.Objective.Label() + ")"
 	st := l.begin("train "+label, 1, "step", int(c.Train.Steps))
-	run, info, err := experiment.Compute(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
+	return experiment.ComputeRun(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
 		data, err := c.Data.Load()
 		if err != nil {
 			return Run{}, err
@@ -113,13 +113,6 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 		r.Trained, err = train(ctx, dir, label, c.Model, c.Objective, c.Train, data, nil, st)
 		return r, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	run.Key = info.Key
-	run.Resolve(info)
-	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
-	return &run, nil
 }
 
 // postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
@@ -140,13 +133,13 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 	if err != nil {
 		return nil, err
 	}
-	if c.FromEMA && !base.HasEMA {
-		return nil, fmt.Errorf("imageexp: post-train: from_ema set but the base run %s kept no EMA (ema_decay 0)", base.Key)
+	if err := experiment.CheckPostBase("imageexp", base, c.FromEMA); err != nil {
+		return nil, err
 	}
 	bspec := *base.Base
 	label := c.Objective.Label()
 	st := l.begin("post-train "+label, 1, "step", int(c.Train.Steps))
-	run, info, err := experiment.Compute(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+	return experiment.ComputeRun(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
 		data, err := bspec.Data.loadWithSeed(experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
 		if err != nil {
 			return Run{}, err
@@ -157,13 +150,6 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		r.Trained, err = train(ctx, dir, label, bspec.Model, c.Objective, c.Train, data, opts, st)
 		return r, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	run.Key = info.Key
-	run.Resolve(info)
-	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
-	return &run, nil
 }
 
 // train runs one training (fresh when post is nil, else post-training) of the network of ms on data

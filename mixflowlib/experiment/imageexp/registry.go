@@ -85,27 +85,78 @@ func compactParams(what string, params json.RawMessage) (json.RawMessage, error)
 	return buf.Bytes(), nil
 }
 
-// decodeStrict decodes params into v, rejecting unknown fields (a typo in a spec must not be ignored, or
-// two different intentions would hash alike). Empty params leave v unchanged.
-func decodeStrict(what string, params json.RawMessage, v any) error {
-	if len(bytes.TrimSpace(params)) == 0 {
+// DecodeParams decodes a kind's JSON parameters into v, rejecting unknown fields so that a typo cannot
+// hash like a default; empty parameters (or null) leave v as it is. what names the kind in the error
+// ("imageexp: sit" gives "imageexp: sit params …: …"). Kinds registered outside imageexp use it too.
+func DecodeParams(what string, params json.RawMessage, v any) error {
+	if p := bytes.TrimSpace(params); len(p) == 0 || string(p) == "null" {
 		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("imageexp: %s params %s: %w", what, params, err)
+		return fmt.Errorf("%s params %s: %w", what, params, err)
 	}
 	return nil
 }
 
-// mustJSON marshals v (a plain struct that always marshals).
-func mustJSON(v any) json.RawMessage {
+func decodeStrict(what string, params json.RawMessage, v any) error {
+	return DecodeParams("imageexp: "+what, params, v)
+}
+
+// MustJSON marshals v, a plain parameters struct that always marshals (it panics otherwise).
+func MustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("imageexp: marshal %T: %v", v, err))
 	}
 	return b
+}
+
+// CanonicalParams returns a kind's Canonical function for parameters that parse decodes, fills and
+// validates: the JSON of what parse returns.
+func CanonicalParams[P any](parse func(json.RawMessage) (P, error)) func(json.RawMessage) (json.RawMessage, error) {
+	return func(params json.RawMessage) (json.RawMessage, error) {
+		p, err := parse(params)
+		if err != nil {
+			return nil, err
+		}
+		return MustJSON(p), nil
+	}
+}
+
+// ConfigBackbone returns the backbone kind whose parameters are a configuration C (sit.Config,
+// t2i.Config, rae.DDTConfig): decoded strictly (DecodeParams), with C's defaults filled and validated
+// (errors in the words of what, e.g. "imageexp: sit"), and built by build.
+func ConfigBackbone[C interface {
+	WithDefaults() C
+	Validate() error
+}, B nn.Backbone](what string, build func(C) (B, error)) BackboneKind {
+	parse := func(params json.RawMessage) (C, error) {
+		var c C
+		if err := DecodeParams(what, params, &c); err != nil {
+			return c, err
+		}
+		c = c.WithDefaults()
+		if err := c.Validate(); err != nil {
+			return c, fmt.Errorf("%s params: %w", what, err)
+		}
+		return c, nil
+	}
+	return BackboneKind{
+		Canonical: CanonicalParams(parse),
+		Build: func(params json.RawMessage) (nn.Backbone, error) {
+			c, err := parse(params)
+			if err != nil {
+				return nil, err
+			}
+			b, err := build(c)
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
+		},
+	}
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -272,7 +323,7 @@ func (d DataSpec) loadWithSeed(seed uint64) (*Data, error) {
 		return nil, err
 	}
 	c.Seed = seed
-	key := string(mustJSON(c))
+	key := string(MustJSON(c))
 	dataMu.Lock()
 	defer dataMu.Unlock()
 	if data, ok := dataCache[key]; ok {
@@ -394,7 +445,7 @@ func (e EvaluatorSpec) New() (Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := string(mustJSON(c))
+	key := string(MustJSON(c))
 	evalMu.Lock()
 	defer evalMu.Unlock()
 	if ev, ok := evalCache[key]; ok {

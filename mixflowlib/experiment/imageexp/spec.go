@@ -74,10 +74,7 @@ func (o ObjectiveSpec) Canonical() (ObjectiveSpec, error) {
 }
 
 // Validate reports the first invalid field of o.
-func (o ObjectiveSpec) Validate() error {
-	_, err := o.Canonical()
-	return err
-}
+func (o ObjectiveSpec) Validate() error { return experiment.Validate(o) }
 
 // Build returns the objective o describes.
 func (o ObjectiveSpec) Build() (trainer.Objective, error) {
@@ -144,10 +141,7 @@ func (t TrainSpec) Canonical() (TrainSpec, error) {
 }
 
 // Validate reports the first invalid field of t.
-func (t TrainSpec) Validate() error {
-	_, err := t.Canonical()
-	return err
-}
+func (t TrainSpec) Validate() error { return experiment.Validate(t) }
 
 // BaseSpec describes the training of a base model from scratch (the core's experiment.BaseSpec with
 // this package's data, model, objective and training specs).
@@ -200,14 +194,10 @@ type SamplerSpec struct {
 // Canonical returns s with the method name canonical and a guidance interval dropped when there is no
 // guidance, and validates it.
 func (s SamplerSpec) Canonical() (SamplerSpec, error) {
-	if s.Method == "" {
-		s.Method = MethodEuler
-	}
-	m, err := ParseMethod(s.Method)
-	if err != nil {
+	var err error
+	if s.Method, err = experiment.CanonicalMethod("imageexp", s.Method); err != nil {
 		return s, err
 	}
-	s.Method = m.String()
 	if s.Steps < 1 || s.Steps > MaxSteps {
 		return s, fmt.Errorf("imageexp: sampler steps %d outside [1, %d]", s.Steps, MaxSteps)
 	}
@@ -387,15 +377,8 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if e.N < 4 || e.N > MaxImages {
 		return e, fmt.Errorf("imageexp: eval n %d outside [4, %d]", e.N, MaxImages)
 	}
-	if len(e.Seeds) == 0 {
-		return e, errors.New("imageexp: eval seeds: empty")
-	}
-	seeds := map[uint64]bool{}
-	for _, s := range e.Seeds {
-		if seeds[s] {
-			return e, fmt.Errorf("imageexp: eval seeds: %d appears twice", s)
-		}
-		seeds[s] = true
+	if err := experiment.CheckSeeds("imageexp", "eval", e.Seeds); err != nil {
+		return e, err
 	}
 	if e.Evaluator.Kind == "" {
 		e.Evaluator = FashionMNISTEvaluator()
@@ -414,10 +397,7 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 }
 
 // Validate reports the first invalid field of e.
-func (e EvalSpec) Validate() error {
-	_, err := e.Canonical()
-	return err
-}
+func (e EvalSpec) Validate() error { return experiment.Validate(e) }
 
 // SlowFlowSpec describes a Slow Flow measurement; it is the core's spec (experiment.SlowFlowSpec, so the
 // shared Slow Flow figures and tables take the results), with N generated images and ReferenceSize real held-out images

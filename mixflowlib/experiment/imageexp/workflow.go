@@ -171,7 +171,7 @@ func DefaultWorkflow(quick bool) Workflow {
 	w := FashionMNISTWorkflow(100, 40, 64, []uint64{0})
 	w.Base.Train.EMADecay, w.Post.EMADecay = 0.9, 0.9 // so few steps that a slow EMA would still be the initial weights
 	w.Eval.Samplers = SamplerGrid([]string{MethodEuler}, []int{2, 5}, []Guidance{NoGuidance, {Scale: 1.5}})
-	w.Eval.Evaluator.Params = mustJSON(FMNISTEvalParams{NoPrecisionRecall: true})
+	w.Eval.Evaluator.Params = MustJSON(FMNISTEvalParams{NoPrecisionRecall: true})
 	w.SlowFlow.Steps, w.SlowFlow.N, w.SlowFlow.ReferenceSize = []int{5}, 32, 500
 	return w
 }

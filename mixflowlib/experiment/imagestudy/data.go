@@ -1,7 +1,6 @@
 package imagestudy
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -27,7 +26,7 @@ const (
 )
 
 func init() {
-	if err := imageexp.RegisterData(DataSmallFashionMNIST, imageexp.DataKind{Load: loadSmall, Canonical: canonicalSmall}); err != nil {
+	if err := imageexp.RegisterData(DataSmallFashionMNIST, imageexp.DataKind{Load: loadSmall, Canonical: imageexp.CanonicalParams(smallParams)}); err != nil {
 		panic(err)
 	}
 }
@@ -47,18 +46,13 @@ type SmallParams struct {
 // draws training images (seeded) through the same down-and-up resize: the metrics' noise floor is that
 // of a perfect generator at the small side, which includes the detail the small side loses.
 func SmallFashionMNIST(p SmallParams, seed uint64) imageexp.DataSpec {
-	b, _ := json.Marshal(p)
-	return imageexp.DataSpec{Kind: DataSmallFashionMNIST, Params: b, Seed: seed}
+	return imageexp.DataSpec{Kind: DataSmallFashionMNIST, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
 func smallParams(params json.RawMessage) (SmallParams, error) {
 	var p SmallParams
-	if len(bytes.TrimSpace(params)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(params))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
-			return p, fmt.Errorf("imagestudy: %s params %s: %w", DataSmallFashionMNIST, params, err)
-		}
+	if err := imageexp.DecodeParams("imagestudy: "+DataSmallFashionMNIST, params, &p); err != nil {
+		return p, err
 	}
 	if p.Size == 0 {
 		p.Size = 16
@@ -66,21 +60,9 @@ func smallParams(params json.RawMessage) (SmallParams, error) {
 	if p.Size < MinSize || p.Size > MaxSize {
 		return p, fmt.Errorf("imagestudy: %s size %d outside [%d, %d]", DataSmallFashionMNIST, p.Size, MinSize, MaxSize)
 	}
-	if p.HeldOut == 0 {
-		p.HeldOut = 2000
-	}
-	if p.HeldOut < 1 || p.HeldOut > fashionmnist.Test.Len() {
-		return p, fmt.Errorf("imagestudy: %s held_out %d outside [1, %d]", DataSmallFashionMNIST, p.HeldOut, fashionmnist.Test.Len())
-	}
-	return p, nil
-}
-
-func canonicalSmall(params json.RawMessage) (json.RawMessage, error) {
-	p, err := smallParams(params)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(p)
+	var err error
+	p.HeldOut, err = imageexp.FashionMNISTHeldOut("imagestudy: "+DataSmallFashionMNIST, p.HeldOut)
+	return p, err
 }
 
 func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {

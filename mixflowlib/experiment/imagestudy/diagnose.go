@@ -10,6 +10,7 @@ import (
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/exposure"
 )
@@ -81,16 +82,10 @@ func (d DiagSpec) Canonical() (DiagSpec, error) {
 	return d, nil
 }
 
-// Diagnosis holds the exposure-bias diagnostics of one model.
+// Diagnosis holds the exposure-bias diagnostics of one model: the core's (experiment.Diagnosis), the
+// injected-lag test (residual noise and DiagSpec.Metric per δ) and the variance gap per step.
 type Diagnosis struct {
-	// Run and RunKey identify the model.
-	Run    string `json:"run"`
-	RunKey string `json:"run_key"`
-	// Lag is the injected-lag test (residual noise and metric per δ); Gap the variance gap per step.
-	Lag []exposure.LagPoint `json:"lag"`
-	Gap []exposure.GapPoint `json:"gap"`
-	// Seconds is the wall time of the computation.
-	Seconds float64 `json:"seconds"`
+	experiment.Diagnosis
 }
 
 // LagSlope returns the growth of the lag test's metric from δ = 0 to the largest δ, divided by that δ
@@ -103,40 +98,19 @@ func (d *Diagnosis) LagSlope() float64 {
 	return (b.Metric - a.Metric) / (b.Delta - a.Delta)
 }
 
-// FinalGap returns the variance gap at the last step (NaN without one).
-func (d *Diagnosis) FinalGap() float64 {
-	if len(d.Gap) == 0 {
-		return math.NaN()
-	}
-	return d.Gap[len(d.Gap)-1].Gap
-}
-
-type diagKey struct {
-	Run  string   `json:"run"`
-	Diag DiagSpec `json:"diag"`
-}
-
 // Diagnose runs the injected-lag test and the variance gap of run (cached under the run's key and the
 // spec) on lab's cache.
 func Diagnose(ctx context.Context, lab *imageexp.Lab, run *imageexp.Run, spec DiagSpec) (*Diagnosis, error) {
 	if run == nil {
 		return nil, fmt.Errorf("imagestudy: diagnose: nil run")
 	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	res, _, err := expcache.Compute(cacheOf(lab), "imgstudy-diag", diagKey{Run: run.Key, Diag: c},
-		func(string) (Diagnosis, error) { return diagnose(ctx, lab, run, c) })
-	if err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return experiment.MeasureRun(cacheOf(lab), "imgstudy-diag", experiment.MeasureKey[DiagSpec]{Run: run.Key, Field: "diag", Spec: spec},
+		nil, func(c DiagSpec, _ *experiment.Stage) (Diagnosis, error) { return diagnose(ctx, lab, run, c) })
 }
 
 func diagnose(ctx context.Context, lab *imageexp.Lab, run *imageexp.Run, c DiagSpec) (Diagnosis, error) {
 	start := time.Now()
-	d := Diagnosis{Run: run.Label, RunKey: run.Key}
+	d := Diagnosis{experiment.Diagnosis{Run: run.Label, RunKey: run.Key}}
 	data, err := run.Data().Load()
 	if err != nil {
 		return d, err

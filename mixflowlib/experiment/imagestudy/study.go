@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
@@ -276,14 +277,9 @@ func sampledWith(ctx context.Context, lab *imageexp.Lab, ar *ArmResult, run *ima
 // TrainSeconds returns the training wall time of every model of the result as recorded when each was
 // trained (cache hits included): what the study costs from an empty cache, without evaluation.
 func (r *Result) TrainSeconds() float64 {
-	total := 0.0
-	for _, run := range r.Base.Runs {
-		total += run.TrainSeconds
-	}
+	total := experiment.TrainSeconds(r.Base.Runs)
 	for _, a := range r.Arms {
-		for _, run := range a.Runs {
-			total += run.TrainSeconds
-		}
+		total += experiment.TrainSeconds(a.Runs)
 	}
 	return total
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -27,7 +26,7 @@ const DataKind = "rae-fashion-mnist"
 var OnStep func(trainer.StepReport)
 
 func init() {
-	if err := imageexp.RegisterData(DataKind, imageexp.DataKind{Load: loadData, Canonical: canonicalData}); err != nil {
+	if err := imageexp.RegisterData(DataKind, imageexp.DataKind{Load: loadData, Canonical: imageexp.CanonicalParams(dataParams)}); err != nil {
 		panic(err)
 	}
 }
@@ -48,41 +47,22 @@ type DataParams struct {
 // test images, Conds gives balanced labels, Real draws real training images (in image space, where the
 // evaluator scores) for the noise floor, and Decode is the stage-1 decoder.
 func Data(p DataParams, seed uint64) imageexp.DataSpec {
-	b, err := json.Marshal(p)
-	if err != nil {
-		panic(fmt.Sprintf("raeexp: marshal DataParams: %v", err))
-	}
-	return imageexp.DataSpec{Kind: DataKind, Params: b, Seed: seed}
+	return imageexp.DataSpec{Kind: DataKind, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
 func dataParams(params json.RawMessage) (DataParams, error) {
 	var p DataParams
-	if len(strings.TrimSpace(string(params))) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(params)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
-			return p, fmt.Errorf("raeexp: data params %s: %w", params, err)
-		}
+	err := imageexp.DecodeParams("raeexp: data", params, &p)
+	if err != nil {
+		return p, err
 	}
-	if p.HeldOut == 0 {
-		p.HeldOut = 2000
+	if p.HeldOut, err = imageexp.FashionMNISTHeldOut("raeexp: data", p.HeldOut); err != nil {
+		return p, err
 	}
-	if p.HeldOut < 1 || p.HeldOut > fashionmnist.Test.Len() {
-		return p, fmt.Errorf("raeexp: data held_out %d outside [1, %d]", p.HeldOut, fashionmnist.Test.Len())
-	}
-	var err error
 	if p.Autoencoder, err = p.Autoencoder.Canonical(); err != nil {
 		return p, err
 	}
 	return p, nil
-}
-
-func canonicalData(params json.RawMessage) (json.RawMessage, error) {
-	p, err := dataParams(params)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(p)
 }
 
 func loadData(params json.RawMessage, seed uint64) (*imageexp.Data, error) {

@@ -19,7 +19,7 @@
 package t2iexp
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -32,7 +32,6 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/t2i"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
-	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
 // Kind names registered with imageexp.
@@ -65,7 +64,7 @@ var Metrics = []string{MetricAll, MetricShape, MetricColor, MetricPosition, Metr
 
 func init() {
 	for _, err := range []error{
-		imageexp.RegisterBackbone(BackboneKind, imageexp.BackboneKind{Build: buildModel, Canonical: canonicalModel}),
+		imageexp.RegisterBackbone(BackboneKind, imageexp.ConfigBackbone("t2iexp: t2i", t2i.New)),
 		imageexp.RegisterData(DataKind, imageexp.DataKind{Load: loadData, Canonical: canonicalData}),
 		imageexp.RegisterEvaluator(EvaluatorKind, imageexp.EvaluatorKind{New: newEvaluator, Canonical: noParams}),
 	} {
@@ -77,35 +76,7 @@ func init() {
 
 // Model returns the imageexp.ModelSpec of a text-conditioned DiT with configuration cfg.
 func Model(cfg t2i.Config) imageexp.ModelSpec {
-	return imageexp.ModelSpec{Kind: BackboneKind, Params: mustJSON(cfg)}
-}
-
-func modelConfig(params json.RawMessage) (t2i.Config, error) {
-	var cfg t2i.Config
-	if err := decodeStrict("t2i", params, &cfg); err != nil {
-		return cfg, err
-	}
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("t2iexp: %w", err)
-	}
-	return cfg, nil
-}
-
-func canonicalModel(params json.RawMessage) (json.RawMessage, error) {
-	cfg, err := modelConfig(params)
-	if err != nil {
-		return nil, err
-	}
-	return mustJSON(cfg), nil
-}
-
-func buildModel(params json.RawMessage) (nn.Backbone, error) {
-	cfg, err := modelConfig(params)
-	if err != nil {
-		return nil, err
-	}
-	return t2i.New(cfg)
+	return imageexp.ModelSpec{Kind: BackboneKind, Params: imageexp.MustJSON(cfg)}
 }
 
 // DataParams are the parameters of the "captions" data kind.
@@ -129,26 +100,18 @@ type DataParams struct {
 // s) gives those examples' own images, which the evaluator scores 1 on every metric (it is exact on real
 // renders): the ceiling of the scores.
 func Data(p DataParams, seed uint64) imageexp.DataSpec {
-	return imageexp.DataSpec{Kind: DataKind, Params: mustJSON(p), Seed: seed}
+	return imageexp.DataSpec{Kind: DataKind, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
 func dataParams(params json.RawMessage) (DataParams, captions.Options, error) {
 	var p DataParams
-	if err := decodeStrict("captions", params, &p); err != nil {
+	if err := imageexp.DecodeParams("t2iexp: captions", params, &p); err != nil {
 		return p, captions.Options{}, err
 	}
-	if p.Size == 0 {
-		p.Size = captions.DefaultSize
-	}
-	if p.MaxCount == 0 {
-		p.MaxCount = captions.MaxCount
-	}
-	if p.MaxLen == 0 {
-		p.MaxLen = captions.DefaultMaxLen
-	}
-	if p.HeldOut == 0 {
-		p.HeldOut = 1000
-	}
+	p.Size = cmp.Or(p.Size, captions.DefaultSize)
+	p.MaxCount = cmp.Or(p.MaxCount, captions.MaxCount)
+	p.MaxLen = cmp.Or(p.MaxLen, captions.DefaultMaxLen)
+	p.HeldOut = cmp.Or(p.HeldOut, 1000)
 	if p.HeldOut < 1 || p.HeldOut > imageexp.MaxImages {
 		return p, captions.Options{}, fmt.Errorf("t2iexp: captions held_out %d outside [1, %d]", p.HeldOut, imageexp.MaxImages)
 	}
@@ -164,7 +127,7 @@ func canonicalData(params json.RawMessage) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mustJSON(p), nil
+	return imageexp.MustJSON(p), nil
 }
 
 // evalSeedSalt separates the evaluation sources' seeds from small training seeds.
@@ -361,25 +324,4 @@ func shapeOf(t *tensors.Tensor) any {
 		return "nil"
 	}
 	return t.Shape()
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("t2iexp: marshal %T: %v", v, err))
-	}
-	return b
-}
-
-// decodeStrict decodes params into v rejecting unknown fields, so that a typo cannot hash like a default.
-func decodeStrict(what string, params json.RawMessage, v any) error {
-	if len(params) == 0 || string(params) == "null" {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("t2iexp: %s params %s: %w", what, params, err)
-	}
-	return nil
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/mixflow/mixflow/datasets/captions"
 	"github.com/mixflow/mixflow/datasets/images"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/expview"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
+	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp/imageview"
 	"github.com/mixflow/mixflow/widgets/chart"
 	"github.com/mixflow/mixflow/widgets/figures"
 	"github.com/mixflow/mixflow/widgets/grid"
@@ -161,19 +163,11 @@ func FormatComparison(cmp *imageexp.Comparison) string {
 // run, or the two post-trainings together (their losses are different objectives: compare shapes, not
 // levels).
 func LossFigure(title string, runs ...*imageexp.Run) (chart.Figure, error) {
-	var cs []figures.Curve
-	for _, r := range runs {
-		if r == nil || r.History == nil {
-			return chart.Figure{}, fmt.Errorf("t2iexp: loss figure: run without a history")
-		}
-		c := figures.Curve{Name: r.Label}
-		for i, s := range r.History.Step {
-			c.Step = append(c.Step, float64(s))
-			c.Value = append(c.Value, r.History.Loss[i])
-		}
-		cs = append(cs, c)
+	ls, err := imageview.LossRuns("t2iexp: loss figure", runs...)
+	if err != nil {
+		return chart.Figure{}, err
 	}
-	return figures.LossCurves(cs, figures.LossOptions{Title: title, Smooth: 0.8})
+	return expview.Loss("t2iexp: loss figure", ls, false, figures.LossOptions{Title: title, Smooth: 0.8})
 }
 
 // ExamplesGrid shows n training examples of data (a "captions" DataSpec) with their captions listed under

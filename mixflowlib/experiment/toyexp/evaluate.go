@@ -52,12 +52,6 @@ func (r *EvalResult) FloorMean(metric string) float64 {
 
 func (r EvalRow) value() float64 { return r.Value }
 
-type evalKey struct {
-	Run  string   `json:"run"`
-	Data DataSpec `json:"data"`
-	Eval EvalSpec `json:"eval"`
-}
-
 // Evaluate samples run with every (method, steps) of spec, from the same initial noise for every
 // setting, and compares the samples with fresh true points of run's data (independent of the training
 // stream) by the sliced Wasserstein distance and the MMD. Each evaluation seed has its own noise and its
@@ -66,19 +60,11 @@ func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResul
 	if run == nil {
 		return nil, fmt.Errorf("toyexp: evaluate: nil run")
 	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	total := len(c.Seeds) * len(c.Methods) * len(c.Steps)
-	st := l.begin("evaluate "+run.Label, 1, "setting", total)
-	res, hit, err := experiment.Measure(l.cache(), st, cacheEval, evalKey{Run: run.Key, Data: run.Data, Eval: c},
-		func(string) (EvalResult, error) { return evaluate(ctx, run, c, st) })
-	if err != nil {
-		return nil, err
-	}
-	res.FromCache = hit
-	return &res, nil
+	return experiment.MeasureRun(l.cache(), cacheEval, experiment.MeasureKey[EvalSpec]{Run: run.Key, Data: run.Data, Field: "eval", Spec: spec},
+		func(c EvalSpec) *Stage {
+			return l.begin("evaluate "+run.Label, 1, "setting", len(c.Seeds)*len(c.Methods)*len(c.Steps))
+		},
+		func(c EvalSpec, st *Stage) (EvalResult, error) { return evaluate(ctx, run, c, st) })
 }
 
 func evaluate(ctx context.Context, run *Run, c EvalSpec, st *Stage) (EvalResult, error) {

@@ -83,7 +83,7 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 	}
 	label := "base (" + c.Objective.Label() + ")"
 	st := l.begin(fmt.Sprintf("train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
-	run, info, err := experiment.Compute(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
+	return experiment.ComputeRun(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
 		src, err := newSource(c.Data, c.Data.Seed)
 		if err != nil {
 			return Run{}, err
@@ -92,13 +92,6 @@ func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
 		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, nil, st)
 		return r, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	run.Key, run.FromCache = info.Key, info.Hit
-	run.Resolve(info)
-	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
-	return &run, nil
 }
 
 // postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
@@ -108,20 +101,17 @@ type postKey = experiment.PostKey[BaseSpec, PostSpec]
 // The optimiser starts afresh (unless KeepOptimizer) and the EMA restarts from the starting weights; the
 // step counter of the post-training run starts at 0. An interrupted post-training resumes like TrainBase.
 func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
-	if base == nil || base.Kind != RunBase || base.Base == nil || base.Checkpoint == "" {
-		return nil, errors.New("toyexp: post-train: base must be a run returned by TrainBase")
-	}
 	c, err := spec.Canonical()
 	if err != nil {
 		return nil, err
 	}
-	if spec.FromEMA && !base.HasEMA {
-		return nil, fmt.Errorf("toyexp: post-train: from_ema set but the base run %s kept no EMA (ema_decay 0)", base.Key)
+	if err := experiment.CheckPostBase("toyexp", base, c.FromEMA); err != nil {
+		return nil, err
 	}
 	bspec := *base.Base
 	label := c.Objective.Label()
 	st := l.begin(fmt.Sprintf("post-train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
-	run, info, err := experiment.Compute(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
+	return experiment.ComputeRun(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
 		src, err := newSource(bspec.Data, experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
 		if err != nil {
 			return Run{}, err
@@ -131,13 +121,6 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, opts, st)
 		return r, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	run.Key, run.FromCache = info.Key, info.Hit
-	run.Resolve(info)
-	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, run.FinalLoss))
-	return &run, nil
 }
 
 // train runs one training of r's network (fresh when post is nil, else post-training) inside a cache

@@ -23,12 +23,6 @@ func MeanGap(res *slowflow.Result) float64 { return experiment.MeanGap(res) }
 // (experiment.FinalStats).
 func FinalStats(res *slowflow.Result) slowflow.Stats { return experiment.FinalStats(res) }
 
-type slowFlowKey struct {
-	Run      string       `json:"run"`
-	Data     DataSpec     `json:"data"`
-	SlowFlow SlowFlowSpec `json:"slowflow"`
-}
-
 // MeasureSlowFlow measures the Slow Flow of run (see mixflowlib/slowflow) for every number of sampling
 // steps of spec, from the same noise and reference points for every step count and every run with the
 // same spec, so runs are compared on identical inputs. The result is cached under the run's key and the
@@ -37,18 +31,11 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 	if run == nil {
 		return nil, fmt.Errorf("toyexp: slowflow: nil run")
 	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	st := l.begin(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), 1, "setting", len(c.Steps))
-	res, hit, err := experiment.Measure(l.cache(), st, cacheSlowFlow, slowFlowKey{Run: run.Key, Data: run.Data, SlowFlow: c},
-		func(string) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
-	if err != nil {
-		return nil, err
-	}
-	res.FromCache = hit
-	return &res, nil
+	return experiment.MeasureRun(l.cache(), cacheSlowFlow, experiment.MeasureKey[SlowFlowSpec]{Run: run.Key, Data: run.Data, Field: "slowflow", Spec: spec},
+		func(c SlowFlowSpec) *Stage {
+			return l.begin(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), 1, "setting", len(c.Steps))
+		},
+		func(c SlowFlowSpec, st *Stage) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
 }
 
 func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *Stage) (SlowFlowResult, error) {

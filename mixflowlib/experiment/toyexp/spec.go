@@ -58,10 +58,7 @@ func (d DataSpec) Canonical() (DataSpec, error) {
 }
 
 // Validate reports whether d is usable.
-func (d DataSpec) Validate() error {
-	_, err := d.Canonical()
-	return err
-}
+func (d DataSpec) Validate() error { return experiment.Validate(d) }
 
 // ModelSpec configures the velocity network, an unconditional mlp.MLP: the core's experiment.MLPSpec
 // (zero fields take mlp's defaults; the input dimension comes from DataSpec.Dim).
@@ -101,10 +98,7 @@ func (t TrainSpec) Canonical() (TrainSpec, error) {
 }
 
 // Validate reports the first invalid field of t.
-func (t TrainSpec) Validate() error {
-	_, err := t.Canonical()
-	return err
-}
+func (t TrainSpec) Validate() error { return experiment.Validate(t) }
 
 // BaseSpec describes the training of a base model from scratch (the core's experiment.BaseSpec with
 // this package's data, model, objective and training specs).
@@ -217,20 +211,14 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if e.Projections < 1 || e.Projections > 100_000 {
 		return e, fmt.Errorf("toyexp: eval projections %d outside [1, 100000]", e.Projections)
 	}
-	if len(e.Seeds) == 0 {
-		return e, errors.New("toyexp: eval seeds: empty")
-	}
-	if dup := experiment.FirstDuplicate(e.Seeds); dup >= 0 {
-		return e, fmt.Errorf("toyexp: eval seeds: %d appears twice", e.Seeds[dup])
+	if err := experiment.CheckSeeds("toyexp", "eval", e.Seeds); err != nil {
+		return e, err
 	}
 	return e, nil
 }
 
 // Validate reports the first invalid field of e.
-func (e EvalSpec) Validate() error {
-	_, err := e.Canonical()
-	return err
-}
+func (e EvalSpec) Validate() error { return experiment.Validate(e) }
 
 // Metrics returns the names of the metrics e computes.
 func (e EvalSpec) Metrics() []string {

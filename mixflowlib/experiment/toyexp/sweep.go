@@ -197,10 +197,7 @@ func (s SweepSpec) Canonical() (SweepSpec, error) {
 }
 
 // Validate reports the first problem of s.
-func (s SweepSpec) Validate() error {
-	_, err := s.Canonical()
-	return err
-}
+func (s SweepSpec) Validate() error { return experiment.Validate(s) }
 
 // Sweep trains, post-trains and evaluates every variant for every seed (each piece cached on its own, so
 // an interrupted sweep resumes where it stopped and a grown sweep computes only what is new) and returns

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/mixflow/mixflow/mixflowlib/experiment/expview"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/widgets/chart"
@@ -246,33 +247,24 @@ func MetricVsSteps(cmp *imageexp.Comparison, metric, title string) (chart.Figure
 // Loss draws the training loss of runs (their History) on a log scale, smoothed. Auxiliary loss terms are
 // drawn too, named "<run>: <term>".
 func Loss(title string, runs ...*imageexp.Run) (chart.Figure, error) {
-	var cs []figures.Curve
-	for _, r := range runs {
-		if r == nil || r.History == nil || r.History.Len() == 0 {
-			return chart.Figure{}, errors.New("imageview: loss: run without history")
-		}
-		c := figures.Curve{Name: r.Label}
-		for i, s := range r.History.Step {
-			c.Step = append(c.Step, float64(s))
-			c.Value = append(c.Value, r.History.Loss[i])
-		}
-		cs = append(cs, c)
-		names := make([]string, 0, len(r.History.Aux))
-		for k := range r.History.Aux {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			a := figures.Curve{Name: r.Label + ": " + k}
-			for i, s := range r.History.Step {
-				if i < len(r.History.Aux[k]) {
-					a.Step, a.Value = append(a.Step, float64(s)), append(a.Value, r.History.Aux[k][i])
-				}
-			}
-			cs = append(cs, a)
-		}
+	ls, err := LossRuns("imageview: loss", runs...)
+	if err != nil {
+		return chart.Figure{}, err
 	}
-	return figures.LossCurves(cs, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
+	return expview.Loss("imageview: loss", ls, true, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
+}
+
+// LossRuns returns the label and history of every run for expview.Loss, or an error in the words of
+// what for a nil run.
+func LossRuns(what string, runs ...*imageexp.Run) ([]expview.LossRun, error) {
+	ls := make([]expview.LossRun, len(runs))
+	for i, r := range runs {
+		if r == nil {
+			return nil, fmt.Errorf("%s: nil run", what)
+		}
+		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
+	}
+	return ls, nil
 }
 
 // SideBySide lays out the first cols images of each sample set as one row per set (labelled with the

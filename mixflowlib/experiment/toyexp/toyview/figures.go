@@ -128,19 +128,11 @@ func Scatter(title string, names []string, sets [][][2]float64) (chart.Figure, e
 
 // Loss draws the training loss of runs (their History) on a log scale, smoothed.
 func Loss(title string, runs ...*toyexp.Run) (chart.Figure, error) {
-	var cs []figures.Curve
-	for _, r := range runs {
-		if r.History == nil || r.History.Len() == 0 {
-			return chart.Figure{}, fmt.Errorf("toyview: loss: run %q has no history", r.Label)
-		}
-		c := figures.Curve{Name: r.Label}
-		for i, s := range r.History.Step {
-			c.Step = append(c.Step, float64(s))
-			c.Value = append(c.Value, r.History.Loss[i])
-		}
-		cs = append(cs, c)
+	ls := make([]expview.LossRun, len(runs))
+	for i, r := range runs {
+		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
 	}
-	return figures.LossCurves(cs, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
+	return expview.Loss("toyview: loss", ls, false, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
 }
 
 func metricShort(metric string) string {
