@@ -12,7 +12,6 @@ import (
 	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/expview"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
-	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp/imageview"
 	"github.com/mixflow/mixflow/widgets/chart"
 	"github.com/mixflow/mixflow/widgets/figures"
 	"github.com/mixflow/mixflow/widgets/grid"
@@ -163,9 +162,12 @@ func FormatComparison(cmp *imageexp.Comparison) string {
 // run, or the two post-trainings together (their losses are different objectives: compare shapes, not
 // levels).
 func LossFigure(title string, runs ...*imageexp.Run) (chart.Figure, error) {
-	ls, err := imageview.LossRuns("t2iexp: loss figure", runs...)
-	if err != nil {
-		return chart.Figure{}, err
+	ls := make([]expview.LossRun, len(runs))
+	for i, r := range runs {
+		if r == nil {
+			return chart.Figure{}, fmt.Errorf("t2iexp: loss figure: nil run")
+		}
+		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
 	}
 	return expview.Loss("t2iexp: loss figure", ls, false, figures.LossOptions{Title: title, Smooth: 0.8})
 }
