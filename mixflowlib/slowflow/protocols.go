@@ -97,24 +97,10 @@ func ForwardNoisedPair(s *sampler.Sampler, x0, x1 *tensors.Tensor, cond datasets
 	}
 	xStart := tensors.FromFlatDataAndDimensions(start, x0.Shape().Dimensions...)
 	defer func() { _ = xStart.FinalizeAll() }()
-	last, err := s.Walk(xStart, cond, func(i int, t float64, x *tensors.Tensor) error {
-		xhat, err := tensors.CopyFlatData[float32](x)
-		if err != nil {
-			return err
-		}
+	return walk(s, xStart, cond, res, opt, ProtocolForwardNoisedPair, func(_ *tensors.Tensor, xhat []float32) ([]int, []float64, error) {
 		m, err := NearestTimes(p, xhat, noise, data, d)
-		if err != nil {
-			return fmt.Errorf("step %d (t = %v): %w", i, t, err)
-		}
-		return res.add(i, t, m, nil, opt)
+		return nil, m, err
 	})
-	if last != nil {
-		_ = last.FinalizeAll()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("slowflow: %s: %w", ProtocolForwardNoisedPair, err)
-	}
-	return res, nil
 }
 
 // NearestData runs protocol (b): the sampler starts from the noise x0 ([N, ...], at TStart = 0) and at
@@ -123,38 +109,15 @@ func ForwardNoisedPair(s *sampler.Sampler, x0, x1 *tensors.Tensor, cond datasets
 // example as x0, in any per-example shape). The search runs on the backend in chunks of reference points; the reported m* of the chosen
 // pair is then computed exactly on the host. With Options.KeepSamples, Stats.Index holds the chosen r.
 func NearestData(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref *tensors.Tensor, opt Options) (*Result, error) {
-	p, res, n, d, err := setup(s, x0, opt, ProtocolNearestData)
-	if err != nil {
-		return nil, err
-	}
-	if s.Config().TStart != 0 {
-		return nil, fmt.Errorf("slowflow: %s needs a sampler starting from noise (TStart 0), got TStart %v", ProtocolNearestData, s.Config().TStart)
-	}
-	refs, err := newReference(s.Backend(), ref, x0, n, d, p, opt)
+	_, res, _, _, refs, err := setupReference(s, x0, ref, opt, ProtocolNearestData)
 	if err != nil {
 		return nil, err
 	}
 	defer refs.finalize()
-	res.ReferenceSize = refs.r
 	noise := tensors.MustCopyFlatData[float32](x0)
-	last, err := s.Walk(x0, cond, func(i int, t float64, x *tensors.Tensor) error {
-		xhat, err := tensors.CopyFlatData[float32](x)
-		if err != nil {
-			return err
-		}
-		idx, m, err := refs.nearestLine(x, x0, xhat, noise)
-		if err != nil {
-			return fmt.Errorf("step %d (t = %v): %w", i, t, err)
-		}
-		return res.add(i, t, m, idx, opt)
+	return walk(s, x0, cond, res, opt, ProtocolNearestData, func(x *tensors.Tensor, xhat []float32) ([]int, []float64, error) {
+		return refs.nearestLine(x, x0, xhat, noise)
 	})
-	if last != nil {
-		_ = last.FinalizeAll()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("slowflow: %s: %w", ProtocolNearestData, err)
-	}
-	return res, nil
 }
 
 // NearestFinal runs protocol (c): it samples from the noise x0 ([N, ...], TStart 0) keeping the whole
@@ -162,19 +125,11 @@ func NearestData(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref
 // many values per example as x0; squared Euclidean distance), and measures m* against (x0, x1) at every state. Memory: the trajectory, len(Grid())·N·D
 // float32 values. With Options.KeepSamples, Stats.Index holds r.
 func NearestFinal(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, ref *tensors.Tensor, opt Options) (*Result, error) {
-	p, res, n, d, err := setup(s, x0, opt, ProtocolNearestFinal)
-	if err != nil {
-		return nil, err
-	}
-	if s.Config().TStart != 0 {
-		return nil, fmt.Errorf("slowflow: %s needs a sampler starting from noise (TStart 0), got TStart %v", ProtocolNearestFinal, s.Config().TStart)
-	}
-	refs, err := newReference(s.Backend(), ref, x0, n, d, p, opt)
+	p, res, n, d, refs, err := setupReference(s, x0, ref, opt, ProtocolNearestFinal)
 	if err != nil {
 		return nil, err
 	}
 	defer refs.finalize()
-	res.ReferenceSize = refs.r
 	tr, err := s.Trajectory(x0, cond)
 	if err != nil {
 		return nil, fmt.Errorf("slowflow: %s: %w", ProtocolNearestFinal, err)
@@ -201,6 +156,48 @@ func NearestFinal(s *sampler.Sampler, x0 *tensors.Tensor, cond datasets.Cond, re
 		}
 	}
 	return res, nil
+}
+
+// walk runs the sampler s from start and records, at every state, the m* (and reference indices) that
+// measure returns for the state x and its host copy xhat; errors name the protocol and the step.
+func walk(s *sampler.Sampler, start *tensors.Tensor, cond datasets.Cond, res *Result, opt Options, protocol string,
+	measure func(x *tensors.Tensor, xhat []float32) ([]int, []float64, error)) (*Result, error) {
+	last, err := s.Walk(start, cond, func(i int, t float64, x *tensors.Tensor) error {
+		xhat, err := tensors.CopyFlatData[float32](x)
+		if err != nil {
+			return err
+		}
+		idx, m, err := measure(x, xhat)
+		if err != nil {
+			return fmt.Errorf("step %d (t = %v): %w", i, t, err)
+		}
+		return res.add(i, t, m, idx, opt)
+	})
+	if last != nil {
+		_ = last.FinalizeAll()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("slowflow: %s: %w", protocol, err)
+	}
+	return res, nil
+}
+
+// setupReference is setup for the protocols that sample from noise and search the reference set ref:
+// it also checks that the sampler starts at TStart 0 and loads ref (the caller finalises it).
+func setupReference(s *sampler.Sampler, x0, ref *tensors.Tensor, opt Options, protocol string) (path.Path, *Result, int, int, *refSet, error) {
+	p, res, n, d, err := setup(s, x0, opt, protocol)
+	if err != nil {
+		return nil, nil, 0, 0, nil, err
+	}
+	if s.Config().TStart != 0 {
+		return nil, nil, 0, 0, nil, fmt.Errorf("slowflow: %s needs a sampler starting from noise (TStart 0), got TStart %v", protocol, s.Config().TStart)
+	}
+	refs, err := newReference(s.Backend(), ref, x0, n, d, p, opt)
+	if err != nil {
+		return nil, nil, 0, 0, nil, err
+	}
+	res.ReferenceSize = refs.r
+	return p, res, n, d, refs, nil
 }
 
 // setup validates the sampler and x0 and prepares an empty Result.
