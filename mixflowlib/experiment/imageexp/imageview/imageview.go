@@ -247,24 +247,7 @@ func MetricVsSteps(cmp *imageexp.Comparison, metric, title string) (chart.Figure
 // Loss draws the training loss of runs (their History) on a log scale, smoothed. Auxiliary loss terms are
 // drawn too, named "<run>: <term>".
 func Loss(title string, runs ...*imageexp.Run) (chart.Figure, error) {
-	ls, err := LossRuns("imageview: loss", runs...)
-	if err != nil {
-		return chart.Figure{}, err
-	}
-	return expview.Loss("imageview: loss", ls, true, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
-}
-
-// LossRuns returns the label and history of every run for expview.Loss, or an error in the words of
-// what for a nil run.
-func LossRuns(what string, runs ...*imageexp.Run) ([]expview.LossRun, error) {
-	ls := make([]expview.LossRun, len(runs))
-	for i, r := range runs {
-		if r == nil {
-			return nil, fmt.Errorf("%s: nil run", what)
-		}
-		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
-	}
-	return ls, nil
+	return expview.RunsLoss("imageview: loss", runs, true, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
 }
 
 // SideBySide lays out the first cols images of each sample set as one row per set (labelled with the
