@@ -25,28 +25,35 @@ import (
 	"github.com/mixflow/mixflow/widgets/table"
 )
 
-// MetricLabel returns a readable name of an imageexp metric with its direction, e.g. "FID ↓".
+// metricInfo holds the readable name and the direction of every imageexp metric, for MetricLabel and Goal.
+var metricInfo = map[string]struct {
+	name string
+	goal table.Goal
+}{
+	imageexp.MetricFID:       {"FID", table.Lower},
+	imageexp.MetricPrecision: {"precision", table.Higher},
+	imageexp.MetricRecall:    {"recall", table.Higher},
+	imageexp.MetricAccuracy:  {"class accuracy", table.Higher},
+	imageexp.MetricIS:        {"IS", table.Higher},
+}
+
+// MetricLabel returns a readable name of an imageexp metric with its direction, e.g. "FID ↓" (unknown
+// metrics as they are).
 func MetricLabel(metric string) string {
-	switch metric {
-	case imageexp.MetricFID:
-		return "FID ↓"
-	case imageexp.MetricPrecision:
-		return "precision ↑"
-	case imageexp.MetricRecall:
-		return "recall ↑"
-	case imageexp.MetricAccuracy:
-		return "class accuracy ↑"
-	case imageexp.MetricIS:
-		return "IS ↑"
+	m, ok := metricInfo[metric]
+	if !ok {
+		return metric
 	}
-	return metric
+	if m.goal == table.Higher {
+		return m.name + " ↑"
+	}
+	return m.name + " ↓"
 }
 
 // Goal returns whether lower or higher values of metric are better (lower for unknown metrics).
 func Goal(metric string) table.Goal {
-	switch metric {
-	case imageexp.MetricPrecision, imageexp.MetricRecall, imageexp.MetricAccuracy, imageexp.MetricIS:
-		return table.Higher
+	if m, ok := metricInfo[metric]; ok {
+		return m.goal
 	}
 	return table.Lower
 }
