@@ -4,6 +4,8 @@
 package datasets
 
 import (
+	"fmt"
+
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -32,4 +34,16 @@ type Source interface {
 	Name() string
 	// Batch returns the batch for the given training step.
 	Batch(step int64, size int) (Batch, error)
+}
+
+// SplitName names split s of a data set whose Split constants are Train = 0 and Test = 1: "train",
+// "test", or "Split(s)" for any other value. The data set packages' Split.String methods use it.
+func SplitName(s int) string {
+	switch s {
+	case 0:
+		return "train"
+	case 1:
+		return "test"
+	}
+	return fmt.Sprintf("Split(%d)", s)
 }

@@ -22,22 +22,8 @@ func TestSlimNotebookDropsDuplicatePNG(t *testing.T) {
  {"output_type":"display_data","metadata":{},"data":{"image/png":"WFla\n","text/plain":["other image"]}},
  {"output_type":"display_data","metadata":{},"data":{"text/html":["<p>` + oldStaticNote + `</p>"]}}]}],
  "metadata":{"language_info":{"name":"go","pygments_lexer":"","codemirror_mode":""}},"nbformat":4,"nbformat_minor":5}`
-	out, err := slimNotebook([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nbk struct {
-		Cells []struct {
-			Source  []string `json:"source"`
-			Outputs []struct {
-				Data map[string]any `json:"data"`
-			} `json:"outputs"`
-		} `json:"cells"`
-	}
-	if err := json.Unmarshal(out, &nbk); err != nil {
-		t.Fatal(err)
-	}
-	o := nbk.Cells[0].Outputs
+	out, cells := slimCells(t, []byte(in))
+	o := cells[0].Outputs
 	if _, ok := o[0].Data["image/png"]; ok {
 		t.Error("the PNG already inside the HTML was kept")
 	}
@@ -50,7 +36,7 @@ func TestSlimNotebookDropsDuplicatePNG(t *testing.T) {
 	if h := joinLines(o[2].Data["text/html"]); strings.Contains(h, "MIXFLOW_WIDGETS") || !strings.Contains(h, staticNote) {
 		t.Errorf("static wording not rewritten: %s", h)
 	}
-	if strings.Join(nbk.Cells[0].Source, "") != "x := 1" {
+	if strings.Join(cells[0].Source, "") != "x := 1" {
 		t.Error("code cell changed")
 	}
 	if !strings.Contains(string(out), `"pygments_lexer": "go"`) || !strings.Contains(string(out), `"codemirror_mode": "go"`) {
@@ -105,21 +91,8 @@ func TestSlimCompactsTheLoader(t *testing.T) {
 	in, _ := json.Marshal(map[string]any{"cells": []any{map[string]any{"cell_type": "code", "source": []string{}, "metadata": map[string]any{},
 		"outputs": []any{map[string]any{"output_type": "display_data", "metadata": map[string]any{}, "data": map[string]any{"text/html": html}}}}},
 		"metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5})
-	out, err := slimNotebook(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nbk struct {
-		Cells []struct {
-			Outputs []struct {
-				Data map[string]any `json:"data"`
-			} `json:"outputs"`
-		} `json:"cells"`
-	}
-	if err := json.Unmarshal(out, &nbk); err != nil {
-		t.Fatal(err)
-	}
-	got := joinLines(nbk.Cells[0].Outputs[0].Data["text/html"])
+	_, cells := slimCells(t, in)
+	got := joinLines(cells[0].Outputs[0].Data["text/html"])
 	want := "<script>\nconsole.log(0);\n</script><div id=\"c1\"><script>\n" + chart.CompactLoader() + "(\"c1\", \"kernelspecs/mixflow/echarts.min.js\");\n</script></div>" +
 		"<script>\nconsole.log(1)(\"a\", \"b\");\n</script>"
 	if got != want {
@@ -201,25 +174,12 @@ func TestSlimRecompressesImages(t *testing.T) {
  {"output_type":"display_data","metadata":{},"data":{"text/html":["<div class=\"mixflow-chart\"><img class=\"mixflow-static\" src=\"data:image/png;base64,` + b64 + `\"></div>"]}},
  {"output_type":"display_data","metadata":{},"data":{"image/png":"` + b64 + `\n"}}]}],
  "metadata":{},"nbformat":4,"nbformat_minor":5}`
-	out, err := slimNotebook([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, cells := slimCells(t, []byte(in))
 	if len(out) > len(in)/4 {
 		t.Errorf("slimmed notebook is %d bytes from %d; want the two images recompressed", len(out), len(in))
 	}
-	var nbk struct {
-		Cells []struct {
-			Outputs []struct {
-				Data map[string]any `json:"data"`
-			} `json:"outputs"`
-		} `json:"cells"`
-	}
-	if err := json.Unmarshal(out, &nbk); err != nil {
-		t.Fatal(err)
-	}
-	m := pngDataURI.FindStringSubmatch(joinLines(nbk.Cells[0].Outputs[0].Data["text/html"]))
-	for i, s := range []string{m[1], joinLines(nbk.Cells[0].Outputs[1].Data["image/png"])} {
+	m := pngDataURI.FindStringSubmatch(joinLines(cells[0].Outputs[0].Data["text/html"]))
+	for i, s := range []string{m[1], joinLines(cells[0].Outputs[1].Data["image/png"])} {
 		data, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			t.Fatalf("image %d: %v", i, err)
@@ -234,4 +194,28 @@ func TestSlimRecompressesImages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// slimCell is the part of a notebook cell the slim tests read.
+type slimCell struct {
+	Source  []string `json:"source"`
+	Outputs []struct {
+		Data map[string]any `json:"data"`
+	} `json:"outputs"`
+}
+
+// slimCells slims the notebook in, stopping t on an error, and returns the slimmed notebook and its cells.
+func slimCells(t *testing.T, in []byte) ([]byte, []slimCell) {
+	t.Helper()
+	out, err := slimNotebook(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nbk struct {
+		Cells []slimCell `json:"cells"`
+	}
+	if err := json.Unmarshal(out, &nbk); err != nil {
+		t.Fatal(err)
+	}
+	return out, nbk.Cells
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/datasets/images"
 )
 
@@ -48,15 +49,7 @@ const (
 )
 
 // String returns "train" or "test".
-func (s Split) String() string {
-	switch s {
-	case Train:
-		return "train"
-	case Test:
-		return "test"
-	}
-	return fmt.Sprintf("Split(%d)", int(s))
-}
+func (s Split) String() string { return datasets.SplitName(int(s)) }
 
 // Files returns the file names of a split, in order.
 func (s Split) Files() ([]string, error) {

@@ -39,15 +39,7 @@ const (
 )
 
 // String returns "train" or "test".
-func (s Split) String() string {
-	switch s {
-	case Train:
-		return "train"
-	case Test:
-		return "test"
-	}
-	return fmt.Sprintf("Split(%d)", int(s))
-}
+func (s Split) String() string { return datasets.SplitName(int(s)) }
 
 // Len returns the number of images of the split (60000 or 10000).
 func (s Split) Len() int {

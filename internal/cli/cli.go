@@ -146,6 +146,18 @@ func Quick(fs *flag.FlagSet, p *bool, sizes string) {
 	fs.BoolVar(p, "quick", env.Quick(), usage)
 }
 
+// ParseQuick registers -quick on fs (as Quick does; sizes is for the -h text), parses args (as Parse
+// does) and, when -quick is on, sets the flags of quick (name → value text) that the command line left
+// unset (as SetUnset does): the whole parse of a tool whose quick mode is only other flag values.
+func ParseQuick(fs *flag.FlagSet, args []string, sizes string, quick map[string]string) error {
+	var on bool
+	Quick(fs, &on, sizes)
+	if err := Parse(fs, args); err != nil || !on {
+		return err
+	}
+	return SetUnset(fs, quick)
+}
+
 // SetUnset sets each flag of values (name → value text) that fs defines and the command line did not
 // set; call it after Parse, for instance with the quick sizes when -quick is on. Names fs does not
 // define are skipped, so one table can serve several subcommands.

@@ -90,16 +90,36 @@ func TestCheckPositiveAndSetUnset(t *testing.T) {
 	}
 }
 
+func TestParseQuick(t *testing.T) {
+	for _, c := range []struct {
+		args        []string
+		steps, name string
+	}{
+		{[]string{"-name", "b"}, "10", "b"},
+		{[]string{"-quick", "-name", "b"}, "2", "b"},
+		{[]string{"-quick", "-steps", "5"}, "5", "q"},
+	} {
+		fs := cli.NewFlagSet("tool", "does one thing", io.Discard)
+		fs.Int("steps", 10, "")
+		fs.String("name", "a", "")
+		if err := cli.ParseQuick(fs, c.args, "2 steps", map[string]string{"steps": "2", "name": "q"}); err != nil {
+			t.Fatal(c.args, err)
+		}
+		if got := [2]string{fs.Lookup("steps").Value.String(), fs.Lookup("name").Value.String()}; got != [2]string{c.steps, c.name} {
+			t.Errorf("%q: steps, name = %q, want %q %q", c.args, got, c.steps, c.name)
+		}
+	}
+	fs := cli.NewFlagSet("tool", "does one thing", io.Discard)
+	if err := cli.ParseQuick(fs, []string{"-quick", "x"}, "", nil); err == nil || !strings.Contains(err.Error(), "unexpected arguments") {
+		t.Errorf("left-over argument: %v", err)
+	}
+}
+
 // A tool's main: parse, check the sizes, report an error once.
 func Example() {
 	fs := cli.NewFlagSet("mytool", "trains one model", io.Discard)
 	batch := fs.Int("batch", 64, "batch size")
-	var quick bool
-	cli.Quick(fs, &quick, "batch 8")
-	err := cli.Parse(fs, []string{"-batch", "0"})
-	if err == nil && quick {
-		err = cli.SetUnset(fs, map[string]string{"batch": "8"})
-	}
+	err := cli.ParseQuick(fs, []string{"-batch", "0"}, "batch 8", map[string]string{"batch": "8"})
 	if err == nil {
 		err = cli.CheckPositive(fs, "batch")
 	}

@@ -33,6 +33,10 @@ type RunInfo[B, P any] struct {
 	FromCache bool `json:"-"`
 }
 
+// RunLabel returns the run's label: with Trained.TrainHistory, what views over every lab's runs read
+// (expview.RunsLoss).
+func (r *RunInfo[B, P]) RunLabel() string { return r.Label }
+
 // record sets the run's key and whether it came from the cache.
 func (r *RunInfo[B, P]) record(info expcache.Info) { r.Key, r.FromCache = info.Key, info.Hit }
 

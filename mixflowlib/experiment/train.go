@@ -121,6 +121,9 @@ type Trained struct {
 	FinalLoss float64 `json:"final_loss,omitempty"`
 }
 
+// TrainHistory returns the training history (nil for runs that were not trained).
+func (t *Trained) TrainHistory() *trainer.History { return t.History }
+
 // TrainJob is one training run of a lab: a fresh training when Post is nil, else a post-training.
 type TrainJob struct {
 	// Label names the run in errors.

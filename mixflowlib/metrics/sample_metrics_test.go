@@ -44,6 +44,31 @@ func randRows(rng *rand.Rand, n, d int) [][]float64 {
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
+// checkDistance checks the sample distance d (named name) on two samples a, b of one distribution: it
+// grows as b is shifted further, it is symmetric up to symTol, and it is deterministic and independent of
+// the number of cores (the same value twice, and with GOMAXPROCS=1).
+func checkDistance(t *testing.T, name string, d func(x, y [][]float64) float64, a, b [][]float64, symTol float64) {
+	t.Helper()
+	same := d(a, b)
+	prev := same
+	for _, c := range []float64{0.05, 0.1, 0.2, 0.4, 0.8} {
+		v := d(a, shifted(b, c))
+		if v <= prev {
+			t.Errorf("%s not increasing with the shift: %.5f at shift %g after %.5f", name, v, c, prev)
+		}
+		prev = v
+	}
+	if ab, ba := d(a, b), d(b, a); ab != same || !near(ab, ba, symTol) {
+		t.Errorf("%s(a,b)=%v, %s(b,a)=%v, first call %v", name, ab, name, ba, same)
+	}
+	old := runtime.GOMAXPROCS(1)
+	single := d(a, b)
+	runtime.GOMAXPROCS(old)
+	if single != same {
+		t.Errorf("%s with GOMAXPROCS=1 is %v, with %d is %v", name, single, old, same)
+	}
+}
+
 func TestWasserstein1DKnown(t *testing.T) {
 	for _, c := range []struct {
 		a, b []float64
@@ -193,26 +218,7 @@ func TestSlicedWassersteinSanity(t *testing.T) {
 	if other < 4*same {
 		t.Errorf("SW moons vs 8gaussians = %.4f, not clearly above same-toy %.4f", other, same)
 	}
-	prev := same
-	for _, c := range []float64{0.05, 0.1, 0.2, 0.4, 0.8} {
-		v, _ := SlicedWasserstein(a, shifted(b, c), opt)
-		if v <= prev {
-			t.Errorf("SW not increasing with the shift: %.4f at shift %g after %.4f", v, c, prev)
-		}
-		prev = v
-	}
-	// Symmetry, determinism, and independence from the number of cores.
-	ab, _ := SlicedWasserstein(a, b, opt)
-	ba, _ := SlicedWasserstein(b, a, opt)
-	if ab != ba || ab != same {
-		t.Errorf("SW(a,b)=%v, SW(b,a)=%v, first call %v", ab, ba, same)
-	}
-	old := runtime.GOMAXPROCS(1)
-	single, _ := SlicedWasserstein(a, b, opt)
-	runtime.GOMAXPROCS(old)
-	if single != same {
-		t.Errorf("SW with GOMAXPROCS=1 is %v, with %d is %v", single, old, same)
-	}
+	checkDistance(t, "SW", func(x, y [][]float64) float64 { v, _ := SlicedWasserstein(x, y, opt); return v }, a, b, 0)
 	otherSeed, _ := SlicedWasserstein(a, b, SWOptions{Seed: 2})
 	if otherSeed == same {
 		t.Error("different seeds gave identical SW")
@@ -407,25 +413,7 @@ func TestMMD2Sanity(t *testing.T) {
 	if other < 0.01 || other < 20*math.Abs(same) {
 		t.Errorf("MMD² moons vs spirals = %.5f, moons vs moons = %.5f", other, same)
 	}
-	prev := same
-	for _, c := range []float64{0.05, 0.1, 0.2, 0.4, 0.8} {
-		v, _ := MMD2(a, shifted(b, c), opt)
-		if v <= prev {
-			t.Errorf("MMD² not increasing with the shift: %.5f at %g after %.5f", v, c, prev)
-		}
-		prev = v
-	}
-	ab, _ := MMD2(a, b, opt)
-	ba, _ := MMD2(b, a, opt)
-	if !near(ab, ba, 1e-13) {
-		t.Errorf("MMD2 not symmetric: %v vs %v", ab, ba)
-	}
-	old := runtime.GOMAXPROCS(1)
-	single, _ := MMD2(a, b, opt)
-	runtime.GOMAXPROCS(old)
-	if single != same {
-		t.Errorf("MMD2 with GOMAXPROCS=1 is %v, otherwise %v", single, same)
-	}
+	checkDistance(t, "MMD²", func(x, y [][]float64) float64 { v, _ := MMD2(x, y, opt); return v }, a, b, 1e-13)
 }
 
 func TestEnergyDistance(t *testing.T) {

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -66,19 +67,15 @@ func (c DiTConfig) CheckImageInput(owner string, x, t shapes.Shape) error {
 // WithDefaults returns c with every zero field replaced by def's. Negative values are kept for Validate
 // to report.
 func (c DiTConfig) WithDefaults(def DiTConfig) DiTConfig {
-	for _, f := range []struct{ v, d *int }{{&c.ImageSize, &def.ImageSize}, {&c.Channels, &def.Channels},
-		{&c.PatchSize, &def.PatchSize}, {&c.Depth, &def.Depth}, {&c.Hidden, &def.Hidden}, {&c.Heads, &def.Heads},
-		{&c.TimeFreqDim, &def.TimeFreqDim}} {
-		if *f.v == 0 {
-			*f.v = *f.d
-		}
-	}
-	if c.MLPRatio == 0 {
-		c.MLPRatio = def.MLPRatio
-	}
-	if c.TimeScale == 0 {
-		c.TimeScale = def.TimeScale
-	}
+	c.ImageSize = cmp.Or(c.ImageSize, def.ImageSize)
+	c.Channels = cmp.Or(c.Channels, def.Channels)
+	c.PatchSize = cmp.Or(c.PatchSize, def.PatchSize)
+	c.Depth = cmp.Or(c.Depth, def.Depth)
+	c.Hidden = cmp.Or(c.Hidden, def.Hidden)
+	c.Heads = cmp.Or(c.Heads, def.Heads)
+	c.TimeFreqDim = cmp.Or(c.TimeFreqDim, def.TimeFreqDim)
+	c.MLPRatio = cmp.Or(c.MLPRatio, def.MLPRatio)
+	c.TimeScale = cmp.Or(c.TimeScale, def.TimeScale)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package sampler
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -263,18 +264,10 @@ func (c Config) withDefaults() Config {
 	if c.TStart == 0 && c.TEnd == 0 {
 		c.TEnd = 1
 	}
-	if c.Shift == 0 {
-		c.Shift = 1
-	}
-	if c.DiffusionNorm == 0 {
-		c.DiffusionNorm = 1
-	}
-	if c.Diffusion == "" {
-		c.Diffusion = path.DiffusionSigma
-	}
-	if c.LastStepSize == 0 {
-		c.LastStepSize = DefaultLastStepSize
-	}
+	c.Shift = cmp.Or(c.Shift, 1)
+	c.DiffusionNorm = cmp.Or(c.DiffusionNorm, 1)
+	c.Diffusion = cmp.Or(c.Diffusion, path.DiffusionSigma)
+	c.LastStepSize = cmp.Or(c.LastStepSize, DefaultLastStepSize)
 	if c.Path == nil {
 		c.Path = path.Linear{}
 	}

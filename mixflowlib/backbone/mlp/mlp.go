@@ -19,6 +19,7 @@
 package mlp
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -101,30 +102,14 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.Dim == 0 {
-		c.Dim = DefaultDim
-	}
-	if c.Width == 0 {
-		c.Width = DefaultWidth
-	}
-	if c.Depth == 0 {
-		c.Depth = DefaultDepth
-	}
-	if c.Activation == "" {
-		c.Activation = DefaultActivation
-	}
-	if c.TimeDim == 0 {
-		c.TimeDim = DefaultTimeDim
-	}
-	if c.TimeScale == 0 {
-		c.TimeScale = DefaultTimeScale
-	}
-	if c.TimeMaxPeriod == 0 {
-		c.TimeMaxPeriod = DefaultTimeMaxPeriod
-	}
-	if c.ClassDim == 0 {
-		c.ClassDim = DefaultClassDim
-	}
+	c.Dim = cmp.Or(c.Dim, DefaultDim)
+	c.Width = cmp.Or(c.Width, DefaultWidth)
+	c.Depth = cmp.Or(c.Depth, DefaultDepth)
+	c.Activation = cmp.Or(c.Activation, DefaultActivation)
+	c.TimeDim = cmp.Or(c.TimeDim, DefaultTimeDim)
+	c.TimeScale = cmp.Or(c.TimeScale, DefaultTimeScale)
+	c.TimeMaxPeriod = cmp.Or(c.TimeMaxPeriod, DefaultTimeMaxPeriod)
+	c.ClassDim = cmp.Or(c.ClassDim, DefaultClassDim)
 	return c
 }
 

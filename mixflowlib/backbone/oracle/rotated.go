@@ -1,6 +1,7 @@
 package oracle
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -36,15 +37,9 @@ type RotatedConfig struct {
 // Mixture, with its exact sampler (Sample), velocity (Velocity, VelocityAt) and MixFlow optimum
 // (NewMixFlowOptimum). Component k is class label k.
 func NewRotated(cfg RotatedConfig) (*Mixture, error) {
-	if cfg.Components == 0 {
-		cfg.Components = DefaultRotatedComponents
-	}
-	if cfg.Radius == 0 {
-		cfg.Radius = DefaultRotatedRadius
-	}
-	if cfg.Std == 0 {
-		cfg.Std = DefaultRotatedStd
-	}
+	cfg.Components = cmp.Or(cfg.Components, DefaultRotatedComponents)
+	cfg.Radius = cmp.Or(cfg.Radius, DefaultRotatedRadius)
+	cfg.Std = cmp.Or(cfg.Std, DefaultRotatedStd)
 	switch {
 	case cfg.Dim < 2:
 		return nil, fmt.Errorf("oracle: rotated mixture dimension %d must be >= 2", cfg.Dim)

@@ -1,6 +1,7 @@
 package rae
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -44,22 +45,15 @@ type DDTConfig struct {
 
 // WithDefaults returns c with zero fields replaced by their defaults.
 func (c DDTConfig) WithDefaults() DDTConfig {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Patch, 1)
-	def(&c.Width, 128)
-	def(&c.Depth, 4)
-	def(&c.Heads, 4)
-	def(&c.HeadWidth, 2*c.Width)
-	def(&c.HeadDepth, 2)
-	def(&c.HeadHeads, c.Heads)
-	def(&c.TimeFreqDim, 256)
-	if c.MLPRatio == 0 {
-		c.MLPRatio = 4
-	}
+	c.Patch = cmp.Or(c.Patch, 1)
+	c.Width = cmp.Or(c.Width, 128)
+	c.Depth = cmp.Or(c.Depth, 4)
+	c.Heads = cmp.Or(c.Heads, 4)
+	c.HeadWidth = cmp.Or(c.HeadWidth, 2*c.Width)
+	c.HeadDepth = cmp.Or(c.HeadDepth, 2)
+	c.HeadHeads = cmp.Or(c.HeadHeads, c.Heads)
+	c.TimeFreqDim = cmp.Or(c.TimeFreqDim, 256)
+	c.MLPRatio = cmp.Or(c.MLPRatio, 4)
 	return c
 }
 

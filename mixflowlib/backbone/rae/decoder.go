@@ -1,6 +1,7 @@
 package rae
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -59,18 +60,10 @@ const (
 
 // WithDefaults returns c with zero fields replaced by their defaults (geometry fields are left alone).
 func (c DecoderConfig) WithDefaults() DecoderConfig {
-	if c.Width == 0 {
-		c.Width = DefaultDecoderWidth
-	}
-	if c.Depth == 0 {
-		c.Depth = DefaultDecoderDepth
-	}
-	if c.Heads == 0 {
-		c.Heads = DefaultDecoderHeads
-	}
-	if c.MLPRatio == 0 {
-		c.MLPRatio = DefaultDecoderMLPRatio
-	}
+	c.Width = cmp.Or(c.Width, DefaultDecoderWidth)
+	c.Depth = cmp.Or(c.Depth, DefaultDecoderDepth)
+	c.Heads = cmp.Or(c.Heads, DefaultDecoderHeads)
+	c.MLPRatio = cmp.Or(c.MLPRatio, DefaultDecoderMLPRatio)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package t2i
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -89,21 +90,12 @@ var ditDefaults = nn.SmallDiT(DefaultChannels)
 // Validate to report (except Text.Depth −1, which means no text blocks).
 func (c Config) WithDefaults() Config {
 	c.DiTConfig = c.DiTConfig.WithDefaults(ditDefaults)
-	setInt := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if c.Conditioning == "" {
-		c.Conditioning = CrossPooled
-	}
-	setInt(&c.Text.MaxLen, DefaultTextMaxLen)
-	setInt(&c.Text.Width, DefaultTextWidth)
-	setInt(&c.Text.Depth, DefaultTextDepth)
-	setInt(&c.Text.Heads, DefaultTextHeads)
-	if c.Text.MLPRatio == 0 {
-		c.Text.MLPRatio = DefaultTextMLPRatio
-	}
+	c.Conditioning = cmp.Or(c.Conditioning, CrossPooled)
+	c.Text.MaxLen = cmp.Or(c.Text.MaxLen, DefaultTextMaxLen)
+	c.Text.Width = cmp.Or(c.Text.Width, DefaultTextWidth)
+	c.Text.Depth = cmp.Or(c.Text.Depth, DefaultTextDepth)
+	c.Text.Heads = cmp.Or(c.Text.Heads, DefaultTextHeads)
+	c.Text.MLPRatio = cmp.Or(c.Text.MLPRatio, DefaultTextMLPRatio)
 	return c
 }
 

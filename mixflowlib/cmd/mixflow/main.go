@@ -36,6 +36,7 @@ import (
 	"github.com/mixflow/mixflow/internal/cli"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp/toyview"
 	"github.com/mixflow/mixflow/widgets/table"
@@ -123,7 +124,7 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		lab.Cache = expcache.New(o.cacheDir).WithSalt(toyexp.CacheSalt).WithLog(stderr)
 	}
 	if !o.quiet {
-		lab.Observer = toyexp.LogObserver(stderr, 1, 10*time.Second)
+		lab.Observer = experiment.LogObserver(stderr, 1, 10*time.Second)
 	}
 	c := &command{o: o, lab: &lab, out: stdout, ctx: ctx}
 	switch cmd {

@@ -35,15 +35,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cli.SideTrainFlags(fs, cli.SideTrain{Seed: &cfg.Seed, Steps: &cfg.Steps, Epochs: &cfg.Epochs, BatchSize: &cfg.BatchSize,
 		WarmupSteps: &cfg.WarmupSteps, MaxShift: &cfg.MaxShift, LR: &cfg.LR, WeightDecay: &cfg.WeightDecay, Flip: &cfg.Flip})
 	out := fs.String("out", filepath.Join("mixflowlib", "evaluator", "weights"), "directory to write the two files into")
-	var quick bool
-	cli.Quick(fs, &quick, "20 steps, 10 warm-up, files written under the temporary directory, not over the shipped ones")
-	if err := cli.Parse(fs, args); err != nil {
+	if err := cli.ParseQuick(fs, args, "20 steps, 10 warm-up, files written under the temporary directory, not over the shipped ones",
+		cli.SideTrainQuick(map[string]string{"out": filepath.Join(os.TempDir(), "mixflow-quick", "evaluator")})); err != nil {
 		return err
-	}
-	if quick {
-		if err := cli.SetUnset(fs, cli.SideTrainQuick(map[string]string{"out": filepath.Join(os.TempDir(), "mixflow-quick", "evaluator")})); err != nil {
-			return err
-		}
 	}
 	if err := cli.CheckPositive(fs, "batch", "lr"); err != nil {
 		return err

@@ -45,15 +45,9 @@ func parse(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.ReconWeight, "recon", cfg.ReconWeight, "weight of the reconstruction term")
 	out := fs.String("out", filepath.Join("mixflowlib", "encoder", "weights", encoder.WeightsFile), "weights file to write")
 	every := fs.Int("every", 100, "print progress every this many steps")
-	var quick bool
-	cli.Quick(fs, &quick, "20 steps, 10 warm-up, weights written under the temporary directory, not over the shipped ones")
-	if err := cli.Parse(fs, args); err != nil {
+	if err := cli.ParseQuick(fs, args, "20 steps, 10 warm-up, weights written under the temporary directory, not over the shipped ones",
+		cli.SideTrainQuick(map[string]string{"every": "5", "out": filepath.Join(os.TempDir(), "mixflow-quick", encoder.WeightsFile)})); err != nil {
 		return err
-	}
-	if quick {
-		if err := cli.SetUnset(fs, cli.SideTrainQuick(map[string]string{"every": "5", "out": filepath.Join(os.TempDir(), "mixflow-quick", encoder.WeightsFile)})); err != nil {
-			return err
-		}
 	}
 	if err := cli.CheckPositive(fs, "batch", "lr", "every"); err != nil {
 		return err

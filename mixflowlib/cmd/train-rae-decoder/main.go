@@ -49,15 +49,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&spec.Train.LR, "lr", 1e-3, "peak learning rate (AdamW, warm-up then cosine to lr/10)")
 	fs.Int64Var(&spec.Train.Seed, "seed", 1, "seed of the initialisation, augmentation and batch order")
 	fs.IntVar(&spec.HeldOut, "held-out", spec.HeldOut, "test images the reconstruction is scored on")
-	var quick bool
-	cli.Quick(fs, &quick, "20 steps, statistics over 512 images, 100 held-out images")
-	if err := cli.Parse(fs, args); err != nil {
+	if err := cli.ParseQuick(fs, args, "20 steps, statistics over 512 images, 100 held-out images",
+		map[string]string{"steps": "20", "stats-images": "512", "held-out": "100"}); err != nil {
 		return err
-	}
-	if quick {
-		if err := cli.SetUnset(fs, map[string]string{"steps": "20", "stats-images": "512", "held-out": "100"}); err != nil {
-			return err
-		}
 	}
 	if err := cli.CheckPositive(fs, "steps", "batch", "lr", "stats-images", "held-out"); err != nil {
 		return err

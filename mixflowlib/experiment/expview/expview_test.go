@@ -6,6 +6,8 @@ import (
 
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
+	"github.com/mixflow/mixflow/mixflowlib/trainer"
+	"github.com/mixflow/mixflow/widgets/figures"
 )
 
 // fakeSlowFlow builds a measurement by hand at 5 and 10 steps whose mean slowed time is (1 − shift)·t.
@@ -93,5 +95,36 @@ func TestSlowFlowWithReference(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want one containing %q", err, c.want)
 		}
+	}
+}
+
+// lossRun is a lab's Run as far as RunsLoss reads it.
+type lossRun struct {
+	experiment.RunInfo[struct{}, struct{}]
+	experiment.Trained
+}
+
+func TestRunsLoss(t *testing.T) {
+	h := &trainer.History{Step: []int64{1, 2}, Loss: []float64{1, 0.5}, Aux: map[string][]float64{"b": {0.3, 0.2}, "a": {0.1, 0.1}}}
+	r := &lossRun{}
+	r.Label, r.History = "run", h
+	fig, err := RunsLoss("test: loss", []*lossRun{r}, true, figures.LossOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range fig.Panels[0].Series {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); !strings.Contains(got, "run,run: a,run: b") {
+		t.Errorf("series %q, want the loss then the auxiliary terms in name order", got)
+	}
+	if _, err := RunsLoss("test: loss", []*lossRun{r, nil}, false, figures.LossOptions{}); err == nil || err.Error() != "test: loss: nil run" {
+		t.Errorf("nil run: %v", err)
+	}
+	empty := &lossRun{}
+	empty.Label = "x"
+	if _, err := RunsLoss("test: loss", []*lossRun{empty}, false, figures.LossOptions{}); err == nil || err.Error() != `test: loss: run "x" has no history` {
+		t.Errorf("run without history: %v", err)
 	}
 }

@@ -15,6 +15,28 @@ type LossRun struct {
 	History *trainer.History
 }
 
+// TrainedRun is a lab's run as a loss figure reads it: every lab's *Run is one (a label from
+// experiment.RunInfo, a history from experiment.Trained).
+type TrainedRun interface {
+	RunLabel() string
+	TrainHistory() *trainer.History
+}
+
+// RunsLoss is Loss over lab runs (PR: a lab's *Run); a nil run is an error in the words of what.
+func RunsLoss[R any, PR interface {
+	*R
+	TrainedRun
+}](what string, runs []PR, aux bool, o figures.LossOptions) (chart.Figure, error) {
+	ls := make([]LossRun, len(runs))
+	for i, r := range runs {
+		if r == nil {
+			return chart.Figure{}, fmt.Errorf("%s: nil run", what)
+		}
+		ls[i] = LossRun{Label: r.RunLabel(), History: r.TrainHistory()}
+	}
+	return Loss(what, ls, aux, o)
+}
+
 // Loss draws the training loss of runs against their own step counter with figures.LossCurves and o;
 // with aux, each auxiliary loss term too, named "<run>: <term>" (terms in name order). A run without a
 // history (nil or empty) is an error in the words of what (e.g. "toyview: loss").

@@ -3,9 +3,8 @@ package highdim_test
 import (
 	"context"
 	"fmt"
-	"os"
 
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/highdim"
 )
 
@@ -13,9 +12,9 @@ import (
 // Euler at 20 steps: Euler's error shrinks the exact velocity's samples (spread below 1), the minimiser
 // keeps noise (spread above 1).
 func ExampleLab_Evaluate() {
-	dir, _ := os.MkdirTemp("", "highdim-example")
-	defer os.RemoveAll(dir)
-	lab := highdim.Lab{Cache: expcache.New(dir).WithLog(nil), Quiet: true}
+	cache, remove := experiment.TempCache("highdim-example")
+	defer remove()
+	lab := highdim.Lab{Cache: cache, Quiet: true}
 	data := highdim.DefaultDataSpec(64)
 	spec := highdim.EvalSpec{Samplers: []highdim.Sampler{{Method: "euler", Steps: 20}}, Samples: 1000, Seeds: []uint64{0}}
 	orc, _ := highdim.OracleRun(data)

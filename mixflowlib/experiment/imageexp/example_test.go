@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 )
 
@@ -57,9 +56,9 @@ func ExampleLab() {
 	if err != nil {
 		panic(err)
 	}
-	dir, _ := os.MkdirTemp("", "imageexp-example")
-	defer os.RemoveAll(dir)
-	lab := &imageexp.Lab{Cache: expcache.New(dir).WithLog(nil)}
+	cache, remove := experiment.TempCache("imageexp-example")
+	defer remove()
+	lab := &imageexp.Lab{Cache: cache}
 	ctx := context.Background()
 
 	model := sit.Config{ImageSize: 28, PatchSize: 7, Depth: 1, Hidden: 32, Heads: 2, NumClasses: 10, TimeFreqDim: 32}

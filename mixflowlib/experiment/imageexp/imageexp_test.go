@@ -3,6 +3,7 @@ package imageexp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -135,8 +136,39 @@ func TestRegistryErrors(t *testing.T) {
 	if err := RegisterData(" x", DataKind{Load: loadFashionMNIST}); err == nil {
 		t.Error("kind with a space: no error")
 	}
-	if err := RegisterEvaluator("x", EvaluatorKind{}); err == nil {
-		t.Error("nil New: no error")
+	if err := RegisterEvaluator("x", EvaluatorKind{}); err == nil || err.Error() != `imageexp: register evaluator "x": nil New` {
+		t.Errorf("nil New: %v", err)
+	}
+	if err := RegisterObjectiveWrapper("w", nil); err == nil || err.Error() != `imageexp: register objective wrapper "w": nil wrapper` {
+		t.Errorf("nil wrapper: %v", err)
+	}
+	// An evaluator kind is built once per canonical spec; a failed build is not kept, nil is an error.
+	builds := 0
+	if err := RegisterEvaluator("test-memo", EvaluatorKind{New: func(params json.RawMessage) (Evaluator, error) {
+		builds++
+		switch string(params) {
+		case `"fail"`:
+			return nil, errors.New("boom")
+		case `"nil"`:
+			return nil, nil
+		}
+		return func(*tensors.Tensor, datasets.Cond) (map[string]float64, error) { return nil, nil }, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := (EvaluatorSpec{Kind: "test-memo", Params: json.RawMessage(` "ok" `)}).New(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{`"fail"`, `"fail"`, `"nil"`} {
+		_, err := (EvaluatorSpec{Kind: "test-memo", Params: json.RawMessage(p)}).New()
+		if want := map[string]string{`"fail"`: "imageexp: evaluator test-memo: boom", `"nil"`: "imageexp: evaluator test-memo: New returned nil"}[p]; err == nil || err.Error() != want {
+			t.Errorf("params %s: %v, want %q", p, err, want)
+		}
+	}
+	if builds != 4 {
+		t.Errorf("%d builds, want 4 (one for the two equal specs, one per failed one)", builds)
 	}
 	if _, err := (ModelSpec{Kind: "unet"}).Build(); err == nil || !strings.Contains(err.Error(), `unknown backbone kind "unet" (registered: `) {
 		t.Errorf("unknown backbone: %v", err)

@@ -16,14 +16,26 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
 
+// canonicalFunc is a kind's optional Canonical function: its params with every default spelled out and
+// validated.
+type canonicalFunc = func(params json.RawMessage) (json.RawMessage, error)
+
 // registry maps kind names to plug-ins; safe for concurrent use.
 type registry[T any] struct {
-	what  string
-	mu    sync.RWMutex
-	kinds map[string]T
+	what string
+	// fn names the function a plug-in must have; ok reports whether it has it.
+	fn string
+	ok func(T) bool
+	// canonical returns a plug-in's Canonical function (nil for none); nil for plug-ins without one.
+	canonical func(T) canonicalFunc
+	mu        sync.RWMutex
+	kinds     map[string]T
 }
 
 func (r *registry[T]) register(kind string, v T) error {
+	if !r.ok(v) {
+		return fmt.Errorf("imageexp: register %s %q: nil %s", r.what, kind, r.fn)
+	}
 	if strings.TrimSpace(kind) != kind || kind == "" {
 		return fmt.Errorf("imageexp: register %s: kind %q must be non-empty without surrounding spaces", r.what, kind)
 	}
@@ -50,6 +62,44 @@ func (r *registry[T]) get(kind string) (T, error) {
 	return v, nil
 }
 
+// params returns the plug-in of kind and params as the kind canonicalises them (compact JSON when it
+// has no Canonical function).
+func (r *registry[T]) params(kind string, params json.RawMessage) (T, json.RawMessage, error) {
+	k, err := r.get(kind)
+	if err != nil {
+		return k, nil, err
+	}
+	p, err := compactParams(r.what+" "+kind, params)
+	if err != nil {
+		return k, nil, err
+	}
+	if canon := r.canonical(k); canon != nil {
+		if p, err = canon(p); err != nil {
+			return k, nil, err
+		}
+	}
+	return k, p, nil
+}
+
+// build returns what the plug-in of kind (registered) makes of canonical params through newV, with
+// errors naming the kind (fn names newV in the error when it returns nothing; isNil says whether it did).
+func build[T, V any](r *registry[T], kind string, params json.RawMessage, fn string, isNil func(V) bool,
+	newV func(T, json.RawMessage) (V, error)) (V, error) {
+	var zero V
+	k, err := r.get(kind)
+	if err != nil {
+		return zero, err
+	}
+	v, err := newV(k, params)
+	if err == nil && isNil(v) {
+		err = fmt.Errorf("%s returned nil", fn)
+	}
+	if err != nil {
+		return zero, fmt.Errorf("imageexp: %s %s: %w", r.what, kind, err)
+	}
+	return v, nil
+}
+
 func (r *registry[T]) names() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -65,11 +115,45 @@ func (r *registry[T]) namesLocked() []string {
 	return out
 }
 
+// memo holds what canonical specs built, once per process; safe for concurrent use.
+type memo[V any] struct {
+	mu sync.Mutex
+	m  map[string]V
+}
+
+// get returns the value built for the canonical spec, building it with newV the first time (a failed
+// build is not kept).
+func (m *memo[V]) get(spec any, newV func() (V, error)) (V, error) {
+	key := string(MustJSON(spec))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.m[key]; ok {
+		return v, nil
+	}
+	v, err := newV()
+	if err != nil {
+		return v, err
+	}
+	if m.m == nil {
+		m.m = map[string]V{}
+	}
+	m.m[key] = v
+	return v, nil
+}
+
 var (
-	backbones  = &registry[BackboneKind]{what: "backbone"}
-	dataKinds  = &registry[DataKind]{what: "data"}
-	evaluators = &registry[EvaluatorKind]{what: "evaluator"}
-	wrappers   = &registry[ObjectiveWrapper]{what: "objective wrapper"}
+	backbones = &registry[BackboneKind]{what: "backbone", fn: "Build",
+		ok:        func(k BackboneKind) bool { return k.Build != nil },
+		canonical: func(k BackboneKind) canonicalFunc { return k.Canonical }}
+	dataKinds = &registry[DataKind]{what: "data", fn: "Load",
+		ok:        func(k DataKind) bool { return k.Load != nil },
+		canonical: func(k DataKind) canonicalFunc { return k.Canonical }}
+	evaluators = &registry[EvaluatorKind]{what: "evaluator", fn: "New",
+		ok:        func(k EvaluatorKind) bool { return k.New != nil },
+		canonical: func(k EvaluatorKind) canonicalFunc { return k.Canonical }}
+	wrappers = &registry[ObjectiveWrapper]{what: "objective wrapper", fn: "wrapper",
+		ok:        func(w ObjectiveWrapper) bool { return w != nil },
+		canonical: func(ObjectiveWrapper) canonicalFunc { return nil }}
 )
 
 // compactParams returns params as compact JSON ("null" and empty become nil), or an error for invalid JSON.
@@ -174,12 +258,7 @@ type BackboneKind struct {
 
 // RegisterBackbone makes a backbone kind available to ModelSpec. Register in an init function of the
 // package that provides it; registering a kind twice, an empty kind or a nil Build is an error.
-func RegisterBackbone(kind string, k BackboneKind) error {
-	if k.Build == nil {
-		return fmt.Errorf("imageexp: register backbone %q: nil Build", kind)
-	}
-	return backbones.register(kind, k)
-}
+func RegisterBackbone(kind string, k BackboneKind) error { return backbones.register(kind, k) }
 
 // BackboneKinds lists the registered backbone kinds.
 func BackboneKinds() []string { return backbones.names() }
@@ -194,18 +273,9 @@ type ModelSpec struct {
 
 // Canonical returns m with its parameters canonicalised by the kind (compact JSON otherwise).
 func (m ModelSpec) Canonical() (ModelSpec, error) {
-	k, err := backbones.get(m.Kind)
+	_, p, err := backbones.params(m.Kind, m.Params)
 	if err != nil {
 		return m, err
-	}
-	p, err := compactParams("backbone "+m.Kind, m.Params)
-	if err != nil {
-		return m, err
-	}
-	if k.Canonical != nil {
-		if p, err = k.Canonical(p); err != nil {
-			return m, err
-		}
 	}
 	m.Params = p
 	return m, nil
@@ -217,15 +287,8 @@ func (m ModelSpec) Build() (nn.Backbone, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, _ := backbones.get(c.Kind)
-	net, err := k.Build(c.Params)
-	if err != nil {
-		return nil, fmt.Errorf("imageexp: backbone %s: %w", c.Kind, err)
-	}
-	if net == nil {
-		return nil, fmt.Errorf("imageexp: backbone %s: Build returned nil", c.Kind)
-	}
-	return net, nil
+	return build(backbones, c.Kind, c.Params, "Build", func(net nn.Backbone) bool { return net == nil },
+		func(k BackboneKind, p json.RawMessage) (nn.Backbone, error) { return k.Build(p) })
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -267,12 +330,7 @@ type DataKind struct {
 }
 
 // RegisterData makes a data kind available to DataSpec (see RegisterBackbone for the rules).
-func RegisterData(kind string, k DataKind) error {
-	if k.Load == nil {
-		return fmt.Errorf("imageexp: register data %q: nil Load", kind)
-	}
-	return dataKinds.register(kind, k)
-}
+func RegisterData(kind string, k DataKind) error { return dataKinds.register(kind, k) }
 
 // DataKinds lists the registered data kinds.
 func DataKinds() []string { return dataKinds.names() }
@@ -289,27 +347,15 @@ type DataSpec struct {
 
 // Canonical returns d with its parameters canonicalised by the kind.
 func (d DataSpec) Canonical() (DataSpec, error) {
-	k, err := dataKinds.get(d.Kind)
+	_, p, err := dataKinds.params(d.Kind, d.Params)
 	if err != nil {
 		return d, err
-	}
-	p, err := compactParams("data "+d.Kind, d.Params)
-	if err != nil {
-		return d, err
-	}
-	if k.Canonical != nil {
-		if p, err = k.Canonical(p); err != nil {
-			return d, err
-		}
 	}
 	d.Params = p
 	return d, nil
 }
 
-var (
-	dataMu    sync.Mutex
-	dataCache = map[string]*Data{}
-)
+var loaded memo[*Data]
 
 // Load returns the data d describes, loading it once per process (later calls with an equal spec return
 // the same *Data, which must be treated as read-only).
@@ -323,22 +369,16 @@ func (d DataSpec) loadWithSeed(seed uint64) (*Data, error) {
 		return nil, err
 	}
 	c.Seed = seed
-	key := string(MustJSON(c))
-	dataMu.Lock()
-	defer dataMu.Unlock()
-	if data, ok := dataCache[key]; ok {
-		return data, nil
-	}
-	k, _ := dataKinds.get(c.Kind)
-	data, err := k.Load(c.Params, seed)
-	if err != nil {
-		return nil, fmt.Errorf("imageexp: data %s: %w", c.Kind, err)
-	}
-	if err := checkData(data); err != nil {
-		return nil, fmt.Errorf("imageexp: data %s: %w", c.Kind, err)
-	}
-	dataCache[key] = data
-	return data, nil
+	return loaded.get(c, func() (*Data, error) {
+		return build(dataKinds, c.Kind, c.Params, "Load", func(*Data) bool { return false },
+			func(k DataKind, p json.RawMessage) (*Data, error) {
+				data, err := k.Load(p, seed)
+				if err != nil {
+					return nil, err
+				}
+				return data, checkData(data)
+			})
+	})
 }
 
 func checkData(d *Data) error {
@@ -397,12 +437,7 @@ type EvaluatorKind struct {
 
 // RegisterEvaluator makes an evaluator kind available to EvaluatorSpec (see RegisterBackbone for the
 // rules).
-func RegisterEvaluator(kind string, k EvaluatorKind) error {
-	if k.New == nil {
-		return fmt.Errorf("imageexp: register evaluator %q: nil New", kind)
-	}
-	return evaluators.register(kind, k)
-}
+func RegisterEvaluator(kind string, k EvaluatorKind) error { return evaluators.register(kind, k) }
 
 // EvaluatorKinds lists the registered evaluator kinds.
 func EvaluatorKinds() []string { return evaluators.names() }
@@ -417,27 +452,15 @@ type EvaluatorSpec struct {
 
 // Canonical returns e with its parameters canonicalised by the kind.
 func (e EvaluatorSpec) Canonical() (EvaluatorSpec, error) {
-	k, err := evaluators.get(e.Kind)
+	_, p, err := evaluators.params(e.Kind, e.Params)
 	if err != nil {
 		return e, err
-	}
-	p, err := compactParams("evaluator "+e.Kind, e.Params)
-	if err != nil {
-		return e, err
-	}
-	if k.Canonical != nil {
-		if p, err = k.Canonical(p); err != nil {
-			return e, err
-		}
 	}
 	e.Params = p
 	return e, nil
 }
 
-var (
-	evalMu    sync.Mutex
-	evalCache = map[string]Evaluator{}
-)
+var built memo[Evaluator]
 
 // New returns the evaluator e describes, built once per process.
 func (e EvaluatorSpec) New() (Evaluator, error) {
@@ -445,22 +468,10 @@ func (e EvaluatorSpec) New() (Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := string(MustJSON(c))
-	evalMu.Lock()
-	defer evalMu.Unlock()
-	if ev, ok := evalCache[key]; ok {
-		return ev, nil
-	}
-	k, _ := evaluators.get(c.Kind)
-	ev, err := k.New(c.Params)
-	if err != nil {
-		return nil, fmt.Errorf("imageexp: evaluator %s: %w", c.Kind, err)
-	}
-	if ev == nil {
-		return nil, fmt.Errorf("imageexp: evaluator %s: New returned nil", c.Kind)
-	}
-	evalCache[key] = ev
-	return ev, nil
+	return built.get(c, func() (Evaluator, error) {
+		return build(evaluators, c.Kind, c.Params, "New", func(ev Evaluator) bool { return ev == nil },
+			func(k EvaluatorKind, p json.RawMessage) (Evaluator, error) { return k.New(p) })
+	})
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -474,8 +485,5 @@ type ObjectiveWrapper func(params json.RawMessage, inner trainer.Objective) (tra
 // RegisterObjectiveWrapper makes a wrapper available to ObjectiveSpec.Wrap (see RegisterBackbone for the
 // rules).
 func RegisterObjectiveWrapper(name string, w ObjectiveWrapper) error {
-	if w == nil {
-		return fmt.Errorf("imageexp: register objective wrapper %q: nil wrapper", name)
-	}
 	return wrappers.register(name, w)
 }

@@ -32,16 +32,49 @@ type slowFlowKey struct {
 // Data.HeldOut (forward-noised-pair: the first N, with their own conditioning). Distances are taken in
 // model space. The result is cached under the run's key and the spec.
 func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) (*SlowFlowResult, error) {
-	if err := run.check(); err != nil {
-		return nil, err
-	}
-	c, err := spec.Canonical()
+	c, err := checkSlowFlow(run, spec, "slowflow")
 	if err != nil {
-		return nil, fmt.Errorf("imageexp: slowflow: %w", err)
+		return nil, err
 	}
 	return l.cachedSlowFlow(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), c, cacheSlowFlow,
 		slowFlowKey{Run: run.Key, UseEMA: c.UseEMA && run.HasEMA, SlowFlow: c},
 		func(st *experiment.Stage) (SlowFlowResult, error) { return l.measure(ctx, run, c, st) })
+}
+
+// checkSlowFlow checks run and returns spec canonical, or an error in the words of op.
+func checkSlowFlow(run *Run, spec SlowFlowSpec, op string) (SlowFlowSpec, error) {
+	if err := run.check(); err != nil {
+		return spec, err
+	}
+	c, err := spec.Canonical()
+	if err != nil {
+		return c, fmt.Errorf("imageexp: %s: %w", op, err)
+	}
+	return c, nil
+}
+
+// slowFlowInputs is what both Slow Flow measurements of a run start from: its data, the first n held-out
+// images as the reference set, the noise of c.Seed and c's sampling method.
+type slowFlowInputs struct {
+	data    *Data
+	ref, x0 *tensors.Tensor
+	meth    sampler.Method
+}
+
+// loadSlowFlow loads the inputs of a measurement of run with c (op and field name the measurement and the
+// spec field that asks for n reference images in errors).
+func loadSlowFlow(run *Run, c SlowFlowSpec, n int, field, op string) (in slowFlowInputs, err error) {
+	if in.data, err = run.Base.Data.Load(); err != nil {
+		return in, err
+	}
+	if in.ref, err = heldOutHead(in.data, n, field, op); err != nil {
+		return in, err
+	}
+	if in.x0, err = initialNoise(in.data.Shape, c.N, c.Seed); err != nil {
+		return in, err
+	}
+	in.meth, err = ParseMethod(c.Method)
+	return in, err
 }
 
 // cachedSlowFlow runs measure under a progress stage of one setting per step count of c, its result
@@ -59,23 +92,16 @@ func (l *Lab) cachedSlowFlow(title string, c SlowFlowSpec, kind string, key any,
 func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: run.Label, RunKey: run.Key, Spec: c}
-	data, err := run.Base.Data.Load()
-	if err != nil {
-		return res, err
-	}
 	need, what := c.ReferenceSize, "reference_size"
 	if c.Protocol == slowflow.ProtocolForwardNoisedPair {
 		need, what = c.N, "n"
 	}
-	ref, err := heldOutHead(data, need, what, "slowflow")
+	si, err := loadSlowFlow(run, c, need, what, "slowflow")
 	if err != nil {
 		return res, err
 	}
+	data := si.data
 	store, net, err := l.Load(run, c.UseEMA)
-	if err != nil {
-		return res, err
-	}
-	x0, err := initialNoise(data.Shape, c.N, c.Seed)
 	if err != nil {
 		return res, err
 	}
@@ -87,14 +113,10 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *experim
 	} else if cond, err = conds(data, c.N, c.Seed); err != nil {
 		return res, err
 	}
-	meth, err := ParseMethod(c.Method)
-	if err != nil {
-		return res, err
-	}
 	p := run.objective().pathOf()
-	in := experiment.SlowFlowInputs{X0: x0, Ref: ref, Cond: cond, Options: slowflow.Options{Quantiles: c.Quantiles, Path: p}}
+	in := experiment.SlowFlowInputs{X0: si.x0, Ref: si.ref, Cond: cond, Options: slowflow.Options{Quantiles: c.Quantiles, Path: p}}
 	res.Results, err = experiment.MeasureSlowFlowSteps(ctx, c, run.Label, in, st, func(steps int) (*sampler.Sampler, error) {
-		return sampler.New(nil, store, net, sampler.Config{Method: meth, Steps: steps, Path: p})
+		return sampler.New(nil, store, net, sampler.Config{Method: si.meth, Steps: steps, Path: p})
 	})
 	if err != nil {
 		return res, err
@@ -149,12 +171,9 @@ type slowFlowRefKey struct {
 // for how an exact model can differ from it). Nothing is sampled and no weights are read, so
 // runs on the same data and path share it; it is cached under the data, the path and the spec.
 func (l *Lab) MeasureReferenceSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) (*SlowFlowResult, error) {
-	if err := run.check(); err != nil {
-		return nil, err
-	}
-	c, err := spec.Canonical()
+	c, err := checkSlowFlow(run, spec, "reference slowflow")
 	if err != nil {
-		return nil, fmt.Errorf("imageexp: reference slowflow: %w", err)
+		return nil, err
 	}
 	if c.Protocol != slowflow.ProtocolNearestData {
 		return nil, fmt.Errorf("imageexp: reference slowflow: protocol %q has no reference band; use %q", c.Protocol, slowflow.ProtocolNearestData)
@@ -168,34 +187,21 @@ func (l *Lab) MeasureReferenceSlowFlow(ctx context.Context, run *Run, spec SlowF
 func (l *Lab) measureReference(ctx context.Context, run *Run, c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: ReferenceRun, Spec: c}
-	data, err := run.Base.Data.Load()
-	if err != nil {
-		return res, err
-	}
-	ref, err := heldOutHead(data, c.ReferenceSize, "reference_size", "reference slowflow")
+	si, err := loadSlowFlow(run, c, c.ReferenceSize, "reference_size", "reference slowflow")
 	if err != nil {
 		return res, err
 	}
 	// Real images outside the reference set: a training batch (nothing here is trained or evaluated on it).
-	batch, err := data.Train.Batch(int64(c.Seed), c.N)
+	batch, err := si.data.Train.Batch(int64(c.Seed), c.N)
 	if err != nil {
 		return res, fmt.Errorf("imageexp: reference slowflow: training batch: %w", err)
-	}
-	x1 := batch.X
-	x0, err := initialNoise(data.Shape, c.N, c.Seed)
-	if err != nil {
-		return res, err
-	}
-	meth, err := ParseMethod(c.Method)
-	if err != nil {
-		return res, err
 	}
 	opt := slowflow.Options{Quantiles: c.Quantiles, Path: run.objective().pathOf()}
 	for i, steps := range c.Steps {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		r, err := slowflow.ReferenceNearestData(nil, sampler.Config{Method: meth, Steps: steps, Path: opt.Path}, x0, x1, ref, opt)
+		r, err := slowflow.ReferenceNearestData(nil, sampler.Config{Method: si.meth, Steps: steps, Path: opt.Path}, si.x0, batch.X, si.ref, opt)
 		if err != nil {
 			return res, fmt.Errorf("imageexp: reference slowflow, %s %d steps: %w", c.Method, steps, err)
 		}

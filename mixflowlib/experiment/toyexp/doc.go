@@ -20,7 +20,7 @@
 // (what MixFlow asks for, without any model error). Both exist for the Gaussian-mixture toys in 2-D and
 // go through Evaluate, MeasureSlowFlow and Samples like trained runs.
 //
-// Progress is reported to an Observer (plain log lines with LogObserver; progress bars and live loss
+// Progress is reported to an experiment.Observer (plain log lines with experiment.LogObserver; progress bars and live loss
 // curves in a notebook with the toyview sub-package), so this package holds no user interface.
 //
 // Time convention: t = 0 is noise, t = 1 is data. Models are unconditional MLPs (mixflowlib/backbone/mlp)

@@ -61,13 +61,13 @@ func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResul
 		return nil, fmt.Errorf("toyexp: evaluate: nil run")
 	}
 	return experiment.MeasureRun(l.cache(), cacheEval, experiment.MeasureKey[EvalSpec]{Run: run.Key, Data: run.Data, Field: "eval", Spec: spec},
-		func(c EvalSpec) *Stage {
+		func(c EvalSpec) *experiment.Stage {
 			return l.begin("evaluate "+run.Label, 1, "setting", len(c.Seeds)*len(c.Methods)*len(c.Steps))
 		},
-		func(c EvalSpec, st *Stage) (EvalResult, error) { return evaluate(ctx, run, c, st) })
+		func(c EvalSpec, st *experiment.Stage) (EvalResult, error) { return evaluate(ctx, run, c, st) })
 }
 
-func evaluate(ctx context.Context, run *Run, c EvalSpec, st *Stage) (EvalResult, error) {
+func evaluate(ctx context.Context, run *Run, c EvalSpec, st *experiment.Stage) (EvalResult, error) {
 	start := time.Now()
 	res := EvalResult{Run: run.Label, RunKey: run.Key, Spec: c}
 	net, store, err := run.sampling(c.UseEMA)

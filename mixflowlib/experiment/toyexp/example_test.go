@@ -3,9 +3,8 @@ package toyexp_test
 import (
 	"context"
 	"fmt"
-	"os"
 
-	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/toyexp"
 )
 
@@ -13,9 +12,9 @@ import (
 // enough for an example (the notebooks use toyexp.DefaultBaseSpec and friends as they are). A second
 // call with the same spec comes from the cache.
 func Example() {
-	dir, _ := os.MkdirTemp("", "toyexp-example")
-	defer os.RemoveAll(dir)
-	lab := toyexp.Lab{Cache: expcache.New(dir).WithLog(nil)} // default: expcache.Default(), no observer
+	cache, remove := experiment.TempCache("toyexp-example")
+	defer remove()
+	lab := toyexp.Lab{Cache: cache} // default: expcache.Default(), no observer
 	ctx := context.Background()
 
 	base := toyexp.DefaultBaseSpec()                // 8 Gaussians, MLP 64×3, flow matching, t ~ U[0,1]
@@ -59,9 +58,9 @@ func Example() {
 // A sweep: standard post-training against MixFlow γ = 0.8 over two seeds, as a tidy table with
 // summaries and paired differences.
 func ExampleLab_Sweep() {
-	dir, _ := os.MkdirTemp("", "toyexp-sweep")
-	defer os.RemoveAll(dir)
-	lab := toyexp.Lab{Cache: expcache.New(dir).WithLog(nil)}
+	cache, remove := experiment.TempCache("toyexp-sweep")
+	defer remove()
+	lab := toyexp.Lab{Cache: cache}
 
 	spec := toyexp.SweepSpec{
 		Base:        toyexp.DefaultBaseSpec(),

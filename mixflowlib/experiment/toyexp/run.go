@@ -47,7 +47,7 @@ type Lab struct {
 	// Cache stores results; nil means expcache.Default().WithSalt(CacheSalt).
 	Cache *expcache.Cache
 	// Observer receives progress reports; nil means none.
-	Observer Observer
+	Observer experiment.Observer
 
 	level int // added to event levels (a sweep runs its parts one level down)
 }
@@ -126,7 +126,7 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 // train runs one training of r's network (fresh when post is nil, else post-training) inside a cache
 // directory (experiment.Train).
 func train(ctx context.Context, dir string, r Run, objSpec ObjectiveSpec, ts TrainSpec, src datasets.Source,
-	post *trainer.PostTrainOptions, st *Stage) (experiment.Trained, error) {
+	post *trainer.PostTrainOptions, st *experiment.Stage) (experiment.Trained, error) {
 	obj, err := objSpec.Build()
 	if err != nil {
 		return experiment.Trained{}, err

@@ -32,13 +32,13 @@ func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) 
 		return nil, fmt.Errorf("toyexp: slowflow: nil run")
 	}
 	return experiment.MeasureRun(l.cache(), cacheSlowFlow, experiment.MeasureKey[SlowFlowSpec]{Run: run.Key, Data: run.Data, Field: "slowflow", Spec: spec},
-		func(c SlowFlowSpec) *Stage {
+		func(c SlowFlowSpec) *experiment.Stage {
 			return l.begin(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), 1, "setting", len(c.Steps))
 		},
-		func(c SlowFlowSpec, st *Stage) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
+		func(c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
 }
 
-func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *Stage) (SlowFlowResult, error) {
+func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: run.Label, RunKey: run.Key, Spec: c}
 	net, store, err := run.sampling(c.UseEMA)

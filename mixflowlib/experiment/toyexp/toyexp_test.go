@@ -1,7 +1,6 @@
 package toyexp
 
 import (
-	"bytes"
 	"context"
 	"math"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/mixflow/mixflow/datasets/toy2d"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 )
 
@@ -36,22 +36,22 @@ func tinyEval() EvalSpec {
 // recorder is an Observer that keeps the events.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []experiment.Event
 }
 
-func (r *recorder) Observe(e Event) {
+func (r *recorder) Observe(e experiment.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
 }
 
 // ends returns the StageEnd events and clears the record.
-func (r *recorder) ends() []Event {
+func (r *recorder) ends() []experiment.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []Event
+	var out []experiment.Event
 	for _, e := range r.events {
-		if e.Kind == StageEnd {
+		if e.Kind == experiment.StageEnd {
 			out = append(out, e)
 		}
 	}
@@ -329,32 +329,6 @@ func mustCanonical(t *testing.T, d DataSpec) DataSpec {
 	return c
 }
 
-func TestLogObserver(t *testing.T) {
-	var buf bytes.Buffer
-	obs := LogObserver(&buf, 1, 1e9)
-	obs.Observe(Event{Kind: StageStart, Stage: "train base", Level: 1, Unit: "step", Total: 100})
-	for i := 1; i <= 100; i++ {
-		obs.Observe(Event{Kind: StageProgress, Stage: "train base", Level: 1, Unit: "step", Done: i, Total: 100,
-			Values: map[string]float64{"loss": 1 / float64(i)}})
-	}
-	obs.Observe(Event{Kind: StageEnd, Stage: "train base", Level: 1, Unit: "step", Done: 100, Total: 100, Cached: true})
-	obs.Observe(Event{Kind: StageStart, Stage: "hidden", Level: 2})
-	out := buf.String()
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	// start, one line per tenth, end.
-	if len(lines) != 12 {
-		t.Errorf("%d lines:\n%s", len(lines), out)
-	}
-	for _, want := range []string{"[train base] start: 100 steps", "step 50/100 (50%) loss=0.02", "[train base] cached in"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
-	}
-	if strings.Contains(out, "hidden") {
-		t.Errorf("level-2 stage shown:\n%s", out)
-	}
-}
-
 func TestSummariseSingleSeed(t *testing.T) {
 	rows := []SweepRow{{Variant: "a", Seed: 1, Method: "euler", Steps: 5, Metric: MetricSW, Value: 0.3},
 		{Variant: "b", Seed: 1, Method: "euler", Steps: 5, Metric: MetricSW, Value: 0.2}}
@@ -390,8 +364,8 @@ func TestResumeAfterCancel(t *testing.T) {
 		t.Helper()
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		lab := Lab{Cache: cache, Observer: ObserverFunc(func(e Event) {
-			if e.Kind == StageProgress && e.Done == stop {
+		lab := Lab{Cache: cache, Observer: experiment.ObserverFunc(func(e experiment.Event) {
+			if e.Kind == experiment.StageProgress && e.Done == stop {
 				cancel()
 			}
 		})}
@@ -399,8 +373,8 @@ func TestResumeAfterCancel(t *testing.T) {
 			t.Fatalf("interrupted training: error %v, want context canceled", err)
 		}
 		first := 0
-		lab.Observer = ObserverFunc(func(e Event) {
-			if e.Kind == StageProgress && e.Done > 0 && first == 0 {
+		lab.Observer = experiment.ObserverFunc(func(e experiment.Event) {
+			if e.Kind == experiment.StageProgress && e.Done > 0 && first == 0 {
 				first = e.Done
 			}
 		})

@@ -25,28 +25,35 @@ import (
 	"github.com/mixflow/mixflow/widgets/table"
 )
 
-// MetricLabel returns a readable name of an imageexp metric with its direction, e.g. "FID ↓".
+// metricInfo holds the readable name and the direction of every imageexp metric, for MetricLabel and Goal.
+var metricInfo = map[string]struct {
+	name string
+	goal table.Goal
+}{
+	imageexp.MetricFID:       {"FID", table.Lower},
+	imageexp.MetricPrecision: {"precision", table.Higher},
+	imageexp.MetricRecall:    {"recall", table.Higher},
+	imageexp.MetricAccuracy:  {"class accuracy", table.Higher},
+	imageexp.MetricIS:        {"IS", table.Higher},
+}
+
+// MetricLabel returns a readable name of an imageexp metric with its direction, e.g. "FID ↓" (unknown
+// metrics as they are).
 func MetricLabel(metric string) string {
-	switch metric {
-	case imageexp.MetricFID:
-		return "FID ↓"
-	case imageexp.MetricPrecision:
-		return "precision ↑"
-	case imageexp.MetricRecall:
-		return "recall ↑"
-	case imageexp.MetricAccuracy:
-		return "class accuracy ↑"
-	case imageexp.MetricIS:
-		return "IS ↑"
+	m, ok := metricInfo[metric]
+	if !ok {
+		return metric
 	}
-	return metric
+	if m.goal == table.Higher {
+		return m.name + " ↑"
+	}
+	return m.name + " ↓"
 }
 
 // Goal returns whether lower or higher values of metric are better (lower for unknown metrics).
 func Goal(metric string) table.Goal {
-	switch metric {
-	case imageexp.MetricPrecision, imageexp.MetricRecall, imageexp.MetricAccuracy, imageexp.MetricIS:
-		return table.Higher
+	if m, ok := metricInfo[metric]; ok {
+		return m.goal
 	}
 	return table.Lower
 }
@@ -247,24 +254,7 @@ func MetricVsSteps(cmp *imageexp.Comparison, metric, title string) (chart.Figure
 // Loss draws the training loss of runs (their History) on a log scale, smoothed. Auxiliary loss terms are
 // drawn too, named "<run>: <term>".
 func Loss(title string, runs ...*imageexp.Run) (chart.Figure, error) {
-	ls, err := LossRuns("imageview: loss", runs...)
-	if err != nil {
-		return chart.Figure{}, err
-	}
-	return expview.Loss("imageview: loss", ls, true, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
-}
-
-// LossRuns returns the label and history of every run for expview.Loss, or an error in the words of
-// what for a nil run.
-func LossRuns(what string, runs ...*imageexp.Run) ([]expview.LossRun, error) {
-	ls := make([]expview.LossRun, len(runs))
-	for i, r := range runs {
-		if r == nil {
-			return nil, fmt.Errorf("%s: nil run", what)
-		}
-		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
-	}
-	return ls, nil
+	return expview.RunsLoss("imageview: loss", runs, true, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
 }
 
 // SideBySide lays out the first cols images of each sample set as one row per set (labelled with the

@@ -10,6 +10,7 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
+	"github.com/mixflow/mixflow/widgets/table"
 )
 
 // fakeComparison builds a comparison of two runs at 5 and 10 steps, with and without guidance, two seeds.
@@ -119,5 +120,23 @@ func TestSideBySideAndLoss(t *testing.T) {
 	}
 	if _, err := Loss("loss", &imageexp.Run{Label: "x"}); err == nil {
 		t.Error("run without history: no error")
+	}
+}
+
+func TestMetricLabelAndGoal(t *testing.T) {
+	if got := MetricLabel(imageexp.MetricFID); got != "FID ↓" || Goal(imageexp.MetricFID) != table.Lower {
+		t.Errorf("FID: %q, %v", got, Goal(imageexp.MetricFID))
+	}
+	if got := MetricLabel(imageexp.MetricAccuracy); got != "class accuracy ↑" {
+		t.Errorf("accuracy: %q", got)
+	}
+	higher := []string{imageexp.MetricPrecision, imageexp.MetricRecall, imageexp.MetricAccuracy, imageexp.MetricIS}
+	for _, m := range higher {
+		if Goal(m) != table.Higher || !strings.HasSuffix(MetricLabel(m), " ↑") {
+			t.Errorf("%s: goal %v, label %q; want higher, ↑", m, Goal(m), MetricLabel(m))
+		}
+	}
+	if got := MetricLabel("mean pixel"); got != "mean pixel" || Goal("mean pixel") != table.Lower {
+		t.Errorf("unknown metric: %q, %v", got, Goal("mean pixel"))
 	}
 }

@@ -128,11 +128,7 @@ func Scatter(title string, names []string, sets [][][2]float64) (chart.Figure, e
 
 // Loss draws the training loss of runs (their History) on a log scale, smoothed.
 func Loss(title string, runs ...*toyexp.Run) (chart.Figure, error) {
-	ls := make([]expview.LossRun, len(runs))
-	for i, r := range runs {
-		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
-	}
-	return expview.Loss("toyview: loss", ls, false, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
+	return expview.RunsLoss("toyview: loss", runs, false, figures.LossOptions{Title: title, LogY: true, Smooth: 0.8})
 }
 
 func metricShort(metric string) string {

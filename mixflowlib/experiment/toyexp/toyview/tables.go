@@ -12,36 +12,20 @@ import (
 // named ones, or all), one column per number of sampling steps, cells "mean ± std over seeds", the best
 // of each column in bold.
 func SweepTable(res *toyexp.SweepResult, metric, method string, variants ...string) (*table.Table, error) {
-	if len(variants) == 0 {
-		variants = res.Variants
-	}
-	headers := []string{"variant"}
-	for _, n := range res.Spec.Eval.Steps {
-		headers = append(headers, fmt.Sprintf("%d steps", n))
-	}
-	t := table.New(headers...)
-	t.Title = fmt.Sprintf("%s, %s sampler (mean ± std over %d seeds; noise floor %.4f)",
+	title := fmt.Sprintf("%s, %s sampler (mean ± std over %d seeds; noise floor %.4f)",
 		metricShort(metric), method, len(res.Spec.Seeds), res.Floor[metric])
+	t, err := stepsTable(res, title, variants, "", func(v string, n int) (any, error) {
+		s, ok := res.Summary(v, method, n, metric)
+		if !ok {
+			return nil, fmt.Errorf("toyview: sweep table: no %s %s %d-step results for %q", metric, method, n, v)
+		}
+		return table.PM{Mean: s.Summary.Estimate, Err: s.Summary.Std}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	t.Precision = 4
-	for _, v := range variants {
-		cells := []any{v}
-		for _, n := range res.Spec.Eval.Steps {
-			s, ok := res.Summary(v, method, n, metric)
-			if !ok {
-				return nil, fmt.Errorf("toyview: sweep table: no %s %s %d-step results for %q", metric, method, n, v)
-			}
-			cells = append(cells, table.PM{Mean: s.Summary.Estimate, Err: s.Summary.Std})
-		}
-		if err := t.Add(cells...); err != nil {
-			return nil, err
-		}
-	}
-	for c := 1; c < len(headers); c++ {
-		if err := t.Best(c, table.Lower); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
+	return bestLower(t, len(res.Spec.Eval.Steps))
 }
 
 // DiffTable shows, for one metric and sampler, each variant's paired difference to the sweep's
@@ -49,6 +33,21 @@ func SweepTable(res *toyexp.SweepResult, metric, method string, variants ...stri
 // mean over seeds, for the named variants (or all). Negative is better; "*" marks an interval that
 // excludes 0.
 func DiffTable(res *toyexp.SweepResult, metric, method string, variants ...string) (*table.Table, error) {
+	title := fmt.Sprintf("%s, %s: difference to %q (mean [95 %% CI] over %d seeds; * = CI excludes 0)",
+		metricShort(metric), method, res.Reference, len(res.Spec.Seeds))
+	return stepsTable(res, title, variants, res.Reference, func(v string, n int) (any, error) {
+		s, ok := res.Summary(v, method, n, metric)
+		if !ok || s.Diff == nil {
+			return nil, fmt.Errorf("toyview: difference table: no %s %s %d-step difference for %q", metric, method, n, v)
+		}
+		return formatDiff(*s.Diff), nil
+	})
+}
+
+// stepsTable returns a table of res with one row per variant (the named ones, or all; skip left out) and
+// one column per number of sampling steps, the cells from cell.
+func stepsTable(res *toyexp.SweepResult, title string, variants []string, skip string,
+	cell func(variant string, steps int) (any, error)) (*table.Table, error) {
 	if len(variants) == 0 {
 		variants = res.Variants
 	}
@@ -57,19 +56,18 @@ func DiffTable(res *toyexp.SweepResult, metric, method string, variants ...strin
 		headers = append(headers, fmt.Sprintf("%d steps", n))
 	}
 	t := table.New(headers...)
-	t.Title = fmt.Sprintf("%s, %s: difference to %q (mean [95 %% CI] over %d seeds; * = CI excludes 0)",
-		metricShort(metric), method, res.Reference, len(res.Spec.Seeds))
+	t.Title = title
 	for _, v := range variants {
-		if v == res.Reference {
+		if skip != "" && v == skip {
 			continue
 		}
 		cells := []any{v}
 		for _, n := range res.Spec.Eval.Steps {
-			s, ok := res.Summary(v, method, n, metric)
-			if !ok || s.Diff == nil {
-				return nil, fmt.Errorf("toyview: difference table: no %s %s %d-step difference for %q", metric, method, n, v)
+			c, err := cell(v, n)
+			if err != nil {
+				return nil, err
 			}
-			cells = append(cells, formatDiff(*s.Diff))
+			cells = append(cells, c)
 		}
 		if err := t.Add(cells...); err != nil {
 			return nil, err
@@ -121,7 +119,12 @@ func EvalTable(title, metric string, evals []*toyexp.EvalResult) (*table.Table, 
 			return nil, err
 		}
 	}
-	for c := 1; c < len(headers); c++ {
+	return bestLower(t, len(headers)-1)
+}
+
+// bestLower marks the lowest value of each of the n columns after the first of t in bold.
+func bestLower(t *table.Table, n int) (*table.Table, error) {
+	for c := 1; c <= n; c++ {
 		if err := t.Best(c, table.Lower); err != nil {
 			return nil, err
 		}
