@@ -39,23 +39,8 @@ func BaseSpec(stage1 AutoencoderSpec, steps int64) (imageexp.BaseSpec, error) {
 	if err != nil {
 		return imageexp.BaseSpec{}, err
 	}
-	s, err := Shift(c)
-	if err != nil {
-		return imageexp.BaseSpec{}, err
-	}
-	obj, err := BaseObjective(s, 0.1)
-	if err != nil {
-		return imageexp.BaseSpec{}, err
-	}
-	b := imageexp.BaseSpec{
-		Data:      Data(DataParams{Autoencoder: c}, 1),
-		Model:     imageexp.SiT(dit),
-		Objective: obj,
-		Train: imageexp.TrainSpec{Steps: steps, BatchSize: 64, LR: 5e-4, ClipGradNorm: 1, EMADecay: 0.998, Seed: 1,
-			Schedule: trainer.Schedule{Kind: trainer.Constant, WarmupSteps: min(200, steps/10)}},
-	}
-	_, err = b.Canonical()
-	return b, err
+	return latentBase(c, dit, imageexp.TrainSpec{Steps: steps, BatchSize: 64, LR: 5e-4, ClipGradNorm: 1, EMADecay: 0.998, Seed: 1,
+		Schedule: trainer.Schedule{Kind: trainer.Constant, WarmupSteps: min(200, steps/10)}})
 }
 
 // RAEWorkflow returns the RAE experiment as an imageexp.Workflow: the base training of BaseSpec(stage1,
