@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/mixflow/mixflow/internal/textenum"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/path"
 	"github.com/mixflow/mixflow/mixflowlib/timesteps"
@@ -202,11 +203,4 @@ func (x Target) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText decodes a name written by MarshalText.
-func (x *Target) UnmarshalText(text []byte) error {
-	v, err := ParseTarget(string(text))
-	if err != nil {
-		return err
-	}
-	*x = v
-	return nil
-}
+func (x *Target) UnmarshalText(text []byte) error { return textenum.Unmarshal(x, text, ParseTarget) }
