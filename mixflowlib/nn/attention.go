@@ -57,7 +57,9 @@ func (a AttentionImpl) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText decodes a name written by MarshalText.
-func (a *AttentionImpl) UnmarshalText(text []byte) error { return textenum.Unmarshal(a, text, ParseAttentionImpl) }
+func (a *AttentionImpl) UnmarshalText(text []byte) error {
+	return textenum.Unmarshal(a, text, ParseAttentionImpl)
+}
 
 // ParseAttentionImpl maps "default" (or ""), "einsum" and "fused" to an AttentionImpl.
 func ParseAttentionImpl(s string) (AttentionImpl, error) {
