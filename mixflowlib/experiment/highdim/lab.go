@@ -160,12 +160,8 @@ func OptimumRun(data DataSpec, gamma float64) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	mix, err := c.Mixture()
-	if err != nil {
+	if _, err := c.optimum(gamma); err != nil { // validates γ (oracle.NewMixFlowOptimum)
 		return nil, err
-	}
-	if _, err := oracle.NewMixFlowOptimum(mix, gamma, 0); err != nil {
-		return nil, fmt.Errorf("highdim: %w", err)
 	}
 	return &Run{Kind: RunOptimum, Label: fmt.Sprintf("MixFlow optimum γ=%g", gamma), Key: fmt.Sprintf("optimum:%g:%+v", gamma, c), Data: c, Gamma: gamma}, nil
 }
@@ -181,12 +177,11 @@ func (r *Run) Backbone(useEMA bool) (nn.Backbone, *model.Store, error) {
 		mix, err := r.Data.Mixture()
 		return mix, model.NewStore(), err
 	case RunOptimum:
-		mix, err := r.Data.Mixture()
+		o, err := r.Data.optimum(r.Gamma)
 		if err != nil {
 			return nil, nil, err
 		}
-		o, err := oracle.NewMixFlowOptimum(mix, r.Gamma, 0)
-		return o, model.NewStore(), err
+		return o, model.NewStore(), nil
 	case RunBase, RunPost:
 	default:
 		return nil, nil, fmt.Errorf("highdim: run %q has unknown kind %q", r.Label, r.Kind)
