@@ -299,18 +299,17 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if len(e.Samplers) == 0 {
 		return e, errors.New("highdim: eval samplers: empty")
 	}
-	seen := map[string]bool{}
 	out := make([]Sampler, len(e.Samplers))
+	names := make([]string, len(e.Samplers))
 	for i, s := range e.Samplers {
 		s.Method = strings.ToLower(strings.TrimSpace(s.Method))
 		if _, err := s.Config(); err != nil {
 			return e, err
 		}
-		if seen[s.Name()] {
-			return e, fmt.Errorf("highdim: eval samplers: %s appears twice", s.Name())
-		}
-		seen[s.Name()] = true
-		out[i] = s
+		out[i], names[i] = s, s.Name()
+	}
+	if d := experiment.FirstDuplicate(names); d >= 0 {
+		return e, fmt.Errorf("highdim: eval samplers: %s appears twice", names[d])
 	}
 	e.Samplers = out
 	if e.Samples < 16 || e.Samples > 1<<18 {
