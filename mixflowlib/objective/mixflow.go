@@ -78,12 +78,7 @@ func NewMixFlow(gamma float64) (MixFlow, error) {
 	return o, o.Validate()
 }
 
-func (o MixFlow) path() path.Path {
-	if o.Path == nil {
-		return path.Linear{}
-	}
-	return o.Path
-}
+func (o MixFlow) path() path.Path { return path.OrLinear(o.Path) }
 
 func (o MixFlow) times() timesteps.Dist {
 	if o.Times == nil {

@@ -262,9 +262,7 @@ func (c Config) withDefaults() Config {
 	c.DiffusionNorm = cmp.Or(c.DiffusionNorm, 1)
 	c.Diffusion = cmp.Or(c.Diffusion, path.DiffusionSigma)
 	c.LastStepSize = cmp.Or(c.LastStepSize, DefaultLastStepSize)
-	if c.Path == nil {
-		c.Path = path.Linear{}
-	}
+	c.Path = path.OrLinear(c.Path)
 	return c
 }
 
