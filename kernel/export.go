@@ -35,8 +35,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 			return 2, fmt.Errorf("kernel export: %s: %s", p, describeFSError(err))
 		}
 	}
-	cwd, _ := os.Getwd()
-	repo, err := findRepo(cwd)
+	repo, err := repoHere()
 	if err != nil {
 		return 2, err
 	}

@@ -36,8 +36,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if len(pos) == 1 {
 		dir = pos[0]
 	} else {
-		cwd, _ := os.Getwd()
-		repo, err := findRepo(cwd)
+		repo, err := repoHere()
 		if err != nil {
 			return 2, err
 		}

@@ -112,6 +112,23 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 	return pos, 0, true
 }
 
+// parseFlagsOnly parses the flags of a command that takes no positional arguments and runs in the
+// repository: it returns the repository, or, with ok false, the exit status and error the command stops
+// with (a positional argument, no repository, or what parseFlags reports).
+func parseFlagsOnly(fs *flag.FlagSet, args []string) (repo string, code int, ok bool, err error) {
+	pos, code, ok := parseFlags(fs, args)
+	switch {
+	case !ok:
+		return "", code, false, nil
+	case len(pos) > 0:
+		return "", 2, false, fmt.Errorf("%s: unexpected argument %q (flags only; see -h)", fs.Name(), pos[0])
+	}
+	if repo, err = repoHere(); err != nil {
+		return "", 2, false, err
+	}
+	return repo, 0, true, nil
+}
+
 // parseInterspersed parses flags that may appear before, between or after positional arguments
 // (`exec a.ipynb --quick b.ipynb`); "--" ends flag parsing.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -154,17 +171,9 @@ func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	xla := fs.String("xla", "auto", "link GoMLX's XLA backend into cells: auto (only when an NVIDIA GPU is visible), yes, or no")
 	noTrust := fs.Bool("no-trust", false, "do not mark the repository's notebooks trusted (their charts then show static images until File > Trust Notebook)")
 	python := fs.String("python", defaultPython(), "Python interpreter with nbformat, for trusting the notebooks ($MIXFLOW_PYTHON)")
-	pos, code, ok := parseFlags(fs, args)
+	repo, code, ok, err := parseFlagsOnly(fs, args)
 	if !ok {
-		return code, nil
-	}
-	if len(pos) > 0 {
-		return 2, fmt.Errorf("kernel install: unexpected argument %q (flags only; see -h)", pos[0])
-	}
-	cwd, _ := os.Getwd()
-	repo, err := findRepo(cwd)
-	if err != nil {
-		return 2, err
+		return code, err
 	}
 	dataDir, err := installDataDir(*prefix)
 	if err != nil {
@@ -188,17 +197,9 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	fs := newFlagSet("doctor", stderr, "doctor [flags]")
 	name := fs.String("kernel", defaultKernelName, "kernelspec `name` to check")
 	python := fs.String("python", defaultPython(), "Python interpreter that has Jupyter ($MIXFLOW_PYTHON)")
-	pos, code, ok := parseFlags(fs, args)
+	repo, code, ok, err := parseFlagsOnly(fs, args)
 	if !ok {
-		return code, nil
-	}
-	if len(pos) > 0 {
-		return 2, fmt.Errorf("kernel doctor: unexpected argument %q (flags only; see -h)", pos[0])
-	}
-	cwd, _ := os.Getwd()
-	repo, err := findRepo(cwd)
-	if err != nil {
-		return 2, err
+		return code, err
 	}
 	if !runDoctor(ctx, doctorOptions{repo: repo, name: *name, python: *python, out: stdout}) {
 		return 1, nil

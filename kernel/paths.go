@@ -207,3 +207,9 @@ func describeFSError(err error) string {
 	}
 	return err.Error()
 }
+
+// repoHere is findRepo of the working directory: the repository the command runs in.
+func repoHere() (string, error) {
+	cwd, _ := os.Getwd()
+	return findRepo(cwd)
+}

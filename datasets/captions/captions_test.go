@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
 func TestAnalyzeRecoversAttributes(t *testing.T) {
@@ -265,12 +267,5 @@ func TestScore(t *testing.T) {
 // BenchmarkBatch256 measures generating, rendering and tokenising 256 captioned 32×32 examples.
 func BenchmarkBatch256(b *testing.B) {
 	src, _ := NewSource(Options{Seed: 1})
-	step := int64(0)
-	for b.Loop() {
-		if _, err := src.Batch(step, 256); err != nil {
-			b.Fatal(err)
-		}
-		step++
-	}
-	b.ReportMetric(float64(256*b.N)/b.Elapsed().Seconds(), "images/s")
+	graphtest.BenchBatches(b, src, 256)
 }

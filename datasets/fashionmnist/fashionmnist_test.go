@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets/images"
+	"github.com/mixflow/mixflow/internal/graphtest"
 )
 
 // needData skips the test when the Debian package is not installed in DefaultDir (on this project's
@@ -157,15 +158,7 @@ func benchmarkBatch(b *testing.B, opt images.Options) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	step := int64(0)
-	for b.Loop() {
-		if _, err := src.Batch(step, 256); err != nil {
-			b.Fatal(err)
-		}
-		step++
-	}
-	b.ReportMetric(float64(256*b.N)/b.Elapsed().Seconds(), "images/s")
+	graphtest.BenchBatches(b, src, 256)
 }
 
 // BenchmarkLoadTrain measures decoding the 60000 training images and labels from the .gz files.

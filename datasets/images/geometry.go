@@ -69,6 +69,25 @@ func (p *axisPlan) reversed() axisPlan {
 	return r
 }
 
+// ResizeWeights returns the 1-D interpolation matrix [m][n] (row-major, flat) that Resize applies along
+// one axis of n pixels brought to m: the triangle filter on pixel centres, widened when shrinking, each
+// row renormalised to sum to 1. Applying it along both axes of a float image is what Resample does
+// before rounding; it lets a graph reproduce the resize (mixflowlib/encoder.Resize). It panics if n or m
+// is not positive.
+func ResizeWeights(n, m int) []float64 {
+	if n <= 0 || m <= 0 {
+		panic(fmt.Errorf("images: ResizeWeights(%d, %d): sizes must be positive", n, m))
+	}
+	p := planAxis(n, m, Resize)
+	w := make([]float64, m*n)
+	for o := 0; o < m; o++ {
+		for k := p.off[o]; k < p.off[o+1]; k++ {
+			w[o*n+int(p.idx[k])] += float64(p.w[k])
+		}
+	}
+	return w
+}
+
 // planAxis builds the plan taking n input coordinates to m output coordinates.
 func planAxis(n, m int, fit Fit) axisPlan {
 	var p axisPlan

@@ -24,6 +24,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mixflow/mixflow/datasets/internal/seeded"
 )
 
 // Kind names for ByName and Toy.Kind.
@@ -212,19 +214,11 @@ const (
 	streamBatch  uint64 = 0xbf58476d1ce4e5b9
 )
 
-// splitmix64 is the SplitMix64 finaliser: a bijective mixer that turns nearby integers into unrelated seeds.
-func splitmix64(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // newRNG returns a PCG generator that depends only on (seed, stream, index). Both 64-bit halves of PCG's state
 // depend on all three inputs: states that share a half would have identical low words forever.
 func newRNG(seed, stream, index uint64) *rand.Rand {
-	s := splitmix64(seed ^ stream)
-	return rand.New(rand.NewPCG(s, splitmix64(index^splitmix64(s))))
+	s := seeded.Mix64(seed ^ stream)
+	return rand.New(rand.NewPCG(s, seeded.Mix64(index^seeded.Mix64(s))))
 }
 
 // spec describes a kind: its parameters with defaults and the builder.

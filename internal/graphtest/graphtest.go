@@ -23,6 +23,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
@@ -191,6 +192,19 @@ func BenchLoop(b *testing.B, unit string, fn func()) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"s/s")
 	ReportCPUPer(b, cpu0, unit)
+}
+
+// BenchBatches times src.Batch over b's loop, one batch of size examples per iteration at steps 0, 1,
+// 2, …, and reports the rate as "images/s".
+func BenchBatches(b *testing.B, src datasets.Source, size int) {
+	step := int64(0)
+	for b.Loop() {
+		if _, err := src.Batch(step, size); err != nil {
+			b.Fatal(err)
+		}
+		step++
+	}
+	b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
 // ChangedVars lists, sorted, the variables of after whose value differs from before in any element.

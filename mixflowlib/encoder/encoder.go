@@ -44,6 +44,7 @@ import (
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph-building style
 
+	"github.com/mixflow/mixflow/datasets/images"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
@@ -130,6 +131,35 @@ func Fit(images *Node, size int) *Node {
 			ranges[ax] = AxisRange(start, start+size)
 			x = Slice(x, ranges...)
 		}
+	}
+	return x
+}
+
+// Resize brings an image batch [B, H, W, C] to size×size in the graph by interpolation: the triangle
+// filter of datasets/images' Resize (images.ResizeWeights along each axis; bilinear on pixel centres when
+// enlarging), as a fixed linear map (gradients flow through it). Unlike Fit it keeps the whole image and
+// fills the encoder's frame, the way REPA resizes ImageNet images to DINOv2's 224×224. It returns images
+// unchanged when they already have the size and panics (GoMLX style) if images is not rank 4 or size is
+// not positive.
+func Resize(batch *Node, size int) *Node {
+	if batch.Rank() != 4 || size <= 0 {
+		panic(fmt.Errorf("encoder: Resize: want images [B, H, W, C] and a positive size, got %s and %d", batch.Shape(), size))
+	}
+	d := batch.Shape().Dimensions
+	g, x := batch.Graph(), batch
+	axis := func(n int) *Node {
+		w := images.ResizeWeights(n, size)
+		f := make([]float32, len(w))
+		for i, v := range w {
+			f[i] = float32(v)
+		}
+		return Reshape(ConvertDType(Const(g, f), x.DType()), size, n)
+	}
+	if d[1] != size {
+		x = Einsum("ih,bhwc->biwc", axis(d[1]), x)
+	}
+	if d[2] != size {
+		x = Einsum("jw,biwc->bijc", axis(d[2]), x)
 	}
 	return x
 }

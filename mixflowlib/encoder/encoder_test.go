@@ -52,6 +52,34 @@ func TestFitPadsAndCrops(t *testing.T) {
 	}
 }
 
+// TestResizeMatchesResample checks Resize against images.Resample on 8-bit images: the graph's resize
+// differs from the host's only by Resample's rounding to whole pixel values (half a level, 0.5/127.5).
+func TestResizeMatchesResample(t *testing.T) {
+	for _, c := range [][2]int{{16, 28}, {28, 16}, {12, 28}, {16, 16}} {
+		in, out := c[0], c[1]
+		rng := rand.New(rand.NewPCG(uint64(in), uint64(out)))
+		px := make([]uint8, in*in)
+		x := make([]float32, in*in)
+		for i := range px {
+			px[i] = uint8(rng.IntN(256))
+			x[i] = images.Normalize(px[i])
+		}
+		want, err := images.Resample(px, in, in, 1, out, out, images.Resize, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := run1(t, func(x *Node) *Node { return Resize(x, out) }, tensors.FromFlatDataAndDimensions(x, 1, in, in, 1))
+		if len(got) != out*out {
+			t.Fatalf("%d→%d: got %d values", in, out, len(got))
+		}
+		for i, v := range want {
+			if d := math.Abs(float64(got[i] - images.Normalize(v))); d > 0.5/127.5+1e-5 {
+				t.Fatalf("%d→%d: pixel %d = %v, Resample gives %v", in, out, i, got[i], images.Normalize(v))
+			}
+		}
+	}
+}
+
 func TestAreaWeightsRowsSumToOne(t *testing.T) {
 	for _, c := range [][2]int{{8, 4}, {4, 8}, {8, 7}, {7, 8}, {5, 3}} {
 		w := AreaWeights(c[0], c[1])

@@ -122,26 +122,20 @@ func fromCheckpoint(name string, ck *checkpoint.Checkpoint) (*ViT, error) {
 
 // TrainReport returns the training report recorded in the weights' metadata, and whether there was one.
 func (v *ViT) TrainReport() (TrainReport, bool) {
-	var rep TrainReport
-	if v.meta == nil {
-		return rep, false
-	}
-	if err := checkpoint.Metadata(v.meta).Decode(metaTrainReport, &rep); err != nil {
-		return rep, false
-	}
-	return rep, true
+	return metaValue[TrainReport](v.meta, metaTrainReport)
 }
 
 // TrainConfig returns the training configuration recorded in the weights' metadata, and whether there was one.
 func (v *ViT) TrainConfig() (TrainConfig, bool) {
-	var cfg TrainConfig
-	if v.meta == nil {
-		return cfg, false
-	}
-	if err := checkpoint.Metadata(v.meta).Decode(metaTrainConfig, &cfg); err != nil {
-		return cfg, false
-	}
-	return cfg, true
+	return metaValue[TrainConfig](v.meta, metaTrainConfig)
+}
+
+// metaValue decodes the entry key of the weights' metadata meta into a T, and reports whether there was
+// one that decoded.
+func metaValue[T any](meta map[string]any, key string) (T, bool) {
+	var v T
+	err := checkpoint.Metadata(meta).Decode(key, &v)
+	return v, err == nil
 }
 
 // SaveTrained writes a trained encoder with its training configuration and report in the metadata.

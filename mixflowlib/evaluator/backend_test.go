@@ -59,14 +59,8 @@ func TestPassedBackendIsUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := testImages(small, 0, 4)
-	got, err := ev.EmbedFlat(x, 4, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := evRef.EmbedFlat(x, 4, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := embed28(t, ev, x, 4)
+	want := embed28(t, evRef, x, 4)
 	batch := make([]float32, ev.batchSize*InputSize*InputSize) // the one compiled shape: a padded batch
 	copy(batch, x)
 	out, err := ev.exec.Exec(tensors.FromFlatDataAndDimensions(batch, ev.batchSize, InputSize, InputSize, 1))

@@ -181,10 +181,7 @@ func TestEmbedShapesAndFits(t *testing.T) {
 	ev, set, _, _ := shared(t)
 	const n = 5
 	x28 := testImages(set, 0, n)
-	m28, err := ev.EmbedFlat(x28, n, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m28 := embed28(t, ev, x28, n)
 	if m28.Len() != n || len(m28.Features[0]) != FeatureDim || len(m28.Probs[0]) != NumClasses {
 		t.Fatalf("embedding %d × %d features, %d probabilities; want %d × %d, %d", m28.Len(), len(m28.Features[0]), len(m28.Probs[0]), n, FeatureDim, NumClasses)
 	}
@@ -252,14 +249,8 @@ func TestEmbedShapesAndFits(t *testing.T) {
 	clipped := append([]float32(nil), over...)
 	over[100], over[200] = 1.7, -1.3
 	clipped[100], clipped[200] = 1, -1
-	mo, err := ev.EmbedFlat(over, 1, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc, err := ev.EmbedFlat(clipped, 1, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mo := embed28(t, ev, over, 1)
+	mc := embed28(t, ev, clipped, 1)
 	for j := range mo.Features[0] {
 		if mo.Features[0][j] != mc.Features[0][j] {
 			t.Fatalf("feature %d: %v with overshooting values, %v clipped", j, mo.Features[0][j], mc.Features[0][j])
@@ -271,14 +262,8 @@ func TestDeterminism(t *testing.T) {
 	ev, set, emb, _ := shared(t)
 	// Images 300..309 run in a batch at other positions than in the full-split pass, and twice.
 	x := testImages(set, 300, 310)
-	m1, err := ev.EmbedFlat(x, 10, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := ev.EmbedFlat(x, 10, 28, 28, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m1 := embed28(t, ev, x, 10)
+	m2 := embed28(t, ev, x, 10)
 	var maxDiff float64
 	for i := range 10 {
 		for j := range FeatureDim {
@@ -617,4 +602,14 @@ func BenchmarkEmbed(b *testing.B) {
 		calls++
 	}
 	b.ReportMetric(float64(n*calls)/b.Elapsed().Seconds(), "images/s")
+}
+
+// embed28 embeds the n flat 28×28 grayscale images x with ev, stopping t on an error.
+func embed28(t *testing.T, ev *Evaluator, x []float32, n int) *Embedding {
+	t.Helper()
+	m, err := ev.EmbedFlat(x, n, 28, 28, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

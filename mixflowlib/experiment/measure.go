@@ -30,9 +30,9 @@ func (k MeasureKey[S]) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// measured is a pointer to a measurement result type T that records whether it came from the cache (it
-// embeds EvalResult, SlowFlowResult or Diagnosis).
-type measured[T any] interface {
+// Measured is a pointer to a measurement result type T that records whether it came from the cache (it
+// embeds EvalResult, SlowFlowResult or Diagnosis): what MeasureRun returns.
+type Measured[T any] interface {
 	*T
 	setFromCache(bool)
 }
@@ -44,7 +44,7 @@ func (d *Diagnosis) setFromCache(hit bool)        { d.FromCache = hit }
 // MeasureRun is the cached measurement of a run the labs share: it canonicalises key.Spec, starts the
 // stage begin returns for the canonical spec (begin nil: no stage), and returns the result of measure
 // cached under name and key (with the canonical spec), marked FromCache when it came from the cache.
-func MeasureRun[S Spec[S], T any, PT measured[T]](c *expcache.Cache, name string, key MeasureKey[S],
+func MeasureRun[S Spec[S], T any, PT Measured[T]](c *expcache.Cache, name string, key MeasureKey[S],
 	begin func(S) *Stage, measure func(S, *Stage) (T, error)) (*T, error) {
 	s, err := key.Spec.Canonical()
 	if err != nil {

@@ -43,6 +43,9 @@ func (r *RunInfo[B, P]) record(info expcache.Info) { r.Key, r.FromCache = info.K
 // isBase reports whether the run is a base run that holds its spec.
 func (r *RunInfo[B, P]) isBase() bool { return r.Kind == RunBase && r.Base != nil }
 
+// baseSpec returns the spec of the run's base.
+func (r *RunInfo[B, P]) baseSpec() any { return *r.Base }
+
 // runKey returns the run's key.
 func (r *RunInfo[B, P]) runKey() string { return r.Key }
 
@@ -56,6 +59,7 @@ type trainedRun[R any] interface {
 	isBase() bool
 	runKey() string
 	trained() *Trained
+	baseSpec() any
 	Resolve(expcache.Info)
 }
 
@@ -73,6 +77,56 @@ func ComputeRun[R any, PR trainedRun[R]](c *expcache.Cache, st *Stage, name stri
 	p.Resolve(info)
 	st.End(info.Hit, fmt.Sprintf("%s, final loss %.4f", info.Key, p.trained().FinalLoss))
 	return p, nil
+}
+
+// Training is how a lab trains one kind of run from a canonical spec S (its BaseSpec or PostSpec) for
+// TrainBase and PostTrain; R is the lab's Run.
+type Training[S, R any] struct {
+	// Name is the cache entry of the runs (e.g. "toy-base").
+	Name string
+	// Label names the run trained from s, e.g. "base (FM)".
+	Label func(s S) string
+	// Begin, optional, starts the stage that reports the training of the run named label.
+	Begin func(s S, label string) *Stage
+	// Train trains the run named label in the cache directory dir, reporting to st.
+	Train func(dir string, s S, label string, st *Stage) (R, error)
+}
+
+// compute starts the stage of the run trained from the canonical spec s (when t has Begin) and
+// returns the run that t trains, cached under t.Name and key (ComputeRun).
+func compute[S, R any, PR trainedRun[R]](c *expcache.Cache, t Training[S, R], s S, key any) (*R, error) {
+	label := t.Label(s)
+	var st *Stage
+	if t.Begin != nil {
+		st = t.Begin(s, label)
+	}
+	return ComputeRun[R, PR](c, st, t.Name, key, func(dir string) (R, error) { return t.Train(dir, s, label, st) })
+}
+
+// TrainBase is every lab's TrainBase (R: the lab's Run): it canonicalises spec and returns the run t
+// trains from it, cached under t.Name and the canonical spec.
+func TrainBase[S Spec[S], R any, PR trainedRun[R]](c *expcache.Cache, spec S, t Training[S, R]) (*R, error) {
+	s, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	return compute[S, R, PR](c, t, s, s)
+}
+
+// PostTrain is every lab's PostTrain (R: the lab's Run, P its PostSpec): it canonicalises spec, checks
+// that base can be post-trained with it (CheckPostBase in the words of lab, with the EMA weights when
+// fromEMA says the spec starts from them) and returns the run t trains, cached under t.Name and PostKey
+// of base's spec and the canonical spec.
+func PostTrain[P Spec[P], R any, PR trainedRun[R]](c *expcache.Cache, lab string, base PR, spec P, fromEMA func(P) bool,
+	t Training[P, R]) (*R, error) {
+	s, err := spec.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPostBase(lab, base, fromEMA(s)); err != nil {
+		return nil, err
+	}
+	return compute[P, R, PR](c, t, s, PostKey[any, P]{Base: base.baseSpec(), Post: s})
 }
 
 // CheckPostBase reports, in the words of lab ("toyexp"), whether base can be post-trained: a base run

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
@@ -119,6 +121,20 @@ type Trained struct {
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last History entry.
 	FinalLoss float64 `json:"final_loss,omitempty"`
+}
+
+// Sampling returns the network build returns with the weights of the checkpoint to sample it with (the
+// EMA weights when ema), errors in the words of lab and key ("toyexp: run toy-base-…: …").
+func (t *Trained) Sampling(lab, key string, ema bool, build func() (nn.Backbone, error)) (nn.Backbone, *model.Store, error) {
+	net, err := build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: run %s: %w", lab, key, err)
+	}
+	store, err := trainer.SamplingStoreFromCheckpoint(t.Checkpoint, ema)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: run %s: %w", lab, key, err)
+	}
+	return net, store, nil
 }
 
 // TrainHistory returns the training history (nil for runs that were not trained).

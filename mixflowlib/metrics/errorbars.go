@@ -127,14 +127,15 @@ func Bootstrap(x, y [][]float64, metric func(x, y [][]float64) (float64, error),
 	return Summary{
 		Estimate: est,
 		Std:      stdDev(reps, mean),
-		Lo:       quantileSorted(reps, 0.025),
-		Hi:       quantileSorted(reps, 0.975),
+		Lo:       QuantileSorted(reps, 0.025),
+		Hi:       QuantileSorted(reps, 0.975),
 		N:        resamples,
 	}, nil
 }
 
-// quantileSorted returns the q-quantile of sorted values with linear interpolation between order statistics.
-func quantileSorted(s []float64, q float64) float64 {
+// QuantileSorted returns the q-quantile (0 ≤ q ≤ 1) of the sorted values s, interpolating linearly between
+// order statistics.
+func QuantileSorted(s []float64, q float64) float64 {
 	h := q * float64(len(s)-1)
 	lo := int(math.Floor(h))
 	if lo >= len(s)-1 {

@@ -7,6 +7,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/internal/textenum"
 )
 
 // AttentionImpl selects how SelfAttention evaluates softmax(Q·Kᵀ/√d)·V. All implementations use the
@@ -56,12 +58,7 @@ func (a AttentionImpl) MarshalText() ([]byte, error) {
 
 // UnmarshalText decodes a name written by MarshalText.
 func (a *AttentionImpl) UnmarshalText(text []byte) error {
-	v, err := ParseAttentionImpl(string(text))
-	if err != nil {
-		return err
-	}
-	*a = v
-	return nil
+	return textenum.Unmarshal(a, text, ParseAttentionImpl)
 }
 
 // ParseAttentionImpl maps "default" (or ""), "einsum" and "fused" to an AttentionImpl.

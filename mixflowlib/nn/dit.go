@@ -43,12 +43,17 @@ func DiTBlock(scope *model.Scope, x, cond *Node, cfg DiTBlockConfig, cross Cross
 	if cross != nil {
 		x = Add(x, cross(scope.In("cross_attn"), LayerNorm(x, LayerNormEps)))
 	}
-	h = Modulate(LayerNorm(x, LayerNormEps), mod[3], mod[4])
+	h = ditMLP(scope, Modulate(LayerNorm(x, LayerNormEps), mod[3], mod[4]), cfg)
+	return Add(x, Gate(h, mod[5]))
+}
+
+// ditMLP is a DiT block's MLP under scope/mlp: fc1 to cfg.MLPHidden, GELU (tanh approximation), fc2 back
+// to cfg.Width, on the last axis of h in either token layout.
+func ditMLP(scope *model.Scope, h *Node, cfg DiTBlockConfig) *Node {
 	mlp := scope.In("mlp")
 	h = Dense(mlp.In("fc1"), h, true, cfg.MLPHidden)
 	h = activation.GeluApproximate(h)
-	h = Dense(mlp.In("fc2"), h, true, cfg.Width)
-	return Add(x, Gate(h, mod[5]))
+	return Dense(mlp.In("fc2"), h, true, cfg.Width)
 }
 
 // DiTFinalLayer is DiT's final layer: modulate(LN(h), shift, scale) with a zero-initialised adaLN
@@ -75,11 +80,7 @@ func DiTBlockTokenMajor(scope *model.Scope, xt, cond *Node, cfg DiTBlockConfig) 
 	h := Add(Mul(LayerNorm(xt, LayerNormEps), OnePlus(mod[1])), mod[0])
 	h = selfAttention(scope.In("attn"), h, cfg.Heads, cfg.Attention, true)
 	xt = Add(xt, Mul(h, mod[2]))
-	h = Add(Mul(LayerNorm(xt, LayerNormEps), OnePlus(mod[4])), mod[3])
-	mlp := scope.In("mlp")
-	h = Dense(mlp.In("fc1"), h, true, cfg.MLPHidden)
-	h = activation.GeluApproximate(h)
-	h = Dense(mlp.In("fc2"), h, true, cfg.Width)
+	h = ditMLP(scope, Add(Mul(LayerNorm(xt, LayerNormEps), OnePlus(mod[4])), mod[3]), cfg)
 	return Add(xt, Mul(h, mod[5]))
 }
 

@@ -30,12 +30,7 @@ func NewFlowMatching(p path.Path, times timesteps.Dist, labelDropout float64) (F
 	return o, o.Validate()
 }
 
-func (o FlowMatching) path() path.Path {
-	if o.Path == nil {
-		return path.Linear{}
-	}
-	return o.Path
-}
+func (o FlowMatching) path() path.Path { return path.OrLinear(o.Path) }
 
 func (o FlowMatching) times() timesteps.Dist {
 	if o.Times == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/mixflow/mixflow/internal/textenum"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/path"
 	"github.com/mixflow/mixflow/mixflowlib/timesteps"
@@ -77,12 +78,7 @@ func NewMixFlow(gamma float64) (MixFlow, error) {
 	return o, o.Validate()
 }
 
-func (o MixFlow) path() path.Path {
-	if o.Path == nil {
-		return path.Linear{}
-	}
-	return o.Path
-}
+func (o MixFlow) path() path.Path { return path.OrLinear(o.Path) }
 
 func (o MixFlow) times() timesteps.Dist {
 	if o.Times == nil {
@@ -202,11 +198,4 @@ func (x Target) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText decodes a name written by MarshalText.
-func (x *Target) UnmarshalText(text []byte) error {
-	v, err := ParseTarget(string(text))
-	if err != nil {
-		return err
-	}
-	*x = v
-	return nil
-}
+func (x *Target) UnmarshalText(text []byte) error { return textenum.Unmarshal(x, text, ParseTarget) }

@@ -7,6 +7,15 @@ import (
 // Linear is the linear (rectified-flow / SiT "ICPlan") path: x_t = t·x1 + (1−t)·x0, u_t = x1 − x0.
 type Linear struct{}
 
+// OrLinear returns p, or Linear when p is nil: the path of every configuration whose Path field is left
+// zero.
+func OrLinear(p Path) Path {
+	if p == nil {
+		return Linear{}
+	}
+	return p
+}
+
 // Name implements Path.
 func (Linear) Name() string { return "linear" }
 

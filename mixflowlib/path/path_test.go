@@ -465,3 +465,12 @@ func TestGraphShapeErrors(t *testing.T) {
 }
 
 func shapesOf(_ *Graph, dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
+
+func TestOrLinear(t *testing.T) {
+	if p := OrLinear(nil); p != (Linear{}) {
+		t.Errorf("OrLinear(nil) = %v, want Linear", p)
+	}
+	if p := OrLinear(GVP{}); p != (GVP{}) {
+		t.Errorf("OrLinear(GVP) = %v, want GVP kept", p)
+	}
+}

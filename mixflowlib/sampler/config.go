@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/mixflow/mixflow/internal/textenum"
 	"github.com/mixflow/mixflow/mixflowlib/path"
 )
 
@@ -66,14 +67,7 @@ func (m Method) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText decodes a name written by MarshalText (any name ParseMethod accepts).
-func (m *Method) UnmarshalText(text []byte) error {
-	v, err := ParseMethod(string(text))
-	if err != nil {
-		return err
-	}
-	*m = v
-	return nil
-}
+func (m *Method) UnmarshalText(text []byte) error { return textenum.Unmarshal(m, text, ParseMethod) }
 
 // Stochastic reports whether the method integrates the SDE (and therefore draws noise).
 func (m Method) Stochastic() bool { return m == EulerMaruyama || m == HeunSDE }
@@ -268,9 +262,7 @@ func (c Config) withDefaults() Config {
 	c.DiffusionNorm = cmp.Or(c.DiffusionNorm, 1)
 	c.Diffusion = cmp.Or(c.Diffusion, path.DiffusionSigma)
 	c.LastStepSize = cmp.Or(c.LastStepSize, DefaultLastStepSize)
-	if c.Path == nil {
-		c.Path = path.Linear{}
-	}
+	c.Path = path.OrLinear(c.Path)
 	return c
 }
 

@@ -228,10 +228,7 @@ func setupConfig(cfg sampler.Config, x0 *tensors.Tensor, opt Options, protocol s
 	}
 	p := opt.Path
 	if p == nil {
-		p = cfg.Path
-	}
-	if p == nil {
-		p = path.Linear{}
+		p = path.OrLinear(cfg.Path)
 	}
 	n := x0.Shape().Dimensions[0]
 	d := x0.Size() / n

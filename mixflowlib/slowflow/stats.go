@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/mixflow/mixflow/mixflowlib/metrics"
 )
 
 // DefaultQuantiles is the default band of Stats: the 5 % and 95 % quantiles.
@@ -78,23 +80,12 @@ func Summarize(t float64, m []float64, q [2]float64) (Stats, error) {
 	}
 	return Stats{
 		T: t, N: len(sorted),
-		Mean: mean, Std: std, Median: quantile(sorted, 0.5),
-		Lo: quantile(sorted, q[0]), Hi: quantile(sorted, q[1]),
+		Mean: mean, Std: std, Median: metrics.QuantileSorted(sorted, 0.5),
+		Lo: metrics.QuantileSorted(sorted, q[0]), Hi: metrics.QuantileSorted(sorted, q[1]),
 		Min: sorted[0], Max: sorted[len(sorted)-1],
 		MeanGap:  t - mean,
 		FracSlow: float64(slow) / n,
 	}, nil
-}
-
-// quantile returns the q-quantile of sorted values, interpolating linearly between order statistics.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	i := int(math.Floor(pos))
-	if i >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	f := pos - float64(i)
-	return sorted[i] + f*(sorted[i+1]-sorted[i])
 }
 
 // Result is a Slow Flow measurement: per-step statistics of m* for one sampler and protocol.

@@ -10,6 +10,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/mixflow/mixflow/internal/textenum"
 )
 
 // DefaultGamma is the paper's default slowing range for SiT (RAE's official code uses 0.4).
@@ -207,11 +209,4 @@ func (x Mixture) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText decodes a name written by MarshalText.
-func (x *Mixture) UnmarshalText(text []byte) error {
-	v, err := ParseMixture(string(text))
-	if err != nil {
-		return err
-	}
-	*x = v
-	return nil
-}
+func (x *Mixture) UnmarshalText(text []byte) error { return textenum.Unmarshal(x, text, ParseMixture) }

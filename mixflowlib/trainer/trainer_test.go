@@ -48,6 +48,17 @@ func newTiny(t *testing.T, cfg Config, hidden int, obj Objective) *Trainer {
 	return tr
 }
 
+// trainErr builds a silent trainer and trains it to the end, returning the first error of the two.
+func trainErr(cfg Config, net nn.Backbone, obj Objective, src datasets.Source) error {
+	tr, err := New(cfg, net, obj, src)
+	if err != nil {
+		return err
+	}
+	tr.SetLog(nil)
+	_, err = tr.Train(context.Background())
+	return err
+}
+
 // values returns the bytes of every variable under prefix, by path.
 func values(t *testing.T, s *model.Store, prefix string) map[string][]byte {
 	t.Helper()
@@ -588,12 +599,7 @@ func TestBadBatches(t *testing.T) {
 	}
 	wants := []string{"X contains NaN at flat index 3", "batch shape changed", "step 1"}
 	for i, c := range cases {
-		tr, err := New(tinyConfig(), testMLP{hidden: 4}, testFM{}, c.src.(datasets.Source))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.SetLog(nil)
-		_, err = tr.Train(context.Background())
+		err := trainErr(tinyConfig(), testMLP{hidden: 4}, testFM{}, c.src.(datasets.Source))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), wants[i]) || !strings.Contains(err.Error(), c.src.Name()) {
 			t.Errorf("%s: err = %v, want %q and %q", c.src.Name(), err, c.want, wants[i])
 		}
@@ -613,21 +619,13 @@ func TestCheckpointMismatchAndMissing(t *testing.T) {
 	cfg.Steps = 5
 
 	// Wider hidden layer: the first mismatching variable is named.
-	wider, err := New(cfg, testMLP{hidden: 16}, testFM{}, src0)
-	if err == nil {
-		wider.SetLog(nil)
-		_, err = wider.Train(context.Background())
-	}
+	err := trainErr(cfg, testMLP{hidden: 16}, testFM{}, src0)
 	if err == nil || !strings.Contains(err.Error(), "/model/hidden/dense/") || !strings.Contains(err.Error(), ck) {
 		t.Errorf("wider model: err = %v", err)
 	}
 	t.Logf("wider model: %v", err)
 	// A model with an extra layer name: its variables are not in the checkpoint.
-	other, err := New(cfg, renamedMLP{testMLP{hidden: 8}}, testFM{}, src0)
-	if err == nil {
-		other.SetLog(nil)
-		_, err = other.Train(context.Background())
-	}
+	err = trainErr(cfg, renamedMLP{testMLP{hidden: 8}}, testFM{}, src0)
 	if err == nil || !strings.Contains(err.Error(), "/model/") || !strings.Contains(err.Error(), ck) {
 		t.Errorf("renamed model: err = %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/mixflow/mixflow/widgets/assets"
 	"github.com/mixflow/mixflow/widgets/internal/nb"
+
+	"github.com/mixflow/mixflow/widgets/internal/jscheck"
 )
 
 func linspace(a, b float64, n int) []float64 {
@@ -584,17 +585,7 @@ func TestSaveFiles(t *testing.T) {
 
 // TestLoaderSyntax checks the page script parses, with node when it is installed.
 func TestLoaderSyntax(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed: the browser test covers the loader")
-	}
-	p := filepath.Join(t.TempDir(), "loader.js")
-	if err := os.WriteFile(p, []byte(loaderJS+"('x','y');"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(node, "--check", p).CombinedOutput(); err != nil {
-		t.Fatalf("loader.js does not parse: %v\n%s", err, out)
-	}
+	jscheck.Parse(t, "loader.js", loaderJS+"('x','y');", "the browser test")
 }
 
 func TestThinOption(t *testing.T) {

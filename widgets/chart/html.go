@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mixflow/mixflow/widgets/assets"
+	"github.com/mixflow/mixflow/widgets/compactpng"
 	"github.com/mixflow/mixflow/widgets/internal/nb"
 )
 
@@ -143,16 +144,7 @@ func DisplayError(err error) {
 }
 
 // SavePNG writes the figure's PNG to path.
-func (f Figure) SavePNG(path string) error {
-	b, err := f.PNG()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("chart: writing %s: %w", path, err)
-	}
-	return nil
-}
+func (f Figure) SavePNG(path string) error { return compactpng.WriteFile("chart", path, f.PNG) }
 
 // StandaloneHTML returns a complete HTML page showing the figure, for viewing without Jupyter. ECharts is
 // inlined from the local echarts.min.js (assets.EChartsPath); when it is not installed the page shows the

@@ -255,6 +255,16 @@ func (p Panel) validate() error {
 	return nil
 }
 
+// checkOrdered checks lo[i] ≤ hi[i] (a band's or an error bar's edges).
+func checkOrdered(lo, hi []float64) error {
+	for i := range lo {
+		if lo[i] > hi[i] {
+			return fmt.Errorf("Lo[%d] = %g > Hi[%d] = %g", i, lo[i], i, hi[i])
+		}
+	}
+	return nil
+}
+
 func checkFinite(name string, v []float64, positive bool) error {
 	for i, x := range v {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -317,12 +327,7 @@ func (s Series) validate(logX, logY bool) error {
 		if err := checkFinite("Hi", s.Hi, logY); err != nil {
 			return err
 		}
-		for i := range s.Lo {
-			if s.Lo[i] > s.Hi[i] {
-				return fmt.Errorf("Lo[%d] = %g > Hi[%d] = %g", i, s.Lo[i], i, s.Hi[i])
-			}
-		}
-		return nil
+		return checkOrdered(s.Lo, s.Hi)
 	case KindErrorBar:
 		if len(s.Y) != n || len(s.Lo) != n || len(s.Hi) != n {
 			return fmt.Errorf("X has %d values but Y has %d, Lo %d and Hi %d", n, len(s.Y), len(s.Lo), len(s.Hi))
@@ -335,12 +340,7 @@ func (s Series) validate(logX, logY bool) error {
 				return err
 			}
 		}
-		for i := range s.Lo {
-			if s.Lo[i] > s.Hi[i] {
-				return fmt.Errorf("Lo[%d] = %g > Hi[%d] = %g", i, s.Lo[i], i, s.Hi[i])
-			}
-		}
-		return nil
+		return checkOrdered(s.Lo, s.Hi)
 	case KindBars:
 		if n == 0 && len(s.Y) == 0 {
 			return nil

@@ -14,6 +14,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
 	"sort"
 )
 
@@ -55,6 +56,19 @@ func Recompress(data []byte) ([]byte, error) {
 		return data, nil
 	}
 	return out, nil
+}
+
+// WriteFile writes the PNG that encode returns to path; an error writing the file names it in the words
+// of what (e.g. "chart" gives "chart: writing <path>: …").
+func WriteFile(what, path string, encode func() ([]byte, error)) error {
+	b, err := encode()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("%s: writing %s: %w", what, path, err)
+	}
+	return nil
 }
 
 // palettize returns img with a palette of its 256 most frequent colours, or nil when they do not cover

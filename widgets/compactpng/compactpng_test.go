@@ -2,10 +2,14 @@ package compactpng
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -115,5 +119,24 @@ func TestEncodeNoiseStaysLossless(t *testing.T) {
 	}
 	if _, err := Recompress([]byte("not a png")); err == nil {
 		t.Error("Recompress accepted garbage")
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.png")
+	if err := WriteFile("test", p, func() ([]byte, error) { return []byte("png"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "png" {
+		t.Errorf("file holds %q (%v)", b, err)
+	}
+	boom := errors.New("boom")
+	if err := WriteFile("test", p, func() ([]byte, error) { return nil, boom }); err != boom {
+		t.Errorf("encoding error: %v", err)
+	}
+	bad := filepath.Join(p, "no", "such.png")
+	if err := WriteFile("test", bad, func() ([]byte, error) { return []byte("png"), nil }); err == nil ||
+		!strings.HasPrefix(err.Error(), "test: writing "+bad+": ") {
+		t.Errorf("unwritable path: %v", err)
 	}
 }

@@ -2,9 +2,6 @@ package controls
 
 import (
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +10,8 @@ import (
 
 	"github.com/mixflow/mixflow/widgets/chart"
 	"github.com/mixflow/mixflow/widgets/internal/nb"
+
+	"github.com/mixflow/mixflow/widgets/internal/jscheck"
 )
 
 // outputs records the last content of every display id.
@@ -294,17 +293,7 @@ func TestSnapAndDecimals(t *testing.T) {
 }
 
 func TestPanelScriptSyntax(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed: the browser test covers the panel script")
-	}
-	p := filepath.Join(t.TempDir(), "panel.js")
-	if err := os.WriteFile(p, []byte(panelJS+"('x','/a',100,2);"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(node, "--check", p).CombinedOutput(); err != nil {
-		t.Fatalf("panel.js does not parse: %v\n%s", err, out)
-	}
+	jscheck.Parse(t, "panel.js", panelJS+"('x','/a',100,2);", "the browser test")
 }
 
 // GoNB hands each page message to its own goroutine, so a burst can arrive out of order: the state

@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -40,24 +38,9 @@ func TestBrowserGammaSlider(t *testing.T) {
 	shots := artifacts(t)
 
 	ctx := newBrowser(t, chromium, 1280, 2000)
-	eval := func(ctx context.Context, expr string) (bool, error) {
-		return chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-	}
-	str := func(expr string) string {
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluating %s: %v", expr, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Logf("screenshot %s: %v", name, err)
-			return
-		}
-		_ = os.WriteFile(filepath.Join(shots, name), b, 0o644)
-	}
+	eval := evalBool
+	str := func(expr string) string { return evalString(ctx, t, expr) }
+	shot := func(name string) { screenshot(ctx, t, shots, name) }
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.base+"notebooks/explorer.ipynb?token="+srv.token)); err != nil {
 		t.Fatalf("opening the notebook: %v", err)

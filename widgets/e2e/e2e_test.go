@@ -227,17 +227,56 @@ type server struct {
 // serving dir, with the kernelspecs of dataDir.
 func startNotebookServer(t *testing.T, jupyter, dataDir, dir string) *server {
 	t.Helper()
+	s := jupyterServer(t, dataDir, nil, func(port int, token string) []string {
+		return []string{jupyter, "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+			fmt.Sprintf("--port=%d", port), "--port-retries=0", "--NotebookApp.token=" + token,
+			"--notebook-dir=" + dir}
+	})
+	s.start(t, "jupyter notebook", 90*time.Second)
+	return s
+}
+
+// jupyterServer returns a server (not started) for the Jupyter command line that args returns for a
+// random free port and a fresh token, with JUPYTER_DATA_DIR=dataDir, fresh config and runtime directories
+// and a fresh directory for each further variable of dirs (variable name → directory name).
+func jupyterServer(t *testing.T, dataDir string, dirs [][2]string, args func(port int, token string) []string) *server {
+	t.Helper()
 	port := freePort(t)
 	token := fmt.Sprintf("mixflow%d", time.Now().UnixNano())
 	tmp := t.TempDir()
 	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d/", port), token: token, log: &bytes.Buffer{}}
-	s.cmd = exec.Command(jupyter, "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--port-retries=0", "--NotebookApp.token="+token,
-		"--notebook-dir="+dir)
-	s.cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir, "JUPYTER_CONFIG_DIR="+filepath.Join(tmp, "config"),
-		"JUPYTER_RUNTIME_DIR="+filepath.Join(tmp, "runtime"), "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd")
-	s.start(t, "jupyter notebook", 90*time.Second)
+	a := args(port, token)
+	s.cmd = exec.Command(a[0], a[1:]...)
+	s.cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir, "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd")
+	for _, d := range append([][2]string{{"JUPYTER_CONFIG_DIR", "config"}, {"JUPYTER_RUNTIME_DIR", "runtime"}}, dirs...) {
+		s.cmd.Env = append(s.cmd.Env, d[0]+"="+filepath.Join(tmp, d[1]))
+	}
 	return s
+}
+
+// evalBool evaluates a JavaScript boolean expression in the browser tab of ctx.
+func evalBool(ctx context.Context, expr string) (bool, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+}
+
+// evalString evaluates a JavaScript string expression in the browser tab of ctx; an error fails t.
+func evalString(ctx context.Context, t *testing.T, expr string) string {
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return s
+}
+
+// screenshot saves a full-page screenshot of the browser tab of ctx as dir/name (an error is logged:
+// screenshots only help reading a failure).
+func screenshot(ctx context.Context, t *testing.T, dir, name string) {
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, name), b, 0o644)
 }
 
 // start starts the server's command in its own process group (stopped when the test ends) and waits up

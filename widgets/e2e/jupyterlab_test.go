@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -49,16 +47,12 @@ func jupyterLabBin() string {
 // kernelspecs and notebook signatures of dataDir.
 func startLabServer(t *testing.T, lab, dataDir, dir string) *server {
 	t.Helper()
-	port := freePort(t)
-	token := fmt.Sprintf("mixflow%d", time.Now().UnixNano())
-	tmp := t.TempDir()
-	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d/", port), token: token, log: &bytes.Buffer{}}
-	s.cmd = exec.Command(lab, "--no-browser", "--allow-root", "--ip=127.0.0.1",
-		fmt.Sprintf("--port=%d", port), "--port-retries=0", "--IdentityProvider.token="+token,
-		"--ServerApp.root_dir="+dir, "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
-	s.cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir, "JUPYTER_CONFIG_DIR="+filepath.Join(tmp, "config"),
-		"JUPYTER_RUNTIME_DIR="+filepath.Join(tmp, "runtime"), "JUPYTERLAB_WORKSPACES_DIR="+filepath.Join(tmp, "workspaces"),
-		"JUPYTERLAB_SETTINGS_DIR="+filepath.Join(tmp, "settings"), "GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd")
+	s := jupyterServer(t, dataDir, [][2]string{{"JUPYTERLAB_WORKSPACES_DIR", "workspaces"}, {"JUPYTERLAB_SETTINGS_DIR", "settings"}},
+		func(port int, token string) []string {
+			return []string{lab, "--no-browser", "--allow-root", "--ip=127.0.0.1",
+				fmt.Sprintf("--port=%d", port), "--port-retries=0", "--IdentityProvider.token=" + token,
+				"--ServerApp.root_dir=" + dir, "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"}
+		})
 	s.start(t, lab, 120*time.Second)
 	return s
 }
@@ -124,29 +118,14 @@ func TestJupyterLab(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	eval := func(ctx context.Context, expr string) (bool, error) {
-		return chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-	}
-	str := func(expr string) string {
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluating %s: %v", expr, err)
-		}
-		return s
-	}
+	eval := evalBool
+	str := func(expr string) string { return evalString(ctx, t, expr) }
 	do := func(what, expr string) {
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr, chromedp.EvalAwaitPromise)); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	shot := func(name string) {
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Logf("screenshot %s: %v", name, err)
-			return
-		}
-		_ = os.WriteFile(filepath.Join(shots, name), b, 0o644)
-	}
+	shot := func(name string) { screenshot(ctx, t, shots, name) }
 	panel := `__mixflowPanel('')` // the notebook the test works in, set by open
 	defer func() {
 		if t.Failed() {

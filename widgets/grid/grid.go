@@ -14,7 +14,6 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
-	"os"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -297,14 +296,7 @@ func (g *Grid) Save(path string) error {
 	if !strings.EqualFold(path[max(0, len(path)-4):], ".png") {
 		return fmt.Errorf("grid: %s: want a .png path", path)
 	}
-	b, err := g.PNG()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("grid: writing %s: %w", path, err)
-	}
-	return nil
+	return compactpng.WriteFile("grid", path, g.PNG)
 }
 
 // Display shows the grid in the running notebook cell as an HTML <img> holding the PNG (stored once in

@@ -22,12 +22,18 @@ func capture() (*[]nb.Output, *[]string, func()) {
 	return &outs, &ids, func() { nb.SetSink(nil) }
 }
 
+// clockedBar returns a bar on a fake clock started now.
+func clockedBar(title string, total int) (*Bar, *fakeClock) {
+	clk := newClock()
+	b := New(title, total)
+	b.now, b.start = clk.now, clk.now()
+	return b, clk
+}
+
 func TestBarRateETAAndThrottle(t *testing.T) {
 	outs, ids, stop := capture()
 	defer stop()
-	clk := newClock()
-	b := New("training", 1000)
-	b.now, b.start = clk.now, clk.now()
+	b, clk := clockedBar("training", 1000)
 	b.Unit = "step"
 	for i := 0; i < 400; i++ {
 		clk.add(10 * time.Millisecond) // 100 steps/s
@@ -72,9 +78,7 @@ func TestBarRateETAAndThrottle(t *testing.T) {
 func TestBarSlowAndUnknownTotal(t *testing.T) {
 	outs, _, stop := capture()
 	defer stop()
-	clk := newClock()
-	b := New("sampling", 0)
-	b.now, b.start = clk.now, clk.now()
+	b, clk := clockedBar("sampling", 0)
 	clk.add(4 * time.Second)
 	b.Metric("nfe", math.NaN())
 	b.Add(2)
@@ -91,9 +95,8 @@ func TestBarSlowAndUnknownTotal(t *testing.T) {
 
 func TestBarTextOutsideNotebook(t *testing.T) {
 	var buf bytes.Buffer
-	clk := newClock()
-	b := New("eval", 10)
-	b.now, b.start, b.Writer = clk.now, clk.now(), &buf
+	b, clk := clockedBar("eval", 10)
+	b.Writer = &buf
 	for i := 0; i < 10; i++ {
 		clk.add(100 * time.Millisecond)
 		b.Add(1)

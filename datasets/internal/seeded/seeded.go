@@ -7,8 +7,9 @@ import (
 	"math/rand/v2"
 )
 
-// mix64 is the SplitMix64 finaliser: it turns nearby integers (seed, step) into unrelated PCG seeds.
-func mix64(x uint64) uint64 {
+// Mix64 is the SplitMix64 finaliser, a bijective mixer: it turns nearby integers (seed, step) into
+// unrelated PCG seeds.
+func Mix64(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
@@ -18,7 +19,7 @@ func mix64(x uint64) uint64 {
 // New returns a PCG generator for the stream (seed, salt, counter): salts separate the uses of one seed
 // (epoch permutations, flips, splits), counters the steps or epochs within a use.
 func New(seed, salt, counter uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(mix64(seed^salt), mix64(counter+salt)))
+	return rand.New(rand.NewPCG(Mix64(seed^salt), Mix64(counter+salt)))
 }
 
 // Bounded returns a uniform integer in [0, n) by Lemire's multiply-shift with rejection. It is written

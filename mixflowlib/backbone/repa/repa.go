@@ -45,7 +45,11 @@
 // when the encoder's grid is a multiple of SiT's (8×8 → 4×4) and exact repetition when SiT's grid is a
 // multiple of the encoder's. For the "tiny" preset (32×32 with patch 4, an 8×8 grid) the images are
 // cropped back to 28×28 for the encoder and each 4-pixel SiT patch takes the encoder cells it overlaps;
-// patches on the 2-pixel padding border read the encoder cell next to them.
+// patches on the 2-pixel padding border read the encoder cell next to them. With Config.Fit FitResize the
+// images are instead interpolated to the encoder's size (encoder.Resize), so the encoder sees the whole
+// image filling its frame, as REPA resizes ImageNet images to DINOv2's 224×224; the tokens are then
+// mapped from the encoder's grid to SiT's over the same frame (16×16 images with patch 4: the encoder's
+// 4×4 grid is SiT's, nothing is resampled).
 //
 // # Time convention
 //
@@ -90,7 +94,19 @@ type Config struct {
 	// Lambda is the weight λ of the alignment loss, ≥ 0. λ = 0 turns REPA off: the head is not built and
 	// the loss is plain SiT's.
 	Lambda float64 `json:"lambda"`
+	// Fit is how clean images whose size is not the encoder's are brought to it: FitPad ("", the default:
+	// encoder.Fit, centred −1 padding or a centred crop) or FitResize (encoder.Resize, the whole image
+	// interpolated to the encoder's frame, as REPA resizes images for DINOv2).
+	Fit string `json:"fit,omitempty"`
 }
+
+// Values of Config.Fit.
+const (
+	// FitPad pads (or crops) the clean images to the encoder's size: encoder.Fit.
+	FitPad = "pad"
+	// FitResize interpolates the clean images to the encoder's size: encoder.Resize.
+	FitResize = "resize"
+)
 
 // DefaultConfig returns REPA's settings for the SiT configuration s: λ = 0.5; align after block 8 when
 // the SiT has at least 16 blocks (REPA's choice for SiT-L/XL), otherwise after block max(1, Depth/2)
@@ -122,13 +138,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("repa: ProjDim %d must be positive", c.ProjDim)
 	case math.IsNaN(c.Lambda) || math.IsInf(c.Lambda, 0) || c.Lambda < 0:
 		return fmt.Errorf("repa: Lambda %v must be a finite number ≥ 0", c.Lambda)
+	case c.Fit != "" && c.Fit != FitPad && c.Fit != FitResize:
+		return fmt.Errorf("repa: Fit %q must be %q or %q", c.Fit, FitPad, FitResize)
 	}
 	return nil
 }
 
 // String describes the configuration, e.g. "REPA(λ 0.5, block 2, head 256) on SiT(depth 4, …)".
 func (c Config) String() string {
-	return fmt.Sprintf("REPA(λ %g, block %d, head %d) on %s", c.Lambda, c.AlignDepth, c.ProjDim, c.SiT)
+	fit := ""
+	if c.Fit == FitResize {
+		fit = ", images resized for the encoder"
+	}
+	return fmt.Sprintf("REPA(λ %g, block %d, head %d%s) on %s", c.Lambda, c.AlignDepth, c.ProjDim, fit, c.SiT)
 }
 
 // Model is a SiT backbone with a REPA projection head and a frozen encoder. It implements nn.Guidable:
@@ -211,18 +233,24 @@ func (m *Model) Project(scope *model.Scope, hidden *Node) *Node {
 }
 
 // Targets returns the frozen encoder's tokens of the clean images x1 [B, H, W, C] on SiT's token grid,
-// [B, SiT tokens, encoder Dim], behind StopGradient: x1 is fitted to the encoder's image size and the
-// tokens are mapped onto SiT's patch grid when they differ (see the package documentation). Pixel values
+// [B, SiT tokens, encoder Dim], behind StopGradient: x1 is fitted (or, with Fit FitResize, resized) to
+// the encoder's image size and the tokens are mapped onto SiT's patch grid when they differ (see the
+// package documentation). Pixel values
 // are clipped to [−1, 1] first.
 func (m *Model) Targets(x1 *Node) *Node {
 	spec := m.enc.Spec()
 	x := x1
 	size := m.cfg.SiT.ImageSize
-	if size != spec.ImageSize {
+	frame := size // the side of x1's frame as the encoder sees it
+	switch {
+	case size == spec.ImageSize:
+	case m.cfg.Fit == FitResize:
+		x, frame = encoder.Resize(x, spec.ImageSize), spec.ImageSize
+	default:
 		x = encoder.Fit(x, spec.ImageSize)
 	}
 	y := m.enc.Encode(ClipScalar(x, -1, 1))
-	y = encoder.MapTokens(y, spec.ImageSize, spec.Grid, size, m.grid)
+	y = encoder.MapTokens(y, spec.ImageSize, spec.Grid, frame, m.grid)
 	return StopGradient(ConvertDType(y, x1.DType()))
 }
 

@@ -421,6 +421,48 @@ func TestTargetsOnSiTGrid(t *testing.T) {
 	}
 }
 
+// TestTargetsResized checks Targets with Fit FitResize against Resize + Encode for a SiT on 8×8 images
+// with patch 2 (4×4 grid) and a 16×16 encoder with a 4×4 grid: the resized image fills the encoder's
+// frame, so the grids coincide and no token is resampled; and that an unknown Fit is refused.
+func TestTargetsResized(t *testing.T) {
+	s := smallSiT()
+	s.ImageSize, s.PatchSize = 8, 2
+	cfg := repa.DefaultConfig(s)
+	cfg.AlignDepth, cfg.Fit = 1, repa.FitResize
+	enc := randomEncoder(t, 2)
+	m, err := repa.New(cfg, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Fit = repa.FitPad
+	mp, err := repa.New(cfg, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x1 := randTensor(32, 2, 8, 8, 1)
+	res, err := ExecOnceN(graphtest.Backend(t), func(x1 *Node) []*Node {
+		got := m.Targets(x1)
+		want := enc.Encode(ClipScalar(encoder.Resize(x1, 16), -1, 1))
+		return []*Node{got, ReduceAllMax(Abs(Sub(got, want))), ReduceAllMax(Abs(Sub(got, mp.Targets(x1))))}
+	}, x1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dims := res[0].Shape().Dimensions; dims[0] != 2 || dims[1] != 16 || dims[2] != 16 {
+		t.Errorf("Targets shape %v, want [2 16 16]", dims)
+	}
+	if d := scalar(res[1]); d != 0 {
+		t.Errorf("resized Targets differ from Resize+Encode by %g", d)
+	}
+	if d := scalar(res[2]); d < 1e-3 {
+		t.Errorf("resized and padded Targets differ by only %g: Fit is not used", d)
+	}
+	cfg.Fit = "stretch"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "stretch") {
+		t.Errorf("Validate with Fit %q: %v, want an error naming it", cfg.Fit, err)
+	}
+}
+
 // source is a seeded datasets.Source of random 16×16 images with labels.
 type source struct{ seed uint64 }
 

@@ -93,6 +93,23 @@ func parseLine(t *testing.T, line string) ([]string, map[string]string) {
 	return keys, vals
 }
 
+// runLine runs the command with args, stopping t unless it exits with 0, and returns its output, its
+// last "workload=…" line and that line's values.
+func runLine(t *testing.T, args ...string) (out, line string, vals map[string]string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(l, "workload=") {
+			line = l
+		}
+	}
+	_, vals = parseLine(t, line)
+	return stdout.String(), line, vals
+}
+
 func TestLineFormat(t *testing.T) {
 	r := Result{
 		Workload: "sit-tiny", Batch: 64, ParamsGo: 1275408, ParamsTorch: 1275408,
@@ -253,19 +270,8 @@ func TestImageSource(t *testing.T) {
 
 // TestRunGoOnly runs the whole command on the MLP without PyTorch.
 func TestRunGoOnly(t *testing.T) {
-	var out, errOut bytes.Buffer
 	jsonFile := filepath.Join(t.TempDir(), "r.json")
-	code := run([]string{"-workloads", "mlp", "-go-only", "-runs", "2", "-steps", "2", "-warmup", "1", "-json", jsonFile}, &out, &errOut)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
-	var line string
-	for _, l := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(l, "workload=") {
-			line = l
-		}
-	}
-	_, vals := parseLine(t, line)
+	_, line, vals := runLine(t, "-workloads", "mlp", "-go-only", "-runs", "2", "-steps", "2", "-warmup", "1", "-json", jsonFile)
 	if vals["workload"] != "mlp" || vals["params_go"] != strconv.Itoa(mlp.Config{}.NumParams()) || vals["ratio_vs_pytorch"] != "nan" {
 		t.Errorf("line %q", line)
 	}
@@ -375,18 +381,7 @@ func TestTorchMatchesGo(t *testing.T) {
 // TestRunWithTorch runs the whole command, PyTorch included, on the MLP with a few steps.
 func TestRunWithTorch(t *testing.T) {
 	py := torchPython(t)
-	var out, errOut bytes.Buffer
-	code := run([]string{"-workloads", "mlp", "-torch-python", py, "-torch-threads", "1", "-runs", "1", "-steps", "2", "-warmup", "0"}, &out, &errOut)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
-	var line string
-	for _, l := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(l, "workload=") {
-			line = l
-		}
-	}
-	_, vals := parseLine(t, line)
+	_, line, vals := runLine(t, "-workloads", "mlp", "-torch-python", py, "-torch-threads", "1", "-runs", "1", "-steps", "2", "-warmup", "0")
 	if vals["params_go"] != vals["params_torch"] || vals["torch1.13_1t_steps_per_s"] == "" || vals["torch_threads"] != "1" {
 		t.Errorf("line %q", line)
 	}
@@ -407,18 +402,7 @@ func TestRunTwoTorches(t *testing.T) {
 	if err := exec.Command(py2, "-c", "import torch").Run(); err != nil {
 		t.Skipf("no PyTorch 2.x virtualenv at %s (scripts/bench-torch2.sh --install-only makes it): %v", py2, err)
 	}
-	var out, errOut bytes.Buffer
-	code := run([]string{"-workloads", "mlp", "-torch-python", py + "," + py2, "-torch-threads", "1", "-runs", "1", "-steps", "2", "-warmup", "0"}, &out, &errOut)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
-	var line string
-	for _, l := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(l, "workload=") {
-			line = l
-		}
-	}
-	_, vals := parseLine(t, line)
+	out, line, vals := runLine(t, "-workloads", "mlp", "-torch-python", py+","+py2, "-torch-threads", "1", "-runs", "1", "-steps", "2", "-warmup", "0")
 	for _, k := range []string{"ratio_vs_torch1.13", "ratio_vs_torch2.11", "cpu_ratio_vs_torch2.11", "torch1.13_1t_steps_per_s", "torch2.11_1t_steps_per_s"} {
 		if v, err := strconv.ParseFloat(vals[k], 64); err != nil || !(v > 0) {
 			t.Errorf("%s = %q in line %q", k, vals[k], line)
@@ -433,8 +417,8 @@ func TestRunTwoTorches(t *testing.T) {
 		strings.Contains(string(cfg), "BLAS_INFO=mkl") && !strings.Contains(vals["torches"], "2.11.0+cu130:mkl") && !strings.Contains(vals["torches"], "2.11.0:mkl") {
 		t.Errorf("PyTorch 2.x is built with MKL, but torches = %q", vals["torches"])
 	}
-	if n := strings.Count(out.String(), "same weights"); n != 2 {
-		t.Errorf("%d verification lines, want one per PyTorch version:\n%s", n, out.String())
+	if n := strings.Count(out, "same weights"); n != 2 {
+		t.Errorf("%d verification lines, want one per PyTorch version:\n%s", n, out)
 	}
 }
 

@@ -182,41 +182,43 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // parseThreads parses "1,2" into distinct positive thread counts.
 func parseThreads(s string) ([]int, error) {
-	var out []int
-	seen := map[int]bool{}
+	return parseList(s, func(f string) (int, int, error) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return 0, 0, fmt.Errorf("bench: -torch-threads %q: %q is not a positive integer", s, f)
+		}
+		return n, n, nil
+	}, fmt.Errorf("bench: -torch-threads %q names no thread count", s))
+}
+
+// parsePythons parses "/usr/bin/python3,/venv/bin/python" into distinct interpreter paths.
+func parsePythons(s string) ([]string, error) {
+	return parseList(s, func(f string) (string, string, error) { return f, f, nil },
+		fmt.Errorf("bench: -torch-python %q names no interpreter", s))
+}
+
+// parseList parses the comma-separated list s: each non-empty field (spaces trimmed), in order, through
+// parse, which returns the value and the key that makes two values the same (only the first is kept).
+// A list with no field gives the error empty.
+func parseList[T any, K comparable](s string, parse func(string) (T, K, error), empty error) ([]T, error) {
+	var out []T
+	seen := map[K]bool{}
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
 		}
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("bench: -torch-threads %q: %q is not a positive integer", s, f)
+		v, k, err := parse(f)
+		if err != nil {
+			return nil, err
 		}
-		if !seen[n] {
-			out = append(out, n)
-			seen[n] = true
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("bench: -torch-threads %q names no thread count", s)
-	}
-	return out, nil
-}
-
-// parsePythons parses "/usr/bin/python3,/venv/bin/python" into distinct interpreter paths.
-func parsePythons(s string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f != "" && !seen[f] {
-			out = append(out, f)
-			seen[f] = true
+		if !seen[k] {
+			out = append(out, v)
+			seen[k] = true
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("bench: -torch-python %q names no interpreter", s)
+		return nil, empty
 	}
 	return out, nil
 }

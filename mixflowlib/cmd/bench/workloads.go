@@ -124,26 +124,13 @@ func workloadNames() []string {
 // parseWorkloads turns "mlp,sit-tiny" into workloads, in the given order.
 func parseWorkloads(list string) ([]Workload, error) {
 	all := workloads()
-	var out []Workload
-	seen := map[string]bool{}
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
+	return parseList(list, func(name string) (Workload, string, error) {
 		w, ok := all[name]
 		if !ok {
-			return nil, fmt.Errorf("bench: unknown workload %q in -workloads (known: %s)", name, strings.Join(workloadNames(), ", "))
+			return w, name, fmt.Errorf("bench: unknown workload %q in -workloads (known: %s)", name, strings.Join(workloadNames(), ", "))
 		}
-		if !seen[name] {
-			out = append(out, w)
-			seen[name] = true
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("bench: -workloads %q names no workload (known: %s)", list, strings.Join(workloadNames(), ", "))
-	}
-	return out, nil
+		return w, name, nil
+	}, fmt.Errorf("bench: -workloads %q names no workload (known: %s)", list, strings.Join(workloadNames(), ", ")))
 }
 
 // kind returns Kind with the default filled in.

@@ -116,10 +116,16 @@ func (w *workflowFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&w.printSpec, "print-spec", false, "print the workflow spec as JSON and stop")
 }
 
-// parsed records which flags fs was given; call it after fs.Parse.
-func (w *workflowFlags) parsed(fs *flag.FlagSet) {
+// parsedWorkflow records which flags fs was given (call it after parsing fs) and returns the -study's
+// workflow with the flags' changes. With -print-spec it prints the workflow as JSON on stdout instead and
+// reports done: the command stops there, returning err.
+func (w *workflowFlags) parsedWorkflow(fs *flag.FlagSet, stdout io.Writer) (wf imageexp.Workflow, done bool, err error) {
 	w.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { w.set[f.Name] = true })
+	if wf, err = w.workflow(); err != nil || !w.printSpec {
+		return wf, err != nil, err
+	}
+	return wf, true, printJSON(stdout, wf)
 }
 
 // workflow returns the -study's workflow with the flags' changes.
@@ -259,13 +265,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	wfl.parsed(fs)
-	wf, err := wfl.workflow()
-	if err != nil {
+	wf, done, err := wfl.parsedWorkflow(fs, stdout)
+	if done {
 		return err
-	}
-	if wfl.printSpec {
-		return printJSON(stdout, wf)
 	}
 	if _, err := cli.Backend(stderr); err != nil { // the labs take the process-wide backend; asked here first
 		return err
@@ -386,13 +388,9 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := cli.CheckPositive(fs, "sample-steps", "cols"); err != nil {
 		return err
 	}
-	wfl.parsed(fs)
-	wf, err := wfl.workflow()
-	if err != nil {
+	wf, done, err := wfl.parsedWorkflow(fs, stdout)
+	if done {
 		return err
-	}
-	if wfl.printSpec {
-		return printJSON(stdout, wf)
 	}
 	lab := wfl.lab(stderr)
 	// Train (or load) the models only; sampling is cheap.

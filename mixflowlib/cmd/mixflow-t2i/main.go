@@ -1,12 +1,13 @@
-// Command mixflow-t2i runs the text-to-image MixFlow study of notebooks/07-text-to-image.ipynb from the
-// command line: it trains a text-conditioned DiT on captioned shapes with flow matching, post-trains it
+// Command mixflow-t2i runs the one-seed text-to-image comparison (t2iexp.Experiment: MixFlow γ = 0.8,
+// the earlier version of notebooks/07-text-to-image.ipynb, whose fair-test study with controls and
+// training seeds is t2iexp.NewStudy run by imagestudy.RunStudy) from the command line: it trains a text-conditioned DiT on captioned shapes with flow matching, post-trains it
 // with standard flow matching and with MixFlow for the same number of steps, and prints the attribute
 // scores (GenEval-like: shape, colour, position, count, all) of each model at every sampling setting.
 // Results are cached (mixflowlib/expcache), so a second run with the same settings only prints.
 //
 // Usage:
 //
-//	go run ./mixflowlib/cmd/mixflow-t2i                 # the notebook's CPU sizes (measured: 54 min on an idle 2-core machine)
+//	go run ./mixflowlib/cmd/mixflow-t2i                 # the CPU sizes of the earlier notebook (measured: 54 min on an idle 2-core machine)
 //	go run ./mixflowlib/cmd/mixflow-t2i -quick          # smoke test, ≈ 2 min
 //	go run ./mixflowlib/cmd/mixflow-t2i -sizes gpu      # the GPU sizes (backend from MIXFLOW_BACKEND)
 //	go run ./mixflowlib/cmd/mixflow-t2i -base-steps 1500 -post-steps 0   # base model only

@@ -427,6 +427,16 @@ func (c *command) toyPostTrain() error {
 	return c.writeJSON(r)
 }
 
+// specOrRun answers -print-spec with the base and post specs, -model and the measurement spec m under
+// its key (stop is then true), or returns the model named by -model (see chosenRun).
+func (c *command) specOrRun(key string, m any) (r *toyexp.Run, stop bool, err error) {
+	if stop, err := c.spec(map[string]any{"base": c.o.baseSpec, "post": c.o.postSpec, "model": c.o.whichModel, key: m}); stop || err != nil {
+		return nil, true, err
+	}
+	r, err = c.chosenRun()
+	return r, err != nil, err
+}
+
 // chosenRun returns the model named by -model (training what it needs, or loading it from the cache).
 func (c *command) chosenRun() (*toyexp.Run, error) {
 	switch c.o.whichModel {
@@ -443,11 +453,8 @@ func (c *command) chosenRun() (*toyexp.Run, error) {
 }
 
 func (c *command) toyEval() error {
-	if stop, err := c.spec(map[string]any{"base": c.o.baseSpec, "post": c.o.postSpec, "model": c.o.whichModel, "eval": c.o.evalSpec}); stop || err != nil {
-		return err
-	}
-	r, err := c.chosenRun()
-	if err != nil {
+	r, stop, err := c.specOrRun("eval", c.o.evalSpec)
+	if stop {
 		return err
 	}
 	ev, err := c.lab.Evaluate(c.ctx, r, c.o.evalSpec)
@@ -463,11 +470,8 @@ func (c *command) toyEval() error {
 }
 
 func (c *command) slowFlow() error {
-	if stop, err := c.spec(map[string]any{"base": c.o.baseSpec, "post": c.o.postSpec, "model": c.o.whichModel, "slowflow": c.o.sfSpec}); stop || err != nil {
-		return err
-	}
-	r, err := c.chosenRun()
-	if err != nil {
+	r, stop, err := c.specOrRun("slowflow", c.o.sfSpec)
+	if stop {
 		return err
 	}
 	sf, err := c.lab.MeasureSlowFlow(c.ctx, r, c.o.sfSpec)

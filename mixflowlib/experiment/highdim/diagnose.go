@@ -91,24 +91,14 @@ func (d *Diagnosis) OwnRatio() float64 {
 
 // Diagnose runs the injected-lag test, the variance gap and the own-trajectory error of run (cached).
 func (l *Lab) Diagnose(ctx context.Context, run *Run, spec DiagSpec) (*Diagnosis, error) {
-	if run == nil {
-		return nil, fmt.Errorf("highdim: diagnose: nil run")
-	}
-	return experiment.MeasureRun(l.cache(), "hd-diag", experiment.MeasureKey[DiagSpec]{Run: run.Key, Data: run.Data, Field: "diag", Spec: spec},
-		nil, func(c DiagSpec, _ *experiment.Stage) (Diagnosis, error) { return diagnose(ctx, run, c) })
+	return measure(l, "diagnose", "hd-diag", "diag", run, spec, func(c DiagSpec) bool { return c.UseEMA },
+		func(c DiagSpec, in inputs) (Diagnosis, error) { return diagnose(ctx, run, c, in) })
 }
 
-func diagnose(ctx context.Context, run *Run, c DiagSpec) (Diagnosis, error) {
+func diagnose(ctx context.Context, run *Run, c DiagSpec, in inputs) (Diagnosis, error) {
 	start := time.Now()
 	d := Diagnosis{Diagnosis: experiment.Diagnosis{Run: run.Label, RunKey: run.Key}}
-	mix, err := run.Data.Mixture()
-	if err != nil {
-		return d, err
-	}
-	net, store, err := run.Backbone(c.UseEMA)
-	if err != nil {
-		return d, err
-	}
+	mix, net, store := in.mix, in.net, in.store
 	x1f, _, err := TruePoints(run.Data, c.N, c.Seed+seedFloor+1)
 	if err != nil {
 		return d, err

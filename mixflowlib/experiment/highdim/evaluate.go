@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 )
 
@@ -64,24 +66,46 @@ func (r *EvalResult) Mean(name, metric string) (float64, bool) {
 // Evaluate samples run with every setting of spec from the same initial noise per evaluation seed and
 // scores the samples against fresh true points of the data. The result is cached under the run's key.
 func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResult, error) {
-	if run == nil {
-		return nil, fmt.Errorf("highdim: evaluate: nil run")
-	}
-	return experiment.MeasureRun(l.cache(), "hd-eval", experiment.MeasureKey[EvalSpec]{Run: run.Key, Data: run.Data, Field: "eval", Spec: spec},
-		nil, func(c EvalSpec, _ *experiment.Stage) (EvalResult, error) { return evaluate(ctx, run, c) })
+	return measure(l, "evaluate", "hd-eval", "eval", run, spec, func(c EvalSpec) bool { return c.UseEMA },
+		func(c EvalSpec, in inputs) (EvalResult, error) { return evaluate(ctx, run, c, in) })
 }
 
-func evaluate(ctx context.Context, run *Run, c EvalSpec) (EvalResult, error) {
+// inputs is what a measurement of a run works on: the data's mixture and the network and weights that
+// sample the run.
+type inputs struct {
+	mix   *oracle.Mixture
+	net   nn.Backbone
+	store *model.Store
+}
+
+// measure returns m's measurement of run with spec on its inputs (the EMA weights when useEMA says so),
+// cached under name with the spec as field of the key beside the run's key and data
+// (experiment.MeasureRun); a nil run is an error naming op.
+func measure[S experiment.Spec[S], T any, PT experiment.Measured[T]](l *Lab, op, name, field string, run *Run, spec S,
+	useEMA func(S) bool, m func(S, inputs) (T, error)) (*T, error) {
+	if run == nil {
+		return nil, fmt.Errorf("highdim: %s: nil run", op)
+	}
+	return experiment.MeasureRun[S, T, PT](l.cache(), name, experiment.MeasureKey[S]{Run: run.Key, Data: run.Data, Field: field, Spec: spec},
+		nil, func(c S, _ *experiment.Stage) (T, error) {
+			var in inputs
+			var err error
+			if in.mix, err = run.Data.Mixture(); err != nil {
+				var zero T
+				return zero, err
+			}
+			if in.net, in.store, err = run.Backbone(useEMA(c)); err != nil {
+				var zero T
+				return zero, err
+			}
+			return m(c, in)
+		})
+}
+
+func evaluate(ctx context.Context, run *Run, c EvalSpec, in inputs) (EvalResult, error) {
 	start := time.Now()
 	res := EvalResult{Run: run.Label, RunKey: run.Key, Spec: c}
-	mix, err := run.Data.Mixture()
-	if err != nil {
-		return res, err
-	}
-	net, store, err := run.Backbone(c.UseEMA)
-	if err != nil {
-		return res, err
-	}
+	mix, net, store := in.mix, in.net, in.store
 	dim := run.Data.Dim
 	for _, seed := range c.Seeds {
 		truth, _, err := TruePoints(run.Data, c.Samples, seed)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/internal/errtest"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 )
 
@@ -13,22 +14,12 @@ func testLab(t *testing.T) *Lab {
 }
 
 func TestSpecValidation(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"dim", DataSpec{Dim: 1}.validate(), "highdim: data dim 1 outside [2, 1024]"},
-		{"std", DataSpec{Dim: 4, Std: -1}.validate(), "radius 4 and std -1 must be positive"},
-		{"ip-mixflow", Arm{Objective: MixFlowArm(0.8).Objective, InputPerturbation: 0.1}.validate(), "needs a flow-matching objective"},
-		{"ip-negative", InputPerturbationArm(-0.1).validate(), "input perturbation -0.1 must be positive"},
-		{"sampler", EvalSpec{Samplers: []Sampler{{Method: "euler-maruyama", Steps: 5}}, Samples: 100, Seeds: []uint64{0}}.validate(), "only the ODE methods"},
-		{"dup", EvalSpec{Samplers: []Sampler{{Method: "euler", Steps: 5}, {Method: "Euler", Steps: 5}}, Samples: 100, Seeds: []uint64{0}}.validate(), "euler-5 appears twice"},
-	} {
-		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want it to contain %q", tc.name, tc.err, tc.want)
-		}
-	}
+	errtest.Contains(t, "dim", DataSpec{Dim: 1}.validate(), "highdim: data dim 1 outside [2, 1024]")
+	errtest.Contains(t, "std", DataSpec{Dim: 4, Std: -1}.validate(), "radius 4 and std -1 must be positive")
+	errtest.Contains(t, "ip-mixflow", Arm{Objective: MixFlowArm(0.8).Objective, InputPerturbation: 0.1}.validate(), "needs a flow-matching objective")
+	errtest.Contains(t, "ip-negative", InputPerturbationArm(-0.1).validate(), "input perturbation -0.1 must be positive")
+	errtest.Contains(t, "sampler", EvalSpec{Samplers: []Sampler{{Method: "euler-maruyama", Steps: 5}}, Samples: 100, Seeds: []uint64{0}}.validate(), "only the ODE methods")
+	errtest.Contains(t, "dup", EvalSpec{Samplers: []Sampler{{Method: "euler", Steps: 5}, {Method: "Euler", Steps: 5}}, Samples: 100, Seeds: []uint64{0}}.validate(), "euler-5 appears twice")
 	if got := ControlArm().Label(); got != "MixFlow γ=0 control" {
 		t.Errorf("control label %q", got)
 	}

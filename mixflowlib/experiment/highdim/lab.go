@@ -78,50 +78,40 @@ type Run struct {
 // TrainBase trains the base of spec from scratch, or loads it from the cache. A cancelled ctx stops
 // training after a checkpoint and the next call resumes from it, as it does after a killed process.
 func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	label := "base (" + c.Arm.Label() + ")"
-	return experiment.ComputeRun(l.cache(), nil, "hd-base", c, func(dir string) (Run, error) {
-		src, err := newSource(c.Data, c.Data.StreamSeed)
-		if err != nil {
-			return Run{}, err
-		}
-		r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
-		r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, nil)
-		return r, err
-	})
+	return experiment.TrainBase(l.cache(), spec, experiment.Training[BaseSpec, Run]{Name: "hd-base",
+		Label: func(c BaseSpec) string { return "base (" + c.Arm.Label() + ")" },
+		Train: func(dir string, c BaseSpec, label string, _ *experiment.Stage) (Run, error) {
+			src, err := newSource(c.Data, c.Data.StreamSeed)
+			if err != nil {
+				return Run{}, err
+			}
+			r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
+			r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, nil)
+			return r, err
+		}})
 }
-
-type postKey = experiment.PostKey[BaseSpec, PostSpec]
 
 // PostTrain post-trains base (a run from TrainBase) with spec from the base's EMA weights, with a fresh
 // optimiser and a fresh EMA, or loads the result from the cache.
 func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
-	if err := experiment.CheckPostBase("highdim", base, false); err != nil {
-		return nil, err
-	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	bspec := *base.Base
-	label := c.Arm.Label()
-	return experiment.ComputeRun(l.cache(), nil, "hd-post", postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
-		seed := c.DataSeed
-		if seed == 0 {
-			seed = bspec.Data.StreamSeed + 1<<32 + uint64(c.Train.Seed)<<20
-		}
-		src, err := newSource(bspec.Data, seed)
-		if err != nil {
-			return Run{}, err
-		}
-		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
-		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: bspec.Train.EMADecay > 0, ResetEMA: true}
-		r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, opts)
-		return r, err
-	})
+	return experiment.PostTrain(l.cache(), "highdim", base, spec, func(PostSpec) bool { return false },
+		experiment.Training[PostSpec, Run]{Name: "hd-post",
+			Label: func(c PostSpec) string { return c.Arm.Label() },
+			Train: func(dir string, c PostSpec, label string, _ *experiment.Stage) (Run, error) {
+				bspec := *base.Base
+				seed := c.DataSeed
+				if seed == 0 {
+					seed = bspec.Data.StreamSeed + 1<<32 + uint64(c.Train.Seed)<<20
+				}
+				src, err := newSource(bspec.Data, seed)
+				if err != nil {
+					return Run{}, err
+				}
+				r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
+				opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: bspec.Train.EMADecay > 0, ResetEMA: true}
+				r.Trained, err = l.train(ctx, dir, r, c.Arm, c.Train, src, opts)
+				return r, err
+			}})
 }
 
 // train runs one training of r's network (fresh when post is nil, else post-training) inside a cache
@@ -160,12 +150,8 @@ func OptimumRun(data DataSpec, gamma float64) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	mix, err := c.Mixture()
-	if err != nil {
+	if _, err := c.optimum(gamma); err != nil { // validates γ (oracle.NewMixFlowOptimum)
 		return nil, err
-	}
-	if _, err := oracle.NewMixFlowOptimum(mix, gamma, 0); err != nil {
-		return nil, fmt.Errorf("highdim: %w", err)
 	}
 	return &Run{Kind: RunOptimum, Label: fmt.Sprintf("MixFlow optimum γ=%g", gamma), Key: fmt.Sprintf("optimum:%g:%+v", gamma, c), Data: c, Gamma: gamma}, nil
 }
@@ -181,29 +167,20 @@ func (r *Run) Backbone(useEMA bool) (nn.Backbone, *model.Store, error) {
 		mix, err := r.Data.Mixture()
 		return mix, model.NewStore(), err
 	case RunOptimum:
-		mix, err := r.Data.Mixture()
+		o, err := r.Data.optimum(r.Gamma)
 		if err != nil {
 			return nil, nil, err
 		}
-		o, err := oracle.NewMixFlowOptimum(mix, r.Gamma, 0)
-		return o, model.NewStore(), err
+		return o, model.NewStore(), nil
 	case RunBase, RunPost:
 	default:
 		return nil, nil, fmt.Errorf("highdim: run %q has unknown kind %q", r.Label, r.Kind)
-	}
-	net, err := r.Model.Build(r.Data.Dim)
-	if err != nil {
-		return nil, nil, fmt.Errorf("highdim: run %s: %w", r.Key, err)
 	}
 	hasEMA := r.Base != nil && r.Base.Train.EMADecay > 0
 	if r.Post != nil {
 		hasEMA = r.Post.Train.EMADecay > 0
 	}
-	store, err := trainer.SamplingStoreFromCheckpoint(r.Checkpoint, useEMA && hasEMA)
-	if err != nil {
-		return nil, nil, fmt.Errorf("highdim: run %s: %w", r.Key, err)
-	}
-	return net, store, nil
+	return r.Sampling("highdim", r.Key, useEMA && hasEMA, func() (nn.Backbone, error) { return r.Model.Build(r.Data.Dim) })
 }
 
 // source is the training stream of the rotated mixture: batch k is a pure function of (seed, k).

@@ -68,6 +68,20 @@ func (d DataSpec) Mixture() (*oracle.Mixture, error) {
 	return mix, nil
 }
 
+// optimum returns the exact minimiser of the MixFlow loss with slowing range gamma for d
+// (oracle.NewMixFlowOptimum with its default nodes).
+func (d DataSpec) optimum(gamma float64) (*oracle.MixFlowOptimum, error) {
+	mix, err := d.Mixture()
+	if err != nil {
+		return nil, err
+	}
+	o, err := oracle.NewMixFlowOptimum(mix, gamma, 0)
+	if err != nil {
+		return nil, fmt.Errorf("highdim: %w", err)
+	}
+	return o, nil
+}
+
 // WideModel returns the network of the study for dimension dim: mlp.Wide's residual MLP of width
 // max(2·dim, 256) with 3 blocks, as a experiment.MLPSpec.
 func WideModel(dim int) experiment.MLPSpec {
@@ -175,13 +189,19 @@ func (b BaseSpec) Canonical() (BaseSpec, error) {
 	if b.Model, err = b.Model.Canonical(); err != nil {
 		return b, err // the core names itself
 	}
-	if b.Arm, err = b.Arm.Canonical(); err != nil {
-		return b, err
+	b.Arm, b.Train, err = canonicalTraining(b.Arm, b.Train)
+	return b, err
+}
+
+// canonicalTraining canonicalises and validates what every training spec holds: the arm and the training
+// settings (whose errors the core names itself).
+func canonicalTraining(arm Arm, train experiment.TrainSpec) (Arm, experiment.TrainSpec, error) {
+	a, err := arm.Canonical()
+	if err != nil {
+		return arm, train, err
 	}
-	if b.Train, err = b.Train.Canonical(trainDefaults); err != nil {
-		return b, err // the core names itself
-	}
-	return b, nil
+	tr, err := train.Canonical(trainDefaults)
+	return a, tr, err
 }
 
 // PostSpec describes a post-training run started from a base model's EMA weights, with a fresh
@@ -205,13 +225,8 @@ func DefaultPostSpec(arm Arm, seed int64) PostSpec {
 // Canonical canonicalises and validates every part.
 func (p PostSpec) Canonical() (PostSpec, error) {
 	var err error
-	if p.Arm, err = p.Arm.Canonical(); err != nil {
-		return p, err
-	}
-	if p.Train, err = p.Train.Canonical(trainDefaults); err != nil {
-		return p, err // the core names itself
-	}
-	return p, nil
+	p.Arm, p.Train, err = canonicalTraining(p.Arm, p.Train)
+	return p, err
 }
 
 // Sampler is one sampling setting of an evaluation: an ODE method, a number of steps and optional
@@ -284,18 +299,17 @@ func (e EvalSpec) Canonical() (EvalSpec, error) {
 	if len(e.Samplers) == 0 {
 		return e, errors.New("highdim: eval samplers: empty")
 	}
-	seen := map[string]bool{}
 	out := make([]Sampler, len(e.Samplers))
+	names := make([]string, len(e.Samplers))
 	for i, s := range e.Samplers {
 		s.Method = strings.ToLower(strings.TrimSpace(s.Method))
 		if _, err := s.Config(); err != nil {
 			return e, err
 		}
-		if seen[s.Name()] {
-			return e, fmt.Errorf("highdim: eval samplers: %s appears twice", s.Name())
-		}
-		seen[s.Name()] = true
-		out[i] = s
+		out[i], names[i] = s, s.Name()
+	}
+	if d := experiment.FirstDuplicate(names); d >= 0 {
+		return e, fmt.Errorf("highdim: eval samplers: %s appears twice", names[d])
 	}
 	e.Samplers = out
 	if e.Samples < 16 || e.Samples > 1<<18 {

@@ -350,17 +350,15 @@ func (l *Lab) Compare(ctx context.Context, runs []*Run, spec EvalSpec) (*Compari
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
 	cmp := &Comparison{Samplers: c.Samplers}
 	for _, r := range runs {
 		if err := r.check(); err != nil {
 			return nil, err
 		}
-		if seen[r.Label] {
-			return nil, fmt.Errorf("imageexp: compare: two runs are labelled %q; give them distinct labels", r.Label)
-		}
-		seen[r.Label] = true
 		cmp.Runs = append(cmp.Runs, r.Label)
+	}
+	if d := experiment.FirstDuplicate(cmp.Runs); d >= 0 {
+		return nil, fmt.Errorf("imageexp: compare: two runs are labelled %q; give them distinct labels", cmp.Runs[d])
 	}
 	noFloor := c
 	noFloor.Floor = false

@@ -176,7 +176,7 @@ func generateWith(ctx context.Context, data *Data, store *model.Store, net nn.Ba
 			}
 		}
 		xb := padRows(noise[lo*per:hi*per], per, batch, x0.Shape().Dimensions[1:])
-		cb, err := sliceCond(cond, lo, hi, batch)
+		cb, err := SliceCond(cond, lo, hi, batch)
 		if err != nil {
 			return nil, cond, err
 		}
@@ -212,8 +212,9 @@ func padRows[T float32 | int32](rows []T, per, size int, dims []int) *tensors.Te
 	return tensors.FromFlatDataAndDimensions(rows, append([]int{size}, dims...)...)
 }
 
-// sliceCond returns rows [lo, hi) of cond padded to size rows.
-func sliceCond(cond datasets.Cond, lo, hi, size int) (datasets.Cond, error) {
+// SliceCond returns rows [lo, hi) of every conditioning tensor of cond (labels [B], tokens [B, L]),
+// padded to size rows by repeating the slice.
+func SliceCond(cond datasets.Cond, lo, hi, size int) (datasets.Cond, error) {
 	var out datasets.Cond
 	for _, f := range []struct {
 		src *tensors.Tensor

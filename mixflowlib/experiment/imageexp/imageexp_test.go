@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/errtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/objective"
@@ -196,30 +197,26 @@ func TestRegistryErrors(t *testing.T) {
 }
 
 func TestSpecValidation(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"steps", TrainSpec{Steps: 0}.Validate(), "train steps 0"},
-		{"optimizer", TrainSpec{Steps: 1, Optimizer: "sgd"}.Validate(), "sgd"},
-		{"sampler steps", EvalSpec{Samplers: []SamplerSpec{{Steps: 0}}, N: 10, Seeds: []uint64{0}}.Validate(), "sampler steps 0"},
-		{"method", EvalSpec{Samplers: []SamplerSpec{{Method: "rk4", Steps: 3}}, N: 10, Seeds: []uint64{0}}.Validate(), `method "rk4"`},
-		{"cfg", EvalSpec{Samplers: []SamplerSpec{{Steps: 3, CFG: -2}}, N: 10, Seeds: []uint64{0}}.Validate(), "sampler"},
-		{"cfg nan", EvalSpec{Samplers: []SamplerSpec{{Steps: 3, CFG: math.NaN()}}, N: 10, Seeds: []uint64{0}}.Validate(), "non-finite"},
-		{"n", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}}, N: 2, Seeds: []uint64{0}}.Validate(), "eval n 2"},
-		{"seeds", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}}, N: 10}.Validate(), "seeds: empty"},
-		{"dup seeds", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}}, N: 10, Seeds: []uint64{1, 1}}.Validate(), "appears twice"},
-		{"dup samplers", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}, {Method: "Euler", Steps: 3, CFG: 1}}, N: 10, Seeds: []uint64{0}}.Validate(), "appears twice"},
-		{"data kind", BaseSpec{Data: DataSpec{Kind: "imagenet"}}.Validate(), `unknown data kind "imagenet"`},
-	} {
-		// imageexp names itself in its own settings' errors, the core (experiment) in those of the
-		// settings it validates (TrainSpec).
-		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) ||
-			!strings.HasPrefix(tc.err.Error(), "imageexp: ") && !strings.HasPrefix(tc.err.Error(), "experiment: ") {
-			t.Errorf("%s: error %v, want one containing %q", tc.name, tc.err, tc.want)
+	// imageexp names itself in its own settings' errors, the core (experiment) in those of the settings
+	// it validates (TrainSpec).
+	check := func(name string, err error, want string) {
+		t.Helper()
+		errtest.Contains(t, name, err, want)
+		if err != nil && !strings.HasPrefix(err.Error(), "imageexp: ") && !strings.HasPrefix(err.Error(), "experiment: ") {
+			t.Errorf("%s: error %v names neither imageexp nor experiment", name, err)
 		}
 	}
+	check("steps", TrainSpec{Steps: 0}.Validate(), "train steps 0")
+	check("optimizer", TrainSpec{Steps: 1, Optimizer: "sgd"}.Validate(), "sgd")
+	check("sampler steps", EvalSpec{Samplers: []SamplerSpec{{Steps: 0}}, N: 10, Seeds: []uint64{0}}.Validate(), "sampler steps 0")
+	check("method", EvalSpec{Samplers: []SamplerSpec{{Method: "rk4", Steps: 3}}, N: 10, Seeds: []uint64{0}}.Validate(), `method "rk4"`)
+	check("cfg", EvalSpec{Samplers: []SamplerSpec{{Steps: 3, CFG: -2}}, N: 10, Seeds: []uint64{0}}.Validate(), "sampler")
+	check("cfg nan", EvalSpec{Samplers: []SamplerSpec{{Steps: 3, CFG: math.NaN()}}, N: 10, Seeds: []uint64{0}}.Validate(), "non-finite")
+	check("n", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}}, N: 2, Seeds: []uint64{0}}.Validate(), "eval n 2")
+	check("seeds", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}}, N: 10}.Validate(), "seeds: empty")
+	check("dup seeds", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}}, N: 10, Seeds: []uint64{1, 1}}.Validate(), "appears twice")
+	check("dup samplers", EvalSpec{Samplers: []SamplerSpec{{Steps: 3}, {Method: "Euler", Steps: 3, CFG: 1}}, N: 10, Seeds: []uint64{0}}.Validate(), "appears twice")
+	check("data kind", BaseSpec{Data: DataSpec{Kind: "imagenet"}}.Validate(), `unknown data kind "imagenet"`)
 	if err := DefaultEvalSpec().Validate(); err != nil {
 		t.Errorf("DefaultEvalSpec: %v", err)
 	}

@@ -98,25 +98,19 @@ func (r *Run) check() error {
 // notebook: signal.NotifyContext(ctx, os.Interrupt)) stops training after saving a checkpoint, and the
 // next call resumes from it, as it does after a killed process (from the last periodic checkpoint).
 func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	label := "base (" + c.Objective.Label() + ")"
-	st := l.begin("train "+label, 1, "step", int(c.Train.Steps))
-	return experiment.ComputeRun(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
-		data, err := c.Data.Load()
-		if err != nil {
-			return Run{}, err
-		}
-		r := Run{Kind: RunBase, Label: label, Base: &c}
-		r.Trained, err = train(ctx, dir, label, c.Model, c.Objective, c.Train, data, nil, st)
-		return r, err
-	})
+	return experiment.TrainBase(l.cache(), spec, experiment.Training[BaseSpec, Run]{Name: cacheBase,
+		Label: func(c BaseSpec) string { return "base (" + c.Objective.Label() + ")" },
+		Begin: func(c BaseSpec, label string) *experiment.Stage { return l.trainStage("train", label, c.Train) },
+		Train: func(dir string, c BaseSpec, label string, st *experiment.Stage) (Run, error) {
+			data, err := c.Data.Load()
+			if err != nil {
+				return Run{}, err
+			}
+			r := Run{Kind: RunBase, Label: label, Base: &c}
+			r.Trained, err = train(ctx, dir, label, c.Model, c.Objective, c.Train, data, nil, st)
+			return r, err
+		}})
 }
-
-// postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
-type postKey = experiment.PostKey[BaseSpec, PostSpec]
 
 // PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache. The
 // optimiser starts afresh (unless KeepOptimizer), the EMA restarts from the starting weights and the step
@@ -129,27 +123,27 @@ func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, er
 	if base.Kind != RunBase {
 		return nil, fmt.Errorf("imageexp: post-train: base %s is a post-trained run; start from a TrainBase run", base.Key)
 	}
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	if err := experiment.CheckPostBase("imageexp", base, c.FromEMA); err != nil {
-		return nil, err
-	}
-	bspec := *base.Base
-	label := c.Objective.Label()
-	st := l.begin("post-train "+label, 1, "step", int(c.Train.Steps))
-	return experiment.ComputeRun(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
-		data, err := bspec.Data.loadWithSeed(experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
-		if err != nil {
-			return Run{}, err
-		}
-		r := Run{Kind: RunPost, Label: label, Base: &bspec, Post: &c, BaseKey: base.Key}
-		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true,
-			KeepOptimizer: c.KeepOptimizer}
-		r.Trained, err = train(ctx, dir, label, bspec.Model, c.Objective, c.Train, data, opts, st)
-		return r, err
-	})
+	return experiment.PostTrain(l.cache(), "imageexp", base, spec, func(c PostSpec) bool { return c.FromEMA },
+		experiment.Training[PostSpec, Run]{Name: cachePost,
+			Label: func(c PostSpec) string { return c.Objective.Label() },
+			Begin: func(c PostSpec, label string) *experiment.Stage { return l.trainStage("post-train", label, c.Train) },
+			Train: func(dir string, c PostSpec, label string, st *experiment.Stage) (Run, error) {
+				bspec := *base.Base
+				data, err := bspec.Data.loadWithSeed(experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
+				if err != nil {
+					return Run{}, err
+				}
+				r := Run{Kind: RunPost, Label: label, Base: &bspec, Post: &c, BaseKey: base.Key}
+				opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true,
+					KeepOptimizer: c.KeepOptimizer}
+				r.Trained, err = train(ctx, dir, label, bspec.Model, c.Objective, c.Train, data, opts, st)
+				return r, err
+			}})
+}
+
+// trainStage starts the stage of a training ("train" or "post-train") of the run named label.
+func (l *Lab) trainStage(what, label string, ts TrainSpec) *experiment.Stage {
+	return l.begin(what+" "+label, 1, "step", int(ts.Steps))
 }
 
 // train runs one training (fresh when post is nil, else post-training) of the network of ms on data
@@ -174,15 +168,8 @@ func (l *Lab) Load(run *Run, useEMA bool) (*model.Store, nn.Backbone, error) {
 	if err := run.check(); err != nil {
 		return nil, nil, err
 	}
-	net, err := run.Base.Model.Build()
-	if err != nil {
-		return nil, nil, fmt.Errorf("imageexp: run %s: %w", run.Key, err)
-	}
-	store, err := trainer.SamplingStoreFromCheckpoint(run.Checkpoint, useEMA && run.HasEMA)
-	if err != nil {
-		return nil, nil, fmt.Errorf("imageexp: run %s: %w", run.Key, err)
-	}
-	return store, net, nil
+	net, store, err := run.Sampling("imageexp", run.Key, useEMA && run.HasEMA, run.Base.Model.Build)
+	return store, net, err
 }
 
 func (l *Lab) begin(name string, level int, unit string, total int) *experiment.Stage {

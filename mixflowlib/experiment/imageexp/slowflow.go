@@ -107,7 +107,7 @@ func (l *Lab) measure(ctx context.Context, run *Run, c SlowFlowSpec, st *experim
 	}
 	var cond datasets.Cond
 	if c.Protocol == slowflow.ProtocolForwardNoisedPair {
-		if cond, err = sliceCond(data.HeldOut.Cond, 0, c.N, c.N); err != nil {
+		if cond, err = SliceCond(data.HeldOut.Cond, 0, c.N, c.N); err != nil {
 			return res, err
 		}
 	} else if cond, err = conds(data, c.N, c.Seed); err != nil {

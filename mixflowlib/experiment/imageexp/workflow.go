@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
+	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
 )
@@ -38,16 +39,16 @@ func (w Workflow) Validate() error {
 	if len(w.Variants) == 0 {
 		return errors.New("imageexp: workflow: no post-training variants")
 	}
-	labels := map[string]bool{"base (" + w.Base.Objective.Label() + ")": true}
+	labels := []string{"base (" + w.Base.Objective.Label() + ")"}
 	for _, v := range w.Variants {
 		p := PostSpec{Objective: v, Train: w.Post, FromEMA: w.FromEMA}
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		if labels[v.Label()] {
-			return fmt.Errorf("imageexp: workflow: two models are labelled %q", v.Label())
-		}
-		labels[v.Label()] = true
+		labels = append(labels, v.Label())
+	}
+	if d := experiment.FirstDuplicate(labels); d >= 0 {
+		return fmt.Errorf("imageexp: workflow: two models are labelled %q", labels[d])
 	}
 	if err := w.Eval.Validate(); err != nil {
 		return err

@@ -165,7 +165,8 @@ func diagnose(ctx context.Context, lab *imageexp.Lab, run *imageexp.Run, c DiagS
 	return d, nil
 }
 
-// heldOut returns the first n held-out examples of data and their conditioning.
+// heldOut returns the first n held-out examples of data and their conditioning (labels and caption
+// tokens, whichever the data has).
 func heldOut(data *imageexp.Data, n int) (*tensors.Tensor, datasets.Cond, error) {
 	h := data.HeldOut
 	if h.X == nil || h.X.Shape().Dimensions[0] < n {
@@ -178,13 +179,9 @@ func heldOut(data *imageexp.Data, n int) (*tensors.Tensor, datasets.Cond, error)
 	}
 	per := len(flat) / dims[0]
 	x := tensors.FromFlatDataAndDimensions(flat[:n*per], append([]int{n}, dims[1:]...)...)
-	var cond datasets.Cond
-	if h.Cond.Labels != nil {
-		lab, err := tensors.CopyFlatData[int32](h.Cond.Labels)
-		if err != nil {
-			return nil, cond, err
-		}
-		cond.Labels = tensors.FromFlatDataAndDimensions(lab[:n], n)
+	cond, err := imageexp.SliceCond(h.Cond, 0, n, n)
+	if err != nil {
+		return nil, cond, fmt.Errorf("imagestudy: diagnose: %w", err)
 	}
 	return x, cond, nil
 }

@@ -200,3 +200,31 @@ func TestQuickStudy(t *testing.T) {
 		t.Errorf("second run differs: %+v vs %+v", d2, d)
 	}
 }
+
+// TestHeldOutKeepsTokens: the diagnostics' held-out slice carries caption tokens as well as labels
+// (text-to-image models are diagnosed on their own captions), row for row with the images.
+func TestHeldOutKeepsTokens(t *testing.T) {
+	x := tensors.FromFlatDataAndDimensions([]float32{0, 1, 2, 3, 4, 5}, 3, 2)
+	tok := tensors.FromFlatDataAndDimensions([]int32{1, 2, 3, 4, 5, 6}, 3, 2)
+	data := &imageexp.Data{Name: "toy"}
+	data.HeldOut.X, data.HeldOut.Cond.Tokens = x, tok
+	gx, cond, err := heldOut(data, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gx.Value().([][]float32); len(got) != 2 || got[1][1] != 3 {
+		t.Errorf("images %v, want the first two rows", got)
+	}
+	if cond.Labels != nil {
+		t.Errorf("labels %v from data without labels", cond.Labels)
+	}
+	if cond.Tokens == nil {
+		t.Fatal("tokens dropped")
+	}
+	if got := cond.Tokens.Value().([][]int32); len(got) != 2 || got[0][0] != 1 || got[1][1] != 4 {
+		t.Errorf("tokens %v, want [[1 2] [3 4]]", got)
+	}
+	if _, _, err := heldOut(data, 4); err == nil {
+		t.Error("n beyond the held-out set: no error")
+	}
+}

@@ -137,3 +137,27 @@ func TestWorkflow(t *testing.T) {
 		t.Errorf("bad configuration accepted")
 	}
 }
+
+// TestStudyConfig checks the study's REPA configuration on a 16×16 SiT with patch 4: images resized for
+// the shipped 28×28 encoder, whose 4×4 grid is the SiT's; and AlignedAll wraps every arm in order.
+func TestStudyConfig(t *testing.T) {
+	s := sit.Config{ImageSize: 16, Channels: 1, PatchSize: 4, Depth: 2, Hidden: 48, Heads: 4, MLPRatio: 4, NumClasses: 10, TimeFreqDim: 64}
+	cfg := repaexp.StudyConfig(s)
+	if cfg.Fit != repa.FitResize || cfg.Lambda != repa.DefaultLambda || cfg.AlignDepth != 1 || cfg.ProjDim != 96 {
+		t.Errorf("study config %+v", cfg)
+	}
+	bb, err := repaexp.Model(cfg).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := bb.(*repa.Model); m.Encoder().Spec().Grid != s.Grid() || m.Encoder().Spec().ImageSize != 28 {
+		t.Errorf("encoder %s for SiT grid %d", m.Encoder().Spec(), s.Grid())
+	}
+	arms := repaexp.AlignedAll(imageexp.FM("", 0.1), imageexp.MixFlow(0, 0.1), imageexp.MixFlow(0.2, 0.1))
+	want := []string{"FM +repa", "MixFlow γ=0 control +repa", "MixFlow γ=0.2 +repa"}
+	for i, a := range arms {
+		if a.Wrap != repaexp.Kind || a.Label() != want[i] {
+			t.Errorf("arm %d: %+v (label %q), want %q aligned", i, a, a.Label(), want[i])
+		}
+	}
+}

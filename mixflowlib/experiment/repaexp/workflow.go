@@ -34,10 +34,7 @@ func Workflow(w imageexp.Workflow, configure func(*repa.Config)) (imageexp.Workf
 	out := w
 	out.Base.Model = Model(cfg)
 	out.Base.Objective = Aligned(w.Base.Objective)
-	out.Variants = make([]imageexp.ObjectiveSpec, len(w.Variants))
-	for i, v := range w.Variants {
-		out.Variants[i] = Aligned(v)
-	}
+	out.Variants = AlignedAll(w.Variants...)
 	for _, o := range append([]imageexp.ObjectiveSpec{out.Base.Objective}, out.Variants...) {
 		if err := o.Validate(); err != nil {
 			return w, err

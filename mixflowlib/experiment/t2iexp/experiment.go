@@ -24,15 +24,16 @@ type Experiment struct {
 
 // Sizes are the work-size knobs of an Experiment.
 type Sizes struct {
-	// Model is the t2i preset name ("micro", "tiny", "small", "base") and Hidden, Depth override its width
-	// and depth when non-zero.
-	Model         string
-	Hidden, Depth int
+	// Model is the t2i preset name ("micro", "tiny", "small", "base") and Hidden, Depth and Patch override
+	// its width, depth and patch size when non-zero.
+	Model                string
+	Hidden, Depth, Patch int
 	// BaseSteps and PostSteps are the numbers of optimiser updates of the base and of each post-training;
 	// Batch is the batch size of both.
 	BaseSteps, PostSteps int64
 	Batch                int
-	// EvalN is the number of generated images per sampler setting and seed; Seeds the number of seeds.
+	// EvalN is the number of generated images per sampler setting and seed; Seeds the number of
+	// evaluation seeds (Experiment) or of training seeds per arm (Study, which evaluates on one seed).
 	EvalN, Seeds int
 	// Steps are the sampling step counts (Euler) and CFG the guidance scale of the guided settings.
 	Steps []int
@@ -73,21 +74,8 @@ func NewExperiment(s Sizes) (Experiment, error) {
 	if s.BaseSteps < 1 || s.PostSteps < 1 || s.Batch < 1 || s.EvalN < 4 || s.Seeds < 1 || len(s.Steps) == 0 {
 		return Experiment{}, fmt.Errorf("t2iexp: sizes %+v: steps, batch, images, seeds and sampling steps must be positive", s)
 	}
-	tok, err := captions.NewTokenizer(captions.DefaultMaxLen)
+	cfg, err := modelConfig(s)
 	if err != nil {
-		return Experiment{}, err
-	}
-	cfg, err := t2i.Preset(s.Model, tok.VocabSize(), tok.MaxLen)
-	if err != nil {
-		return Experiment{}, err
-	}
-	if s.Hidden > 0 {
-		cfg.Hidden = s.Hidden
-	}
-	if s.Depth > 0 {
-		cfg.Depth = s.Depth
-	}
-	if err := cfg.Validate(); err != nil {
 		return Experiment{}, err
 	}
 	data := DataParams{Size: cfg.ImageSize}
@@ -155,4 +143,27 @@ func (e Experiment) Train(ctx context.Context, lab *imageexp.Lab) (Runs, error) 
 // reference of the paired differences.
 func (e Experiment) Compare(ctx context.Context, lab *imageexp.Lab, r Runs) (*imageexp.Comparison, error) {
 	return lab.Compare(ctx, r.All(), e.Eval)
+}
+
+// modelConfig returns the t2i configuration of s: the preset with s's overrides, for the captions
+// tokenizer's vocabulary and caption length.
+func modelConfig(s Sizes) (t2i.Config, error) {
+	tok, err := captions.NewTokenizer(captions.DefaultMaxLen)
+	if err != nil {
+		return t2i.Config{}, err
+	}
+	cfg, err := t2i.Preset(s.Model, tok.VocabSize(), tok.MaxLen)
+	if err != nil {
+		return cfg, err
+	}
+	if s.Hidden > 0 {
+		cfg.Hidden = s.Hidden
+	}
+	if s.Depth > 0 {
+		cfg.Depth = s.Depth
+	}
+	if s.Patch > 0 {
+		cfg.PatchSize = s.Patch
+	}
+	return cfg, cfg.Validate()
 }

@@ -57,23 +57,39 @@ func (r EvalRow) value() float64 { return r.Value }
 // stream) by the sliced Wasserstein distance and the MMD. Each evaluation seed has its own noise and its
 // own true points. The result is cached under the run's key and the spec.
 func (l *Lab) Evaluate(ctx context.Context, run *Run, spec EvalSpec) (*EvalResult, error) {
-	if run == nil {
-		return nil, fmt.Errorf("toyexp: evaluate: nil run")
-	}
-	return experiment.MeasureRun(l.cache(), cacheEval, experiment.MeasureKey[EvalSpec]{Run: run.Key, Data: run.Data, Field: "eval", Spec: spec},
+	return measure(l, "evaluate", cacheEval, "eval", run, spec, func(c EvalSpec) bool { return c.UseEMA },
 		func(c EvalSpec) *experiment.Stage {
 			return l.begin("evaluate "+run.Label, 1, "setting", len(c.Seeds)*len(c.Methods)*len(c.Steps))
 		},
-		func(c EvalSpec, st *experiment.Stage) (EvalResult, error) { return evaluate(ctx, run, c, st) })
+		func(c EvalSpec, net nn.Backbone, store *model.Store, st *experiment.Stage) (EvalResult, error) {
+			return evaluate(ctx, run, c, net, store, st)
+		})
 }
 
-func evaluate(ctx context.Context, run *Run, c EvalSpec, st *experiment.Stage) (EvalResult, error) {
+// measure returns m's measurement of run with spec on the network and weights that sample it (the EMA
+// weights when useEMA says so), reported to the stage begin starts and cached under name with the spec
+// as field of the key beside the run's key and data (experiment.MeasureRun); a nil run is an error
+// naming op.
+func measure[S experiment.Spec[S], T any, PT experiment.Measured[T]](l *Lab, op, name, field string, run *Run, spec S,
+	useEMA func(S) bool, begin func(S) *experiment.Stage,
+	m func(c S, net nn.Backbone, store *model.Store, st *experiment.Stage) (T, error)) (*T, error) {
+	if run == nil {
+		return nil, fmt.Errorf("toyexp: %s: nil run", op)
+	}
+	return experiment.MeasureRun[S, T, PT](l.cache(), name, experiment.MeasureKey[S]{Run: run.Key, Data: run.Data, Field: field, Spec: spec},
+		begin, func(c S, st *experiment.Stage) (T, error) {
+			net, store, err := run.sampling(useEMA(c))
+			if err != nil {
+				var zero T
+				return zero, err
+			}
+			return m(c, net, store, st)
+		})
+}
+
+func evaluate(ctx context.Context, run *Run, c EvalSpec, net nn.Backbone, store *model.Store, st *experiment.Stage) (EvalResult, error) {
 	start := time.Now()
 	res := EvalResult{Run: run.Label, RunKey: run.Key, Spec: c}
-	net, store, err := run.sampling(c.UseEMA)
-	if err != nil {
-		return res, err
-	}
 	dim := run.Data.Dim
 	done := 0
 	for _, seed := range c.Seeds {

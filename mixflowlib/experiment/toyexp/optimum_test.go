@@ -13,39 +13,6 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
-// hostOptimum computes the MixFlow optimum at one point with an n-node midpoint rule on the host.
-func hostOptimum(t *testing.T, mix *oracle.Mixture, x []float64, tt, gamma float64, n int) []float64 {
-	t.Helper()
-	means, stds, ws := mix.Means(), mix.Stds(), mix.Weights()
-	num := make([]float64, len(x))
-	var den float64
-	for j := range n {
-		m := tt * (1 - gamma*(float64(j)+0.5)/float64(n))
-		var p float64
-		for k, mu := range means {
-			v := m*m*stds[k]*stds[k] + (1-m)*(1-m)
-			var d2 float64
-			for i := range x {
-				r := x[i] - m*mu[i]
-				d2 += r * r
-			}
-			p += ws[k] * math.Exp(-d2/(2*v)) / math.Pow(2*math.Pi*v, float64(len(x))/2)
-		}
-		vel, err := mix.VelocityAt(x, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range num {
-			num[i] += p * vel[i]
-		}
-		den += p
-	}
-	for i := range num {
-		num[i] /= den
-	}
-	return num
-}
-
 func TestOptimumRun(t *testing.T) {
 	data := DataSpec{Toy: "8gaussians(std=0.125)"}
 	pts := [][]float64{{0.3, -0.2}, {1.2, 0.1}, {-0.9, 0.8}}
@@ -69,10 +36,26 @@ func TestOptimumRun(t *testing.T) {
 			return net.Velocity(scope.In("model"), x, tn, nn.Cond{})
 		}, tensors.FromFlatDataAndDimensions(flat, len(pts), 2), tensors.FromValue(ts))
 		got := tensors.MustCopyFlatData[float32](v)
-		mix := net.(*oracle.MixFlowOptimum).Mixture()
+		opt := net.(*oracle.MixFlowOptimum)
+		if opt.Gamma() != gamma || opt.Nodes() != OptimumNodes {
+			t.Errorf("optimum with γ=%g and %d nodes, want γ=%g and %d", opt.Gamma(), opt.Nodes(), gamma, OptimumNodes)
+		}
+		// The oracle's host rule (tested against an independent computation in package oracle) with the
+		// run's nodes, and with many more nodes for the quadrature error of OptimumNodes.
+		mix := opt.Mixture()
+		many, err := oracle.NewMixFlowOptimum(mix, gamma, 4000)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, p := range pts {
-			same := hostOptimum(t, mix, p, times[i], gamma, OptimumNodes) // the same rule: float32 agreement
-			fine := hostOptimum(t, mix, p, times[i], gamma, 4000)         // quadrature error of 32 nodes
+			same, err := opt.VelocityAt(p, times[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			fine, err := many.VelocityAt(p, times[i])
+			if err != nil {
+				t.Fatal(err)
+			}
 			exact, _ := mix.VelocityAt(p, times[i])
 			for d := range 2 {
 				if math.Abs(float64(got[2*i+d])-same[d]) > 1e-4*(1+math.Abs(same[d])) {

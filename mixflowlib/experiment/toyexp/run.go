@@ -77,50 +77,44 @@ type Run struct {
 // a notebook: signal.NotifyContext(ctx, os.Interrupt)) stops training after saving a checkpoint, and the
 // next call resumes from it, as it does after a killed process (from the last periodic checkpoint).
 func (l *Lab) TrainBase(ctx context.Context, spec BaseSpec) (*Run, error) {
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	label := "base (" + c.Objective.Label() + ")"
-	st := l.begin(fmt.Sprintf("train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
-	return experiment.ComputeRun(l.cache(), st, cacheBase, c, func(dir string) (Run, error) {
-		src, err := newSource(c.Data, c.Data.Seed)
-		if err != nil {
-			return Run{}, err
-		}
-		r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
-		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, nil, st)
-		return r, err
-	})
+	return experiment.TrainBase(l.cache(), spec, experiment.Training[BaseSpec, Run]{Name: cacheBase,
+		Label: func(c BaseSpec) string { return "base (" + c.Objective.Label() + ")" },
+		Begin: func(c BaseSpec, label string) *experiment.Stage { return l.trainStage("train", label, c.Train) },
+		Train: func(dir string, c BaseSpec, label string, st *experiment.Stage) (Run, error) {
+			src, err := newSource(c.Data, c.Data.Seed)
+			if err != nil {
+				return Run{}, err
+			}
+			r := Run{Kind: RunBase, Label: label, Data: c.Data, Model: c.Model, Base: &c}
+			r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, nil, st)
+			return r, err
+		}})
 }
-
-// postKey is what a post-training run's cache key hashes: the base's full spec and the post spec.
-type postKey = experiment.PostKey[BaseSpec, PostSpec]
 
 // PostTrain post-trains base (a run from TrainBase) with spec, or loads the result from the cache.
 // The optimiser starts afresh (unless KeepOptimizer) and the EMA restarts from the starting weights; the
 // step counter of the post-training run starts at 0. An interrupted post-training resumes like TrainBase.
 func (l *Lab) PostTrain(ctx context.Context, base *Run, spec PostSpec) (*Run, error) {
-	c, err := spec.Canonical()
-	if err != nil {
-		return nil, err
-	}
-	if err := experiment.CheckPostBase("toyexp", base, c.FromEMA); err != nil {
-		return nil, err
-	}
-	bspec := *base.Base
-	label := c.Objective.Label()
-	st := l.begin(fmt.Sprintf("post-train %s, seed %d", label, c.Train.Seed), 1, "step", int(c.Train.Steps))
-	return experiment.ComputeRun(l.cache(), st, cachePost, postKey{Base: bspec, Post: c}, func(dir string) (Run, error) {
-		src, err := newSource(bspec.Data, experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
-		if err != nil {
-			return Run{}, err
-		}
-		r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
-		opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true, KeepOptimizer: c.KeepOptimizer}
-		r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, opts, st)
-		return r, err
-	})
+	return experiment.PostTrain(l.cache(), "toyexp", base, spec, func(c PostSpec) bool { return c.FromEMA },
+		experiment.Training[PostSpec, Run]{Name: cachePost,
+			Label: func(c PostSpec) string { return c.Objective.Label() },
+			Begin: func(c PostSpec, label string) *experiment.Stage { return l.trainStage("post-train", label, c.Train) },
+			Train: func(dir string, c PostSpec, label string, st *experiment.Stage) (Run, error) {
+				bspec := *base.Base
+				src, err := newSource(bspec.Data, experiment.DataSeed(c.DataSeed, bspec.Data.Seed))
+				if err != nil {
+					return Run{}, err
+				}
+				r := Run{Kind: RunPost, Label: label, Data: bspec.Data, Model: bspec.Model, Base: &bspec, Post: &c, BaseKey: base.Key}
+				opts := &trainer.PostTrainOptions{Base: base.Checkpoint, FromEMA: c.FromEMA, ResetEMA: true, KeepOptimizer: c.KeepOptimizer}
+				r.Trained, err = train(ctx, dir, r, c.Objective, c.Train, src, opts, st)
+				return r, err
+			}})
+}
+
+// trainStage starts the stage of a training ("train" or "post-train") of the run named label.
+func (l *Lab) trainStage(what, label string, ts TrainSpec) *experiment.Stage {
+	return l.begin(fmt.Sprintf("%s %s, seed %d", what, label, ts.Seed), 1, "step", int(ts.Steps))
 }
 
 // train runs one training of r's network (fresh when post is nil, else post-training) inside a cache
@@ -191,15 +185,7 @@ func (r *Run) sampling(useEMA bool) (nn.Backbone, *model.Store, error) {
 	default:
 		return nil, nil, fmt.Errorf("toyexp: run %q has unknown kind %q", r.Label, r.Kind)
 	}
-	net, err := r.Model.Build(r.Data.Dim)
-	if err != nil {
-		return nil, nil, fmt.Errorf("toyexp: run %s: %w", r.Key, err)
-	}
-	store, err := trainer.SamplingStoreFromCheckpoint(r.Checkpoint, useEMA && r.HasEMA)
-	if err != nil {
-		return nil, nil, fmt.Errorf("toyexp: run %s: %w", r.Key, err)
-	}
-	return net, store, nil
+	return r.Sampling("toyexp", r.Key, useEMA && r.HasEMA, func() (nn.Backbone, error) { return r.Model.Build(r.Data.Dim) })
 }
 
 // newSource returns the training stream of d with the given seed: toy2d points, unlabelled, zero-padded

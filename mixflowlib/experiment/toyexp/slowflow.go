@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
+	"github.com/mixflow/mixflow/mixflowlib/nn"
 	"github.com/mixflow/mixflow/mixflowlib/sampler"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 )
@@ -28,23 +30,18 @@ func FinalStats(res *slowflow.Result) slowflow.Stats { return experiment.FinalSt
 // same spec, so runs are compared on identical inputs. The result is cached under the run's key and the
 // spec.
 func (l *Lab) MeasureSlowFlow(ctx context.Context, run *Run, spec SlowFlowSpec) (*SlowFlowResult, error) {
-	if run == nil {
-		return nil, fmt.Errorf("toyexp: slowflow: nil run")
-	}
-	return experiment.MeasureRun(l.cache(), cacheSlowFlow, experiment.MeasureKey[SlowFlowSpec]{Run: run.Key, Data: run.Data, Field: "slowflow", Spec: spec},
+	return measure(l, "slowflow", cacheSlowFlow, "slowflow", run, spec, func(c SlowFlowSpec) bool { return c.UseEMA },
 		func(c SlowFlowSpec) *experiment.Stage {
 			return l.begin(fmt.Sprintf("slow flow %s (%s)", run.Label, c.Protocol), 1, "setting", len(c.Steps))
 		},
-		func(c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) { return measure(ctx, run, c, st) })
+		func(c SlowFlowSpec, net nn.Backbone, store *model.Store, st *experiment.Stage) (SlowFlowResult, error) {
+			return measureSlowFlow(ctx, run, c, net, store, st)
+		})
 }
 
-func measure(ctx context.Context, run *Run, c SlowFlowSpec, st *experiment.Stage) (SlowFlowResult, error) {
+func measureSlowFlow(ctx context.Context, run *Run, c SlowFlowSpec, net nn.Backbone, store *model.Store, st *experiment.Stage) (SlowFlowResult, error) {
 	start := time.Now()
 	res := SlowFlowResult{Run: run.Label, RunKey: run.Key, Spec: c}
-	net, store, err := run.sampling(c.UseEMA)
-	if err != nil {
-		return res, err
-	}
 	dim := run.Data.Dim
 	x0, err := sampler.Noise(seedNoise+c.Seed, c.N, dim)
 	if err != nil {

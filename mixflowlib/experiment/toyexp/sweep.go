@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
@@ -174,7 +175,10 @@ func (s SweepSpec) Canonical() (SweepSpec, error) {
 		}
 	}
 	vs := make([]Variant, len(s.Variants))
-	names := map[string]bool{BaseVariant: s.IncludeBase}
+	var names []string
+	if s.IncludeBase {
+		names = append(names, BaseVariant)
+	}
 	for i, v := range s.Variants {
 		o, err := v.Objective.Canonical()
 		if err != nil {
@@ -183,14 +187,14 @@ func (s SweepSpec) Canonical() (SweepSpec, error) {
 		if v.Name == "" {
 			v.Name = o.Label()
 		}
-		if names[v.Name] {
-			return s, fmt.Errorf("toyexp: sweep variant name %q appears twice", v.Name)
-		}
-		names[v.Name] = true
 		vs[i] = Variant{Name: v.Name, Objective: o}
+		names = append(names, v.Name)
+	}
+	if d := experiment.FirstDuplicate(names); d >= 0 {
+		return s, fmt.Errorf("toyexp: sweep variant name %q appears twice", names[d])
 	}
 	s.Variants = vs
-	if s.Reference != "" && !names[s.Reference] {
+	if s.Reference != "" && !slices.Contains(names, s.Reference) {
 		return s, fmt.Errorf("toyexp: sweep reference %q is not a variant", s.Reference)
 	}
 	return s, nil
