@@ -71,8 +71,8 @@ func GPUSizes() Sizes {
 // own hyper-parameters), standard flow matching (same times) versus MixFlow with γ = 0.8 (t ~ Beta(2,1)),
 // same seed, same batches.
 func NewExperiment(s Sizes) (Experiment, error) {
-	if s.BaseSteps < 1 || s.PostSteps < 1 || s.Batch < 1 || s.EvalN < 4 || s.Seeds < 1 || len(s.Steps) == 0 {
-		return Experiment{}, fmt.Errorf("t2iexp: sizes %+v: steps, batch, images, seeds and sampling steps must be positive", s)
+	if err := s.check(); err != nil {
+		return Experiment{}, err
 	}
 	cfg, err := modelConfig(s)
 	if err != nil {
@@ -147,6 +147,15 @@ func (e Experiment) Compare(ctx context.Context, lab *imageexp.Lab, r Runs) (*im
 
 // modelConfig returns the t2i configuration of s: the preset with s's overrides, for the captions
 // tokenizer's vocabulary and caption length.
+// check reports sizes that neither the experiment nor the study can run: every step count, the batch,
+// the seeds and the sampling steps must be positive, and at least 4 images evaluated.
+func (s Sizes) check() error {
+	if s.BaseSteps < 1 || s.PostSteps < 1 || s.Batch < 1 || s.EvalN < 4 || s.Seeds < 1 || len(s.Steps) == 0 {
+		return fmt.Errorf("t2iexp: sizes %+v: steps, batch, images, seeds and sampling steps must be positive", s)
+	}
+	return nil
+}
+
 func modelConfig(s Sizes) (t2i.Config, error) {
 	tok, err := captions.NewTokenizer(captions.DefaultMaxLen)
 	if err != nil {

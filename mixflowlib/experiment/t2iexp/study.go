@@ -64,8 +64,8 @@ func QuickStudySizes() Sizes {
 // evaluation of s.EvalN held-out captions of evaluation seed 0 at Euler and Heun with s.Steps steps,
 // unguided and with guidance scale s.CFG.
 func NewStudy(s Sizes) (Study, error) {
-	if s.BaseSteps < 1 || s.PostSteps < 1 || s.Batch < 1 || s.EvalN < 4 || s.Seeds < 1 || len(s.Steps) == 0 {
-		return Study{}, fmt.Errorf("t2iexp: study sizes %+v: steps, batch, images, seeds and sampling steps must be positive", s)
+	if err := s.check(); err != nil {
+		return Study{}, err
 	}
 	cfg, err := modelConfig(s)
 	if err != nil {
