@@ -134,7 +134,7 @@ func TestRegistryErrors(t *testing.T) {
 	if err := RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New)); err == nil || !strings.Contains(err.Error(), "already registered") {
 		t.Errorf("duplicate backbone: %v", err)
 	}
-	if err := RegisterData(" x", DataKind{Load: loadFashionMNIST}); err == nil {
+	if err := RegisterData(" x", TypedData(fmnistParams, loadFashionMNIST)); err == nil {
 		t.Error("kind with a space: no error")
 	}
 	if err := RegisterEvaluator("x", EvaluatorKind{}); err == nil || err.Error() != `imageexp: register evaluator "x": nil New` {

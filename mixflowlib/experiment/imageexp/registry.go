@@ -332,6 +332,28 @@ type DataKind struct {
 // RegisterData makes a data kind available to DataSpec (see RegisterBackbone for the rules).
 func RegisterData(kind string, k DataKind) error { return dataKinds.register(kind, k) }
 
+// TypedData returns the DataKind of typed parameters P: parse decodes, fills and validates the JSON
+// parameters (its result's JSON is the canonical form, CanonicalParams) and load loads the data from them.
+func TypedData[P any](parse func(json.RawMessage) (P, error), load func(p P, seed uint64) (*Data, error)) DataKind {
+	return DataKind{
+		Load: func(params json.RawMessage, seed uint64) (*Data, error) {
+			p, err := parse(params)
+			if err != nil {
+				return nil, err
+			}
+			return load(p, seed)
+		},
+		Canonical: CanonicalParams(parse),
+	}
+}
+
+// MustRegisterData is RegisterData for a package's init: it panics when the kind cannot be registered.
+func MustRegisterData(kind string, k DataKind) {
+	if err := RegisterData(kind, k); err != nil {
+		panic(err)
+	}
+}
+
 // DataKinds lists the registered data kinds.
 func DataKinds() []string { return dataKinds.names() }
 

@@ -3,7 +3,6 @@ package imagestudy
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -26,9 +25,7 @@ const (
 )
 
 func init() {
-	if err := imageexp.RegisterData(DataSmallFashionMNIST, imageexp.DataKind{Load: loadSmall, Canonical: imageexp.CanonicalParams(smallParams)}); err != nil {
-		panic(err)
-	}
+	imageexp.MustRegisterData(DataSmallFashionMNIST, imageexp.TypedData(smallParams, loadSmall))
 }
 
 // SmallParams are the parameters of the "fashion-mnist-small" data kind.
@@ -65,11 +62,7 @@ func smallParams(params json.RawMessage) (SmallParams, error) {
 	return p, err
 }
 
-func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
-	p, err := smallParams(params)
-	if err != nil {
-		return nil, err
-	}
+func loadSmall(p SmallParams, seed uint64) (*imageexp.Data, error) {
 	train, err := imageexp.FashionMNISTSplit(fashionmnist.Train)
 	if err != nil {
 		return nil, err
@@ -85,9 +78,7 @@ func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	seq := small
-	seq.Sequential = true
-	realSrc, err := images.NewSource(train, seq)
+	real, err := imageexp.RealImages("imagestudy:", train, small)
 	if err != nil {
 		return nil, err
 	}
@@ -95,22 +86,15 @@ func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	numClasses := train.NumClasses()
 	return &imageexp.Data{
 		Name:       fmt.Sprintf("fashion-mnist %d×%d (resized, seed %d)", p.Size, p.Size, seed),
 		Train:      src,
 		Shape:      []int{p.Size, p.Size, 1},
-		NumClasses: numClasses,
+		NumClasses: train.NumClasses(),
 		HeldOut:    held,
-		Conds: func(n int, _ uint64) (datasets.Cond, error) {
-			return datasets.Cond{Labels: imageexp.BalancedLabels(n, numClasses)}, nil
-		},
+		Conds:      imageexp.BalancedConds(train.NumClasses()),
 		Real: func(n int, s uint64) (datasets.Batch, error) {
-			if n < 1 || n > train.Len() {
-				return datasets.Batch{}, fmt.Errorf("imagestudy: real images: n %d outside [1, %d]", n, train.Len())
-			}
-			rng := rand.New(rand.NewPCG(s, 0xf100))
-			b, err := realSrc.Gather(rng.Perm(train.Len())[:n], nil)
+			b, err := real(n, s)
 			if err != nil {
 				return b, err
 			}

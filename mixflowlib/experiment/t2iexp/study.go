@@ -39,15 +39,15 @@ const (
 // studyDropout is the caption dropout of the base and of every arm (for guidance).
 const studyDropout = 0.1
 
-// StudySizes are the sizes of notebook 07's full run, chosen to take at most 25 minutes from an empty
-// cache on the shared 2-core CPU (the previous full run, 8000 steps of a 4-block 96-wide model with
-// patch 4, took 54 minutes for one seed per arm): the "tiny" preset cut to 2 blocks of width 64 with
-// 8×8 patches (16 image tokens; about 0.35 M parameters, 12 steps/s at batch 32), 6000 base steps and
-// 400-step arms at batch 32, 3 training seeds, 1000 evaluation captions, Euler and Heun at 10 steps,
-// unguided and with guidance scale 2.
+// StudySizes are the sizes of notebook 07's full run, chosen to take at most 40 minutes from an empty
+// cache on the shared 2-core CPU (cut to about 25 minutes for the time left on 2026-12-08): the "tiny" preset cut to 2 blocks of width 64 with 4×4 patches (64 image
+// tokens, so that shapes, positions and counts can be drawn; the previous run's 8×8 patches gave 16
+// tokens and every model drew one blob: 0 % on all attributes), about 4.6 training steps/s at batch 32,
+// 2500 base steps and 200-step arms at batch 32, 3 training seeds, 300 evaluation captions, Euler and
+// Heun at 10 steps, unguided and with guidance scale 2.
 func StudySizes() Sizes {
-	return Sizes{Model: "tiny", Hidden: 64, Depth: 2, Patch: 8, BaseSteps: 6000, PostSteps: 400, Batch: 32,
-		EvalN: 1000, Seeds: 3, Steps: []int{10}, CFG: 2}
+	return Sizes{Model: "tiny", Hidden: 64, Depth: 2, Patch: 4, BaseSteps: 2500, PostSteps: 200, Batch: 32,
+		EvalN: 300, Seeds: 3, Steps: []int{10}, CFG: 2}
 }
 
 // QuickStudySizes are the smoke-test sizes of the study (CI; its numbers mean nothing): the "micro"

@@ -45,7 +45,7 @@ func TestNewStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := m.(*t2i.Model).Config(); c.Hidden != 64 || c.Depth != 2 || c.PatchSize != 8 {
+	if c := m.(*t2i.Model).Config(); c.Hidden != 64 || c.Depth != 2 || c.PatchSize != 4 {
 		t.Errorf("model %+v: overrides of StudySizes not applied", c.DiTConfig)
 	}
 	bad := t2iexp.StudySizes()

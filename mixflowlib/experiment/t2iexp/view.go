@@ -162,14 +162,7 @@ func FormatComparison(cmp *imageexp.Comparison) string {
 // run, or the two post-trainings together (their losses are different objectives: compare shapes, not
 // levels).
 func LossFigure(title string, runs ...*imageexp.Run) (chart.Figure, error) {
-	ls := make([]expview.LossRun, len(runs))
-	for i, r := range runs {
-		if r == nil {
-			return chart.Figure{}, fmt.Errorf("t2iexp: loss figure: nil run")
-		}
-		ls[i] = expview.LossRun{Label: r.Label, History: r.History}
-	}
-	return expview.Loss("t2iexp: loss figure", ls, false, figures.LossOptions{Title: title, Smooth: 0.8})
+	return expview.RunsLoss("t2iexp: loss figure", runs, false, figures.LossOptions{Title: title, Smooth: 0.8})
 }
 
 // ExamplesGrid shows n training examples of data (a "captions" DataSpec) with their captions listed under
