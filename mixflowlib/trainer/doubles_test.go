@@ -17,13 +17,20 @@ import (
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
-// testMLP is a 2-layer MLP velocity network: concat(x, t) → Dense(hidden) → SiLU → Dense(dim).
-type testMLP struct{ hidden int }
+// testMLP is an MLP velocity network: concat(x, t) → depth × (Dense(hidden) → SiLU) → Dense(dim), with
+// depth 0 meaning 1. Its layers are the scopes "hidden", "hidden1", …, and "out".
+type testMLP struct{ hidden, depth int }
 
 func (m testMLP) Velocity(scope *model.Scope, x, t *Node, _ nn.Cond) *Node {
 	scope = scope.ResetVisited()
 	h := Concatenate([]*Node{x, InsertAxes(ConvertDType(t, x.DType()), -1)}, -1)
-	h = activation.Swish(layers.Dense(scope.In("hidden"), h, true, m.hidden))
+	for i := range max(m.depth, 1) {
+		name := "hidden"
+		if i > 0 {
+			name = fmt.Sprintf("hidden%d", i)
+		}
+		h = activation.Swish(layers.Dense(scope.In("%s", name), h, true, m.hidden))
+	}
 	return layers.Dense(scope.In("out"), h, true, x.Shape().Dim(-1))
 }
 

@@ -179,7 +179,7 @@ func TestConfigValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), b.want) || !strings.HasPrefix(err.Error(), "trainer: ") {
 			t.Errorf("want error containing %q, got %v", b.want, err)
 		}
-		if _, err := New(c, testMLP{4}, testFM{}, src0); err == nil {
+		if _, err := New(c, testMLP{hidden: 4}, testFM{}, src0); err == nil {
 			t.Errorf("New accepted an invalid config (%s)", b.want)
 		}
 	}
