@@ -49,7 +49,7 @@ func init() {
 		}
 	}
 	must(RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New)))
-	must(RegisterData(DataFashionMNIST, TypedData(fmnistParams, loadFashionMNIST)))
+	must(RegisterData(DataFashionMNIST, TypedData("imageexp: fashion-mnist", fillFashionMNIST, loadFashionMNIST)))
 	must(RegisterEvaluator(EvaluatorFMNIST, EvaluatorKind{New: newFMNISTEvaluator, Canonical: canonicalFMNISTEval}))
 }
 
@@ -82,11 +82,8 @@ func FashionMNIST(p FashionMNISTParams, seed uint64) DataSpec {
 	return DataSpec{Kind: DataFashionMNIST, Params: MustJSON(p), Seed: seed}
 }
 
-func fmnistParams(params json.RawMessage) (FashionMNISTParams, error) {
-	var p FashionMNISTParams
-	if err := decodeStrict("fashion-mnist", params, &p); err != nil {
-		return p, err
-	}
+// fillFashionMNIST fills and checks the parameters of the "fashion-mnist" data kind.
+func fillFashionMNIST(p FashionMNISTParams) (FashionMNISTParams, error) {
 	if p.Size == 0 {
 		p.Size = 32
 	}

@@ -332,9 +332,17 @@ type DataKind struct {
 // RegisterData makes a data kind available to DataSpec (see RegisterBackbone for the rules).
 func RegisterData(kind string, k DataKind) error { return dataKinds.register(kind, k) }
 
-// TypedData returns the DataKind of typed parameters P: parse decodes, fills and validates the JSON
-// parameters (its result's JSON is the canonical form, CanonicalParams) and load loads the data from them.
-func TypedData[P any](parse func(json.RawMessage) (P, error), load func(p P, seed uint64) (*Data, error)) DataKind {
+// TypedData returns the DataKind of typed parameters P: the JSON parameters are decoded strictly
+// (DecodeParams, in the words of what, e.g. "imageexp: fashion-mnist"), then fill spells out P's defaults
+// and validates it (the JSON of its result is the canonical form), and load loads the data from them.
+func TypedData[P any](what string, fill func(P) (P, error), load func(p P, seed uint64) (*Data, error)) DataKind {
+	parse := func(params json.RawMessage) (P, error) {
+		var p P
+		if err := DecodeParams(what, params, &p); err != nil {
+			return p, err
+		}
+		return fill(p)
+	}
 	return DataKind{
 		Load: func(params json.RawMessage, seed uint64) (*Data, error) {
 			p, err := parse(params)

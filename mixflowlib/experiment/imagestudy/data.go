@@ -1,7 +1,6 @@
 package imagestudy
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -25,7 +24,7 @@ const (
 )
 
 func init() {
-	imageexp.MustRegisterData(DataSmallFashionMNIST, imageexp.TypedData(smallParams, loadSmall))
+	imageexp.MustRegisterData(DataSmallFashionMNIST, imageexp.TypedData("imagestudy: "+DataSmallFashionMNIST, fillSmall, loadSmall))
 }
 
 // SmallParams are the parameters of the "fashion-mnist-small" data kind.
@@ -46,11 +45,8 @@ func SmallFashionMNIST(p SmallParams, seed uint64) imageexp.DataSpec {
 	return imageexp.DataSpec{Kind: DataSmallFashionMNIST, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
-func smallParams(params json.RawMessage) (SmallParams, error) {
-	var p SmallParams
-	if err := imageexp.DecodeParams("imagestudy: "+DataSmallFashionMNIST, params, &p); err != nil {
-		return p, err
-	}
+// fillSmall fills and checks the parameters of the "fashion-mnist-small" data kind.
+func fillSmall(p SmallParams) (SmallParams, error) {
 	if p.Size == 0 {
 		p.Size = 16
 	}

@@ -2,7 +2,6 @@ package raeexp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -25,7 +24,7 @@ const DataKind = "rae-fashion-mnist"
 var OnStep func(trainer.StepReport)
 
 func init() {
-	imageexp.MustRegisterData(DataKind, imageexp.TypedData(dataParams, loadData))
+	imageexp.MustRegisterData(DataKind, imageexp.TypedData("raeexp: data", fillData, loadData))
 }
 
 // DataParams are the parameters of the "rae-fashion-mnist" data kind.
@@ -47,12 +46,9 @@ func Data(p DataParams, seed uint64) imageexp.DataSpec {
 	return imageexp.DataSpec{Kind: DataKind, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
-func dataParams(params json.RawMessage) (DataParams, error) {
-	var p DataParams
-	err := imageexp.DecodeParams("raeexp: data", params, &p)
-	if err != nil {
-		return p, err
-	}
+// fillData fills and checks the parameters of the "rae-fashion-mnist" data kind.
+func fillData(p DataParams) (DataParams, error) {
+	var err error
 	if p.HeldOut, err = imageexp.FashionMNISTHeldOut("raeexp: data", p.HeldOut); err != nil {
 		return p, err
 	}
