@@ -608,3 +608,30 @@ func TestOpenDirRemovesOrphans(t *testing.T) {
 		t.Errorf("temporary name %q does not carry this process's id", live)
 	}
 }
+
+// TestReadBytes reads a file's bytes as Read reads the file, and names the data (not its temporary
+// file) in the error of corrupted bytes, which still wraps ErrCorrupt.
+func TestReadBytes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a"+Ext)
+	vars := []Variable{{Path: "/w", Value: tensors.FromValue([]float32{1, 2, 3})}}
+	if err := Write(p, vars, Metadata{"k": 1}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := ReadBytes("embedded a", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := ck.Get("/w"); !ok || ck.Path != "embedded a" || fmt.Sprint(got.Value()) != "[1 2 3]" {
+		t.Errorf("ReadBytes: path %q, /w %v (found %v), want \"embedded a\", [1 2 3]", ck.Path, got, ok)
+	}
+	data[len(data)-1] ^= 0xff
+	_, err = ReadBytes("embedded a", data)
+	if err == nil || !strings.Contains(err.Error(), "embedded a") || strings.Contains(err.Error(), os.TempDir()) ||
+		!errors.Is(err, ErrCorrupt) {
+		t.Errorf("ReadBytes of corrupted bytes: error %v, want one naming \"embedded a\" and wrapping ErrCorrupt", err)
+	}
+}

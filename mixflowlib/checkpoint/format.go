@@ -566,6 +566,42 @@ func Read(path string) (*Checkpoint, error) {
 	return read(path, nil)
 }
 
+// ReadBytes reads a checkpoint held in memory (the bytes of a file Write wrote, e.g. embedded with
+// go:embed) as Read does; name identifies the data in errors and becomes the checkpoint's Path. The bytes
+// go through a temporary file, removed at once. Errors from the file keep their kind (errors.Is(err,
+// ErrCorrupt)) and name the data, not the temporary file.
+func ReadBytes(name string, data []byte) (*Checkpoint, error) {
+	f, err := os.CreateTemp("", "mixflow-bytes-*"+Ext)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", name, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", name, err)
+	}
+	ck, err := Read(tmp)
+	if err != nil {
+		return nil, renamedError{strings.ReplaceAll(err.Error(), tmp, name), err}
+	}
+	ck.Path = name
+	return ck, nil
+}
+
+// renamedError is an error with its text rewritten (a temporary file's name replaced by the data's)
+// that still unwraps to the original.
+type renamedError struct {
+	text string
+	err  error
+}
+
+func (e renamedError) Error() string { return e.text }
+func (e renamedError) Unwrap() error { return e.err }
+
 // read reads the checkpoint; if keep is not nil only variables for which keep returns true are
 // materialised (the others are hashed and skipped).
 func read(path string, keep func(p string) bool) (*Checkpoint, error) {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
@@ -79,22 +78,9 @@ func Load(path string) (*ViT, error) {
 // Decode reads an encoder from the bytes of a file written by ViT.Save; name identifies the data in
 // errors.
 func Decode(name string, data []byte) (*ViT, error) {
-	f, err := os.CreateTemp("", "mixflow-encoder-*"+checkpoint.Ext)
+	ck, err := checkpoint.ReadBytes(name, data)
 	if err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	ck, err := checkpoint.Read(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("encoder: reading weights %s: %s", name, strings.ReplaceAll(err.Error(), tmp, name))
+		return nil, fmt.Errorf("encoder: reading weights %s: %w", name, err)
 	}
 	return fromCheckpoint(name, ck)
 }

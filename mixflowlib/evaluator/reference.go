@@ -50,7 +50,7 @@ func ReadReference(path string) (*Reference, error) {
 // DecodeReference decodes reference statistics from the bytes of a file written by Reference.Save; name
 // identifies them in errors. A truncated or corrupted file is an error.
 func DecodeReference(name string, data []byte) (*Reference, error) {
-	ck, err := readCheckpointBytes(name, data)
+	ck, err := checkpoint.ReadBytes(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("evaluator: reference statistics %s: %w", name, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strings"
 
@@ -135,7 +134,7 @@ func ReadWeights(path string) (*Weights, error) {
 // DecodeWeights decodes weights from the bytes of a checkpoint file; name identifies them in errors.
 // A truncated or corrupted file is an error (the checkpoint's SHA-256 checksum does not match).
 func DecodeWeights(name string, data []byte) (*Weights, error) {
-	ck, err := readCheckpointBytes(name, data)
+	ck, err := checkpoint.ReadBytes(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("evaluator: weights %s: %w", name, err)
 	}
@@ -177,28 +176,4 @@ func (w *Weights) Fingerprint() string {
 		})
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// readCheckpointBytes reads a checkpoint held in memory. The checkpoint package reads files, so the bytes go
-// through a temporary file (a few hundred KB, removed at once).
-func readCheckpointBytes(name string, data []byte) (*checkpoint.Checkpoint, error) {
-	f, err := os.CreateTemp("", "mixflow-evaluator-*"+checkpoint.Ext)
-	if err != nil {
-		return nil, err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	ck, err := checkpoint.Read(tmp)
-	if err != nil {
-		// Name the data, not the temporary file.
-		return nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), tmp, name))
-	}
-	return ck, nil
 }

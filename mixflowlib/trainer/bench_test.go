@@ -4,26 +4,16 @@ import (
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
 // benchMLP is the research notes' benchmark network: concat(x, t) → 3 × (Dense 256 → SiLU) → Dense 2.
-type benchMLP struct{}
-
-func (benchMLP) Velocity(scope *model.Scope, x, t *Node, _ nn.Cond) *Node {
-	scope = scope.ResetVisited()
-	h := Concatenate([]*Node{x, InsertAxes(t, -1)}, -1)
-	for i := range 3 {
-		h = activation.Swish(layers.Dense(scope.In("l%d", i), h, true, 256))
-	}
-	return layers.Dense(scope.In("out"), h, true, 2)
-}
+var benchMLP = graphtest.MLP{Width: 256, Depth: 3}
 
 // BenchmarkTrainStep compares the trainer's step (batch fetch and checks, loss, gradient norm, Adam,
 // and optionally clipping and EMA, with the non-finite guard) against a bare GoMLX step (loss and
@@ -40,7 +30,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		opt := optimizer.Adam().LearningRate(1e-3).Done()
 		exec := model.MustNewExec(be, store, func(scope *model.Scope, x1 *Node) *Node {
 			scope.SetTraining(x1.Graph(), true)
-			loss := testFM{}.LossGraph(scope.In("model"), benchMLP{}, x1, nn.Cond{})
+			loss := testFM{}.LossGraph(scope.In("model"), benchMLP, x1, nn.Cond{})
 			opt.UpdateGraph(scope, x1.Graph(), loss)
 			return loss
 		})
@@ -64,7 +54,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.LR, cfg.BatchSize, cfg.Steps = 1e-3, batch, 1<<40
 			cfg.EMADecay, cfg.ClipGradNorm = v.ema, v.clip
-			tr, err := New(cfg, benchMLP{}, testFM{}, src)
+			tr, err := New(cfg, benchMLP, testFM{}, src)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@
 package figures
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -141,10 +142,7 @@ func SlowFlow(bands []Band, o SlowFlowOptions) (chart.Figure, error) {
 		}
 		p.Series = append(p.Series, chart.Line(b.Name, b.X, b.Mean).WithWidth(2.5))
 	}
-	title := o.Title
-	if title == "" {
-		title = "Slow Flow: slowed vs sampling timestep"
-	}
+	title := cmp.Or(o.Title, "Slow Flow: slowed vs sampling timestep")
 	sub := "line: mean"
 	if o.BandLabel != "" {
 		sub += "; dark band: " + o.BandLabel
@@ -228,10 +226,7 @@ func TimestepDensities(ds []Density, o DensityOptions) (chart.Figure, error) {
 			p.Series = append(p.Series, chart.Line(d.Name, d.X, d.P).WithWidth(2.5))
 		}
 	}
-	title := o.Title
-	if title == "" {
-		title = "Timestep distributions"
-	}
+	title := cmp.Or(o.Title, "Timestep distributions")
 	f := chart.Single(title, p)
 	f.Subtitle = "thin: histogram of samples; thick: analytic density"
 	return wrap(fig, f)
@@ -330,10 +325,7 @@ func JointTM(t, m []float64, o JointOptions) (chart.Figure, error) {
 	p.Series = append(p.Series,
 		chart.Polygon(fmt.Sprintf("(1−γ)t ≤ m ≤ t, γ = %g", g), []float64{0, 1, 1}, []float64{0, 1, 1 - g}).WithColor("#D62728").WithWidth(2),
 	)
-	title := o.Title
-	if title == "" {
-		title = fmt.Sprintf("MixFlow: joint of t and the slowed m_t, γ = %g", g)
-	}
+	title := cmp.Or(o.Title, fmt.Sprintf("MixFlow: joint of t and the slowed m_t, γ = %g", g))
 	f := chart.Figure{Title: title, Panels: []chart.Panel{p}}
 	if o.Marginals {
 		const bins = 40
@@ -474,10 +466,7 @@ func GammaAblation(as []Ablation, o AblationOptions) (chart.Figure, error) {
 		return chart.Figure{}, err
 	}
 	p.Series = append(p.Series, refs...)
-	title := o.Title
-	if title == "" {
-		title = "γ ablation"
-	}
+	title := cmp.Or(o.Title, "γ ablation")
 	f := chart.Single(title, p)
 	f.Subtitle = o.ErrLabel
 	return wrap(fig, f)
@@ -674,10 +663,7 @@ func LossCurves(cs []Curve, o LossOptions) (chart.Figure, error) {
 			chart.Line(c.Name, c.Step, c.Value).WithWidth(1).WithOpacity(0.3),
 			chart.Line(c.Name, c.Step, ema).WithWidth(2))
 	}
-	title := o.Title
-	if title == "" {
-		title = "Training loss"
-	}
+	title := cmp.Or(o.Title, "Training loss")
 	f := chart.Single(title, p)
 	if o.Smooth > 0 {
 		f.Subtitle = fmt.Sprintf("faint: raw; solid: EMA (decay %g)", o.Smooth)
@@ -743,10 +729,7 @@ func SampleScatter(sets []PointSet, o ScatterOptions) (chart.Figure, error) {
 		}
 		series = append(series, chart.Scatter(s.Name, xs, ys).WithWidth(size).WithOpacity(op))
 	}
-	title := o.Title
-	if title == "" {
-		title = "Samples"
-	}
+	title := cmp.Or(o.Title, "Samples")
 	if o.Overlay {
 		return wrap(fig, chart.Single(title, chart.Panel{Series: series, Equal: true, X: chart.Axis{Label: "x₁"}, Y: chart.Axis{Label: "x₂"}}))
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/internal/errtest"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
 	"github.com/mixflow/mixflow/mixflowlib/slowflow"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
@@ -39,9 +40,8 @@ func TestSlowFlowViews(t *testing.T) {
 	if f, err := SlowFlowPanels([]*experiment.SlowFlowResult{a}, []int{5, 10}, 0, "", 2); err != nil || len(f.Panels) != 2 {
 		t.Errorf("panels: %v", err)
 	}
-	if _, err := SlowFlow([]*experiment.SlowFlowResult{a}, 20, 0, ""); err == nil || !strings.Contains(err.Error(), "20 steps") {
-		t.Errorf("missing step count: %v", err)
-	}
+	_, err = SlowFlow([]*experiment.SlowFlowResult{a}, 20, 0, "")
+	errtest.Contains(t, "missing step count", err, "20 steps")
 	tab, err := SlowFlowTable("t", []*experiment.SlowFlowResult{a, b})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package highdim
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/mixflow/mixflow/internal/errtest"
@@ -166,9 +165,8 @@ func TestRunStudy(t *testing.T) {
 		t.Errorf("second study: err %v", err)
 	}
 	spec.Dims[0].Seeds = 0
-	if _, err := lab.RunStudy(context.Background(), spec, nil); err == nil || !strings.Contains(err.Error(), "seeds 0") {
-		t.Errorf("zero seeds: %v", err)
-	}
+	_, err = lab.RunStudy(context.Background(), spec, nil)
+	errtest.Contains(t, "zero seeds", err, "seeds 0")
 	if _, err := (DiagSpec{N: 8}).Canonical(); err == nil {
 		t.Error("diagnostics n 8: no error")
 	}

@@ -49,7 +49,7 @@ func init() {
 		}
 	}
 	must(RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New)))
-	must(RegisterData(DataFashionMNIST, DataKind{Load: loadFashionMNIST, Canonical: CanonicalParams(fmnistParams)}))
+	must(RegisterData(DataFashionMNIST, TypedData("imageexp: fashion-mnist", fillFashionMNIST, loadFashionMNIST)))
 	must(RegisterEvaluator(EvaluatorFMNIST, EvaluatorKind{New: newFMNISTEvaluator, Canonical: canonicalFMNISTEval}))
 }
 
@@ -82,11 +82,8 @@ func FashionMNIST(p FashionMNISTParams, seed uint64) DataSpec {
 	return DataSpec{Kind: DataFashionMNIST, Params: MustJSON(p), Seed: seed}
 }
 
-func fmnistParams(params json.RawMessage) (FashionMNISTParams, error) {
-	var p FashionMNISTParams
-	if err := decodeStrict("fashion-mnist", params, &p); err != nil {
-		return p, err
-	}
+// fillFashionMNIST fills and checks the parameters of the "fashion-mnist" data kind.
+func fillFashionMNIST(p FashionMNISTParams) (FashionMNISTParams, error) {
 	if p.Size == 0 {
 		p.Size = 32
 	}
@@ -129,11 +126,7 @@ func FashionMNISTSplit(s fashionmnist.Split) (*images.Set, error) {
 	return set, nil
 }
 
-func loadFashionMNIST(params json.RawMessage, seed uint64) (*Data, error) {
-	p, err := fmnistParams(params)
-	if err != nil {
-		return nil, err
-	}
+func loadFashionMNIST(p FashionMNISTParams, seed uint64) (*Data, error) {
 	train, err := FashionMNISTSplit(fashionmnist.Train)
 	if err != nil {
 		return nil, err
@@ -148,7 +141,7 @@ func loadFashionMNIST(params json.RawMessage, seed uint64) (*Data, error) {
 		return nil, err
 	}
 	// Unflipped, unshuffled view of the training images for the noise floor.
-	realSrc, err := images.NewSource(train, images.Options{Sequential: true, Height: p.Size, Width: p.Size})
+	real, err := RealImages("imageexp: fashion-mnist", train, images.Options{Height: p.Size, Width: p.Size})
 	if err != nil {
 		return nil, err
 	}
@@ -156,24 +149,39 @@ func loadFashionMNIST(params json.RawMessage, seed uint64) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	numClasses := train.NumClasses()
 	return &Data{
 		Name:       fmt.Sprintf("fashion-mnist %d×%d (seed %d, flip %v)", p.Size, p.Size, seed, p.Flip),
 		Train:      src,
 		Shape:      []int{p.Size, p.Size, 1},
-		NumClasses: numClasses,
+		NumClasses: train.NumClasses(),
 		HeldOut:    held,
-		Conds: func(n int, _ uint64) (datasets.Cond, error) {
-			return datasets.Cond{Labels: BalancedLabels(n, numClasses)}, nil
-		},
-		Real: func(n int, s uint64) (datasets.Batch, error) {
-			if n < 1 || n > train.Len() {
-				return datasets.Batch{}, fmt.Errorf("imageexp: fashion-mnist real images: n %d outside [1, %d]", n, train.Len())
-			}
-			rng := rand.New(rand.NewPCG(s, 0xf100))
-			idx := rng.Perm(train.Len())[:n]
-			return realSrc.Gather(idx, nil)
-		},
+		Conds:      BalancedConds(train.NumClasses()),
+		Real:       real,
+	}, nil
+}
+
+// BalancedConds returns a Data.Conds that gives n balanced class labels (BalancedLabels), whatever the seed.
+func BalancedConds(numClasses int) func(n int, seed uint64) (datasets.Cond, error) {
+	return func(n int, _ uint64) (datasets.Cond, error) {
+		return datasets.Cond{Labels: BalancedLabels(n, numClasses)}, nil
+	}
+}
+
+// RealImages returns a Data.Real that draws n distinct images of train (a seeded permutation) through
+// opt, made sequential (no shuffling or flips), for the metrics' noise floor; an n outside
+// [1, train.Len()] is an error in the words of what ("imageexp: fashion-mnist").
+func RealImages(what string, train *images.Set, opt images.Options) (func(n int, seed uint64) (datasets.Batch, error), error) {
+	opt.Sequential = true
+	src, err := images.NewSource(train, opt)
+	if err != nil {
+		return nil, err
+	}
+	return func(n int, s uint64) (datasets.Batch, error) {
+		if n < 1 || n > train.Len() {
+			return datasets.Batch{}, fmt.Errorf("%s real images: n %d outside [1, %d]", what, n, train.Len())
+		}
+		rng := rand.New(rand.NewPCG(s, 0xf100))
+		return src.Gather(rng.Perm(train.Len())[:n], nil)
 	}, nil
 }
 

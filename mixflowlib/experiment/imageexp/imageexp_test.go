@@ -131,10 +131,9 @@ func TestObjectiveWrapper(t *testing.T) {
 }
 
 func TestRegistryErrors(t *testing.T) {
-	if err := RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New)); err == nil || !strings.Contains(err.Error(), "already registered") {
-		t.Errorf("duplicate backbone: %v", err)
-	}
-	if err := RegisterData(" x", DataKind{Load: loadFashionMNIST}); err == nil {
+	err := RegisterBackbone(BackboneSiT, ConfigBackbone("imageexp: sit", sit.New))
+	errtest.Contains(t, "duplicate backbone", err, "already registered")
+	if err := RegisterData(" x", TypedData("x", fillFashionMNIST, loadFashionMNIST)); err == nil {
 		t.Error("kind with a space: no error")
 	}
 	if err := RegisterEvaluator("x", EvaluatorKind{}); err == nil || err.Error() != `imageexp: register evaluator "x": nil New` {
@@ -171,23 +170,17 @@ func TestRegistryErrors(t *testing.T) {
 	if builds != 4 {
 		t.Errorf("%d builds, want 4 (one for the two equal specs, one per failed one)", builds)
 	}
-	if _, err := (ModelSpec{Kind: "unet"}).Build(); err == nil || !strings.Contains(err.Error(), `unknown backbone kind "unet" (registered: `) {
-		t.Errorf("unknown backbone: %v", err)
-	}
-	if _, err := (ModelSpec{Kind: BackboneSiT, Params: json.RawMessage(`{"Hiden": 64}`)}).Canonical(); err == nil ||
-		!strings.Contains(err.Error(), "Hiden") {
-		t.Errorf("typo in sit params: %v", err)
-	}
+	_, err = (ModelSpec{Kind: "unet"}).Build()
+	errtest.Contains(t, "unknown backbone", err, `unknown backbone kind "unet" (registered: `)
+	_, err = (ModelSpec{Kind: BackboneSiT, Params: json.RawMessage(`{"Hiden": 64}`)}).Canonical()
+	errtest.Contains(t, "typo in sit params", err, "Hiden")
 	if _, err := (ModelSpec{Kind: BackboneSiT, Params: json.RawMessage(`{"Hidden": 30}`)}).Canonical(); err == nil {
 		t.Error("invalid sit config: no error")
 	}
-	if _, err := (ModelSpec{Kind: BackboneSiT, Params: json.RawMessage(`{"Hidden": `)}).Canonical(); err == nil ||
-		!strings.Contains(err.Error(), "not valid JSON") {
-		t.Errorf("broken JSON: %v", err)
-	}
-	if _, err := FashionMNIST(FashionMNISTParams{Size: 30}, 0).Canonical(); err == nil || !strings.Contains(err.Error(), "size 30") {
-		t.Errorf("size 30: %v", err)
-	}
+	_, err = (ModelSpec{Kind: BackboneSiT, Params: json.RawMessage(`{"Hidden": `)}).Canonical()
+	errtest.Contains(t, "broken JSON", err, "not valid JSON")
+	_, err = FashionMNIST(FashionMNISTParams{Size: 30}, 0).Canonical()
+	errtest.Contains(t, "size 30", err, "size 30")
 	if _, err := (EvaluatorSpec{Kind: EvaluatorFMNIST, Params: json.RawMessage(`{"k":3}`)}).Canonical(); err == nil {
 		t.Error("unknown evaluator param: no error")
 	}
@@ -405,10 +398,8 @@ func TestMicroEndToEnd(t *testing.T) {
 	if len(sf.Results) != 2 || len(sf.ForSteps(4).Stats) != 5 || math.IsNaN(MeanGap(sf.ForSteps(4))) {
 		t.Errorf("slow flow %+v", sf)
 	}
-	if _, err := lab.MeasureSlowFlow(ctx, post, SlowFlowSpec{Steps: []int{2}, N: 8, ReferenceSize: 65}); err == nil ||
-		!strings.Contains(err.Error(), "exceeds the 64 held-out images") {
-		t.Errorf("reference larger than the held-out set: %v", err)
-	}
+	_, err = lab.MeasureSlowFlow(ctx, post, SlowFlowSpec{Steps: []int{2}, N: 8, ReferenceSize: 65})
+	errtest.Contains(t, "reference larger than the held-out set", err, "exceeds the 64 held-out images")
 	// The forward-process reference band of the same spec: its t = 0 state is x0 itself (m* = 0), and a
 	// second call comes from the cache with the same numbers.
 	sfSpec := SlowFlowSpec{Protocol: slowflow.ProtocolNearestData, Steps: []int{2, 4}, N: 8, ReferenceSize: 32, UseEMA: true}
@@ -424,14 +415,10 @@ func TestMicroEndToEnd(t *testing.T) {
 		r4.Protocol != slowflow.ProtocolReferenceNearestData || again.ForSteps(4).Stats[4].Mean != r4.Stats[4].Mean {
 		t.Errorf("reference %+v", ref)
 	}
-	if _, err := lab.MeasureReferenceSlowFlow(ctx, post, SlowFlowSpec{Protocol: slowflow.ProtocolNearestData, Steps: []int{2}, N: 8, ReferenceSize: 65}); err == nil ||
-		!strings.Contains(err.Error(), "reference_size 65 exceeds the 64 held-out images") {
-		t.Errorf("reference larger than the held-out set: %v", err)
-	}
-	if _, err := lab.MeasureReferenceSlowFlow(ctx, post, SlowFlowSpec{Protocol: slowflow.ProtocolNearestFinal, Steps: []int{2}, N: 8, ReferenceSize: 32}); err == nil ||
-		!strings.Contains(err.Error(), "has no reference band") {
-		t.Errorf("nearest-final reference: %v", err)
-	}
+	_, err = lab.MeasureReferenceSlowFlow(ctx, post, SlowFlowSpec{Protocol: slowflow.ProtocolNearestData, Steps: []int{2}, N: 8, ReferenceSize: 65})
+	errtest.Contains(t, "reference larger than the held-out set", err, "reference_size 65 exceeds the 64 held-out images")
+	_, err = lab.MeasureReferenceSlowFlow(ctx, post, SlowFlowSpec{Protocol: slowflow.ProtocolNearestFinal, Steps: []int{2}, N: 8, ReferenceSize: 32})
+	errtest.Contains(t, "nearest-final reference", err, "has no reference band")
 }
 
 // TestFMNISTEvaluator scores a handful of generated images with the real evaluator: finite metrics.
@@ -471,19 +458,16 @@ func TestWorkflowValidate(t *testing.T) {
 	}
 	w := DefaultWorkflow(true)
 	w.Variants = append(w.Variants, MixFlow(0.8, 0))
-	if err := w.Validate(); err == nil || !strings.Contains(err.Error(), `two models are labelled "MixFlow γ=0.8"`) {
-		t.Errorf("duplicate labels: %v", err)
-	}
+	err := w.Validate()
+	errtest.Contains(t, "duplicate labels", err, `two models are labelled "MixFlow γ=0.8"`)
 	w = DefaultWorkflow(true)
 	w.Variants = nil
-	if err := w.Validate(); err == nil || !strings.Contains(err.Error(), "no post-training variants") {
-		t.Errorf("no variants: %v", err)
-	}
+	err = w.Validate()
+	errtest.Contains(t, "no variants", err, "no post-training variants")
 	w = DefaultWorkflow(true)
 	w.SlowFlow.N = 1
-	if err := w.Validate(); err == nil || !strings.Contains(err.Error(), "imageexp: workflow slowflow") {
-		t.Errorf("bad slow flow: %v", err)
-	}
+	err = w.Validate()
+	errtest.Contains(t, "bad slow flow", err, "imageexp: workflow slowflow")
 	if m := SmallSiT(); m.Validate() != nil || m.NumTokens() != 16 {
 		t.Errorf("SmallSiT %v: %v", m, m.Validate())
 	}

@@ -332,6 +332,36 @@ type DataKind struct {
 // RegisterData makes a data kind available to DataSpec (see RegisterBackbone for the rules).
 func RegisterData(kind string, k DataKind) error { return dataKinds.register(kind, k) }
 
+// TypedData returns the DataKind of typed parameters P: the JSON parameters are decoded strictly
+// (DecodeParams, in the words of what, e.g. "imageexp: fashion-mnist"), then fill spells out P's defaults
+// and validates it (the JSON of its result is the canonical form), and load loads the data from them.
+func TypedData[P any](what string, fill func(P) (P, error), load func(p P, seed uint64) (*Data, error)) DataKind {
+	parse := func(params json.RawMessage) (P, error) {
+		var p P
+		if err := DecodeParams(what, params, &p); err != nil {
+			return p, err
+		}
+		return fill(p)
+	}
+	return DataKind{
+		Load: func(params json.RawMessage, seed uint64) (*Data, error) {
+			p, err := parse(params)
+			if err != nil {
+				return nil, err
+			}
+			return load(p, seed)
+		},
+		Canonical: CanonicalParams(parse),
+	}
+}
+
+// MustRegisterData is RegisterData for a package's init: it panics when the kind cannot be registered.
+func MustRegisterData(kind string, k DataKind) {
+	if err := RegisterData(kind, k); err != nil {
+		panic(err)
+	}
+}
+
 // DataKinds lists the registered data kinds.
 func DataKinds() []string { return dataKinds.names() }
 

@@ -1,9 +1,7 @@
 package imagestudy
 
 import (
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -26,9 +24,7 @@ const (
 )
 
 func init() {
-	if err := imageexp.RegisterData(DataSmallFashionMNIST, imageexp.DataKind{Load: loadSmall, Canonical: imageexp.CanonicalParams(smallParams)}); err != nil {
-		panic(err)
-	}
+	imageexp.MustRegisterData(DataSmallFashionMNIST, imageexp.TypedData("imagestudy: "+DataSmallFashionMNIST, fillSmall, loadSmall))
 }
 
 // SmallParams are the parameters of the "fashion-mnist-small" data kind.
@@ -49,11 +45,8 @@ func SmallFashionMNIST(p SmallParams, seed uint64) imageexp.DataSpec {
 	return imageexp.DataSpec{Kind: DataSmallFashionMNIST, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
-func smallParams(params json.RawMessage) (SmallParams, error) {
-	var p SmallParams
-	if err := imageexp.DecodeParams("imagestudy: "+DataSmallFashionMNIST, params, &p); err != nil {
-		return p, err
-	}
+// fillSmall fills and checks the parameters of the "fashion-mnist-small" data kind.
+func fillSmall(p SmallParams) (SmallParams, error) {
 	if p.Size == 0 {
 		p.Size = 16
 	}
@@ -65,11 +58,7 @@ func smallParams(params json.RawMessage) (SmallParams, error) {
 	return p, err
 }
 
-func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
-	p, err := smallParams(params)
-	if err != nil {
-		return nil, err
-	}
+func loadSmall(p SmallParams, seed uint64) (*imageexp.Data, error) {
 	train, err := imageexp.FashionMNISTSplit(fashionmnist.Train)
 	if err != nil {
 		return nil, err
@@ -85,9 +74,7 @@ func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	seq := small
-	seq.Sequential = true
-	realSrc, err := images.NewSource(train, seq)
+	real, err := imageexp.RealImages("imagestudy:", train, small)
 	if err != nil {
 		return nil, err
 	}
@@ -95,22 +82,15 @@ func loadSmall(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	numClasses := train.NumClasses()
 	return &imageexp.Data{
 		Name:       fmt.Sprintf("fashion-mnist %d×%d (resized, seed %d)", p.Size, p.Size, seed),
 		Train:      src,
 		Shape:      []int{p.Size, p.Size, 1},
-		NumClasses: numClasses,
+		NumClasses: train.NumClasses(),
 		HeldOut:    held,
-		Conds: func(n int, _ uint64) (datasets.Cond, error) {
-			return datasets.Cond{Labels: imageexp.BalancedLabels(n, numClasses)}, nil
-		},
+		Conds:      imageexp.BalancedConds(train.NumClasses()),
 		Real: func(n int, s uint64) (datasets.Batch, error) {
-			if n < 1 || n > train.Len() {
-				return datasets.Batch{}, fmt.Errorf("imagestudy: real images: n %d outside [1, %d]", n, train.Len())
-			}
-			rng := rand.New(rand.NewPCG(s, 0xf100))
-			b, err := realSrc.Gather(rng.Perm(train.Len())[:n], nil)
+			b, err := real(n, s)
 			if err != nil {
 				return b, err
 			}

@@ -69,15 +69,15 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("imagestudy: arm_seeds[%d] %d outside [0, seeds %d]", i, n, s.Seeds)
 		}
 	}
-	labels := map[string]bool{}
-	for _, a := range s.Arms {
+	labels := make([]string, len(s.Arms))
+	for i, a := range s.Arms {
 		if err := (imageexp.PostSpec{Objective: a, Train: s.Post, FromEMA: true, KeepOptimizer: s.KeepOptimizer}).Validate(); err != nil {
 			return err
 		}
-		if labels[a.Label()] {
-			return fmt.Errorf("imagestudy: two arms are labelled %q", a.Label())
-		}
-		labels[a.Label()] = true
+		labels[i] = a.Label()
+	}
+	if i := experiment.FirstDuplicate(labels); i >= 0 {
+		return fmt.Errorf("imagestudy: two arms are labelled %q", labels[i])
 	}
 	if err := s.Eval.Validate(); err != nil {
 		return err

@@ -2,9 +2,7 @@ package raeexp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -26,9 +24,7 @@ const DataKind = "rae-fashion-mnist"
 var OnStep func(trainer.StepReport)
 
 func init() {
-	if err := imageexp.RegisterData(DataKind, imageexp.DataKind{Load: loadData, Canonical: imageexp.CanonicalParams(dataParams)}); err != nil {
-		panic(err)
-	}
+	imageexp.MustRegisterData(DataKind, imageexp.TypedData("raeexp: data", fillData, loadData))
 }
 
 // DataParams are the parameters of the "rae-fashion-mnist" data kind.
@@ -50,12 +46,9 @@ func Data(p DataParams, seed uint64) imageexp.DataSpec {
 	return imageexp.DataSpec{Kind: DataKind, Params: imageexp.MustJSON(p), Seed: seed}
 }
 
-func dataParams(params json.RawMessage) (DataParams, error) {
-	var p DataParams
-	err := imageexp.DecodeParams("raeexp: data", params, &p)
-	if err != nil {
-		return p, err
-	}
+// fillData fills and checks the parameters of the "rae-fashion-mnist" data kind.
+func fillData(p DataParams) (DataParams, error) {
+	var err error
 	if p.HeldOut, err = imageexp.FashionMNISTHeldOut("raeexp: data", p.HeldOut); err != nil {
 		return p, err
 	}
@@ -65,11 +58,7 @@ func dataParams(params json.RawMessage) (DataParams, error) {
 	return p, nil
 }
 
-func loadData(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
-	p, err := dataParams(params)
-	if err != nil {
-		return nil, err
-	}
+func loadData(p DataParams, seed uint64) (*imageexp.Data, error) {
 	s1, err := stage1(context.Background(), p.Autoencoder, OnStep, false)
 	if err != nil {
 		return nil, err
@@ -104,28 +93,19 @@ func loadData(params json.RawMessage, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	realSrc, err := images.NewSource(train, images.Options{Sequential: true, Height: size, Width: size})
+	real, err := imageexp.RealImages("raeexp:", train, images.Options{Height: size, Width: size})
 	if err != nil {
 		return nil, err
 	}
-	numClasses := train.NumClasses()
 	return &imageexp.Data{
 		Name:       fmt.Sprintf("fashion-mnist latents of %s (%d×%d×%d, seed %d)", spec.Name, spec.Grid, spec.Grid, spec.Dim, seed),
 		Train:      src,
 		Shape:      ae.LatentShape(),
-		NumClasses: numClasses,
+		NumClasses: train.NumClasses(),
 		HeldOut:    datasets.Batch{X: heldZ, Cond: held.Cond},
-		Conds: func(n int, _ uint64) (datasets.Cond, error) {
-			return datasets.Cond{Labels: imageexp.BalancedLabels(n, numClasses)}, nil
-		},
-		Real: func(n int, s uint64) (datasets.Batch, error) {
-			if n < 1 || n > train.Len() {
-				return datasets.Batch{}, fmt.Errorf("raeexp: real images: n %d outside [1, %d]", n, train.Len())
-			}
-			rng := rand.New(rand.NewPCG(s, 0xf100))
-			return realSrc.Gather(rng.Perm(train.Len())[:n], nil)
-		},
-		Decode: func(x *tensors.Tensor) (*tensors.Tensor, error) { return ae.Decode(x) },
+		Conds:      imageexp.BalancedConds(train.NumClasses()),
+		Real:       real,
+		Decode:     func(x *tensors.Tensor) (*tensors.Tensor, error) { return ae.Decode(x) },
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixflow/mixflow/internal/errtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/repa"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/sit"
 	"github.com/mixflow/mixflow/mixflowlib/encoder"
@@ -42,24 +43,18 @@ func TestSpecCanonical(t *testing.T) {
 	}
 	p.EncoderFingerprint = "0123456789abcdef"
 	raw, _ := json.Marshal(p)
-	if _, err := (imageexp.ModelSpec{Kind: repaexp.Kind, Params: raw}).Build(); err == nil ||
-		!strings.Contains(err.Error(), "the spec was made with") {
-		t.Errorf("stale fingerprint: err = %v", err)
-	}
+	_, err = (imageexp.ModelSpec{Kind: repaexp.Kind, Params: raw}).Build()
+	errtest.Contains(t, "stale fingerprint", err, "the spec was made with")
 	bad := microREPA()
 	bad.Lambda = -1
-	if _, err := repaexp.Model(bad).Build(); err == nil || !strings.Contains(err.Error(), "Lambda -1") {
-		t.Errorf("bad λ: err = %v", err)
-	}
-	if _, err := repaexp.ModelWith(microREPA(), "/no/such/file.mfckpt").Build(); err == nil ||
-		!strings.Contains(err.Error(), "/no/such/file.mfckpt") {
-		t.Errorf("missing encoder file: err = %v", err)
-	}
+	_, err = repaexp.Model(bad).Build()
+	errtest.Contains(t, "bad λ", err, "Lambda -1")
+	_, err = repaexp.ModelWith(microREPA(), "/no/such/file.mfckpt").Build()
+	errtest.Contains(t, "missing encoder file", err, "/no/such/file.mfckpt")
 	o := repaexp.Aligned(imageexp.MixFlow(0.8, 0.1))
 	o.WrapParams = json.RawMessage(`{"lambda": 2}`)
-	if _, err := o.Build(); err == nil || !strings.Contains(err.Error(), "takes no parameters") {
-		t.Errorf("wrapper params: err = %v", err)
-	}
+	_, err = o.Build()
+	errtest.Contains(t, "wrapper params", err, "takes no parameters")
 }
 
 // TestEndToEnd trains a micro REPA-SiT base through imageexp, post-trains it with MixFlow, and samples.
@@ -130,9 +125,8 @@ func TestWorkflow(t *testing.T) {
 	if p.REPA.Lambda != 0.25 || p.REPA.SiT != imageexp.SmallSiT().WithDefaults() {
 		t.Errorf("REPA config %+v", p.REPA)
 	}
-	if _, err := repaexp.Workflow(w, nil); err == nil || !strings.Contains(err.Error(), `want "sit"`) {
-		t.Errorf("workflow of a non-SiT base: err = %v", err)
-	}
+	_, err = repaexp.Workflow(w, nil)
+	errtest.Contains(t, "workflow of a non-SiT base", err, `want "sit"`)
 	if _, err := repaexp.Workflow(imageexp.DefaultWorkflow(true), func(c *repa.Config) { c.AlignDepth = 9 }); err == nil {
 		t.Errorf("bad configuration accepted")
 	}

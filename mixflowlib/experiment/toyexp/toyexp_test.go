@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mixflow/mixflow/datasets/toy2d"
+	"github.com/mixflow/mixflow/internal/errtest"
 	"github.com/mixflow/mixflow/mixflowlib/backbone/oracle"
 	"github.com/mixflow/mixflow/mixflowlib/expcache"
 	"github.com/mixflow/mixflow/mixflowlib/experiment"
@@ -167,9 +168,8 @@ func TestPipelineAndCache(t *testing.T) {
 	if len(pts) != 10 {
 		t.Errorf("%d samples", len(pts))
 	}
-	if _, err := lab.PostTrain(ctx, post, tinyPost(FMObjective())); err == nil || !strings.Contains(err.Error(), "TrainBase") {
-		t.Errorf("post-training a post-trained run: %v", err)
-	}
+	_, err = lab.PostTrain(ctx, post, tinyPost(FMObjective()))
+	errtest.Contains(t, "post-training a post-trained run", err, "TrainBase")
 }
 
 // A sweep over 2 seeds: tidy rows, summaries and paired differences; the second run is all cache hits.

@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/mixflow/mixflow/datasets"
+	"github.com/mixflow/mixflow/internal/errtest"
 	"github.com/mixflow/mixflow/mixflowlib/experiment/imageexp"
 	"github.com/mixflow/mixflow/mixflowlib/metrics"
 	"github.com/mixflow/mixflow/mixflowlib/trainer"
@@ -106,9 +107,8 @@ func TestSideBySideAndLoss(t *testing.T) {
 	if b.Dx() < 3*28 || b.Dy() < 2*28 {
 		t.Errorf("grid image %v too small for 2 rows of 3 images", b)
 	}
-	if _, err := SideBySide([]*imageexp.Samples{mk("a", 0)}, 5, nil, ""); err == nil || !strings.Contains(err.Error(), "at least 5 images") {
-		t.Errorf("too few images: %v", err)
-	}
+	_, err = SideBySide([]*imageexp.Samples{mk("a", 0)}, 5, nil, "")
+	errtest.Contains(t, "too few images", err, "at least 5 images")
 	run := &imageexp.Run{Label: "r", History: &trainer.History{Step: []int64{1, 2}, Loss: []float64{1, 0.5},
 		Aux: map[string][]float64{"align": {0.3, 0.2}}}}
 	fig, err := Loss("loss", run)
