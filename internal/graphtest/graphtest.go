@@ -20,6 +20,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
@@ -386,4 +388,18 @@ func RefAttention(qkv [][]float64, heads int) [][]float64 {
 		}
 	}
 	return out
+}
+
+// MLP is a small velocity network for tests and benchmarks: concat(x, t) → Depth × (Dense(Width) → SiLU)
+// → Dense(D) for x [B, D], with Depth 0 meaning 1. Its layers are the scopes "l0", "l1", … and "out".
+type MLP struct{ Width, Depth int }
+
+// Velocity implements nn.Backbone.
+func (m MLP) Velocity(scope *model.Scope, x, t *Node, _ nn.Cond) *Node {
+	scope = scope.ResetVisited()
+	h := Concatenate([]*Node{x, InsertAxes(ConvertDType(t, x.DType()), -1)}, -1)
+	for i := range max(m.Depth, 1) {
+		h = activation.Swish(layers.Dense(scope.In("l%d", i), h, true, m.Width))
+	}
+	return layers.Dense(scope.In("out"), h, true, x.Shape().Dim(-1))
 }

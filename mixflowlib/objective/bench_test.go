@@ -8,26 +8,12 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
-
-// mlpNet is the benchmark backbone: concat(x, t) → depth × (Dense(width) + SiLU) → Dense(D).
-type mlpNet struct{ depth, width int }
-
-func (m mlpNet) Velocity(scope *model.Scope, x, t *Node, cond nn.Cond) *Node {
-	scope = scope.ResetVisited().In("mlp")
-	h := Concatenate([]*Node{x, InsertAxes(ConvertDType(t, x.DType()), -1)}, -1)
-	for i := range m.depth {
-		h = activation.Swish(layers.Dense(scope.In("l%d", i), h, true, m.width))
-	}
-	return layers.Dense(scope.In("out"), h, true, x.Shape().Dimensions[1])
-}
 
 // eightGaussians returns n points of the 8-Gaussians toy (radius 2, sd 0.1), flat [n, 2].
 func eightGaussians(rng *rand.Rand, n int) []float32 {
@@ -66,7 +52,7 @@ func TestTrainingReducesLoss(t *testing.T) {
 		t.Skip("trains a small model")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	net := mlpNet{depth: 2, width: 64}
+	net := graphtest.MLP{Width: 64, Depth: 2}
 	for _, obj := range []Objective{FlowMatching{}, MixFlow{Gamma: 0.8}} {
 		exec := trainStep(obj, net, 3)
 		var first, last float64
@@ -91,7 +77,7 @@ func TestTrainingReducesLoss(t *testing.T) {
 // matching on the same 3×256 SiLU MLP, batch 1024, 2-D data. The two steps are interleaved (alternating
 // which runs first) so machine load affects both alike; it reports ms per step of each and their ratio.
 func BenchmarkTrainStep(b *testing.B) {
-	net := mlpNet{depth: 3, width: 256}
+	net := graphtest.MLP{Width: 256, Depth: 3}
 	const batch = 1024
 	x1 := tensors.FromFlatDataAndDimensions(eightGaussians(rand.New(rand.NewPCG(1, 2)), batch), batch, 2)
 	fm := trainStep(FlowMatching{}, net, 1)

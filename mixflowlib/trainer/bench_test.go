@@ -7,12 +7,13 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/mixflow/mixflow/internal/graphtest"
 	"github.com/mixflow/mixflow/mixflowlib/backend"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
 
 // benchMLP is the research notes' benchmark network: concat(x, t) → 3 × (Dense 256 → SiLU) → Dense 2.
-var benchMLP = testMLP{hidden: 256, depth: 3}
+var benchMLP = graphtest.MLP{Width: 256, Depth: 3}
 
 // BenchmarkTrainStep compares the trainer's step (batch fetch and checks, loss, gradient norm, Adam,
 // and optionally clipping and EMA, with the non-finite guard) against a bare GoMLX step (loss and

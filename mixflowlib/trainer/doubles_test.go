@@ -9,30 +9,11 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/mixflow/mixflow/datasets"
 	"github.com/mixflow/mixflow/mixflowlib/nn"
 )
-
-// testMLP is an MLP velocity network: concat(x, t) → depth × (Dense(hidden) → SiLU) → Dense(dim), with
-// depth 0 meaning 1. Its layers are the scopes "hidden", "hidden1", …, and "out".
-type testMLP struct{ hidden, depth int }
-
-func (m testMLP) Velocity(scope *model.Scope, x, t *Node, _ nn.Cond) *Node {
-	scope = scope.ResetVisited()
-	h := Concatenate([]*Node{x, InsertAxes(ConvertDType(t, x.DType()), -1)}, -1)
-	for i := range max(m.depth, 1) {
-		name := "hidden"
-		if i > 0 {
-			name = fmt.Sprintf("hidden%d", i)
-		}
-		h = activation.Swish(layers.Dense(scope.In("%s", name), h, true, m.hidden))
-	}
-	return layers.Dense(scope.In("out"), h, true, x.Shape().Dim(-1))
-}
 
 // testFM is the flow-matching loss (linear path, t ~ U[0, 1)) with in-graph draws from the Store RNG.
 // With auxWeight > 0 it also registers an auxiliary loss "reg" = auxWeight·mean(v²).

@@ -40,7 +40,7 @@ var src0 = gaussSource{seed: 9, mean: [2]float32{2, -1}, std: 0.5}
 
 func newTiny(t *testing.T, cfg Config, hidden int, obj Objective) *Trainer {
 	t.Helper()
-	tr, err := New(cfg, testMLP{hidden: hidden}, obj, src0)
+	tr, err := New(cfg, graphtest.MLP{Width: hidden}, obj, src0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestConfigValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), b.want) || !strings.HasPrefix(err.Error(), "trainer: ") {
 			t.Errorf("want error containing %q, got %v", b.want, err)
 		}
-		if _, err := New(c, testMLP{hidden: 4}, testFM{}, src0); err == nil {
+		if _, err := New(c, graphtest.MLP{Width: 4}, testFM{}, src0); err == nil {
 			t.Errorf("New accepted an invalid config (%s)", b.want)
 		}
 	}
@@ -292,7 +292,7 @@ func TestResumeExact(t *testing.T) {
 	cfg.Schedule = Schedule{Kind: WarmupCosine, WarmupSteps: 5, FinalLR: 1e-4}
 	src := gaussSource{seed: 3, mean: [2]float32{1, 1}, std: 0.3, withLabels: true, numClasses: 4}
 
-	straight, err := New(cfg, testMLP{hidden: 16}, testFM{auxWeight: 0.01}, src)
+	straight, err := New(cfg, graphtest.MLP{Width: 16}, testFM{auxWeight: 0.01}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestResumeExact(t *testing.T) {
 	cfgB := cfg
 	cfgB.CheckpointDir = dir
 	cfgB.CheckpointEvery = 13
-	first, err := New(cfgB, testMLP{hidden: 16}, testFM{auxWeight: 0.01}, src)
+	first, err := New(cfgB, graphtest.MLP{Width: 16}, testFM{auxWeight: 0.01}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestResumeExact(t *testing.T) {
 		t.Fatalf("train seconds in the interrupt checkpoint: %v (%v), the attempt took %v", ri17, err, first.TrainSeconds())
 	}
 
-	resumed, err := New(cfgB, testMLP{hidden: 16}, testFM{auxWeight: 0.01}, src)
+	resumed, err := New(cfgB, graphtest.MLP{Width: 16}, testFM{auxWeight: 0.01}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestResumeExact(t *testing.T) {
 	}
 	want, got := values(t, straight.Store(), "/"), values(t, resumed.Store(), "/")
 	sameValues(t, "resume", want, got)
-	for _, p := range []string{"/model/hidden/dense/weights", "/ema/model/out/dense/biases", "/AdamOptimizer/model/out/dense/weights_1st_moment", GlobalStepPath, RNGStatePath, EMACountPath} {
+	for _, p := range []string{"/model/l0/dense/weights", "/ema/model/out/dense/biases", "/AdamOptimizer/model/out/dense/weights_1st_moment", GlobalStepPath, RNGStatePath, EMACountPath} {
 		if _, ok := want[p]; !ok {
 			t.Errorf("expected variable %s in the store (layout changed?)", p)
 		}
@@ -385,7 +385,7 @@ func TestResumeExact(t *testing.T) {
 		t.Errorf("train seconds after the resumed run %v, not more than the %v before it", resumed.TrainSeconds(), ri17.TrainSeconds)
 	}
 	// A completed run does nothing more.
-	again, err := New(cfgB, testMLP{hidden: 16}, testFM{auxWeight: 0.01}, src)
+	again, err := New(cfgB, graphtest.MLP{Width: 16}, testFM{auxWeight: 0.01}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func TestEMAMatchesHandComputation(t *testing.T) {
 	if err := tr.Init(); err != nil {
 		t.Fatal(err)
 	}
-	paths := []string{"/model/hidden/dense/weights", "/model/out/dense/biases"}
+	paths := []string{"/model/l0/dense/weights", "/model/out/dense/biases"}
 	thetas := map[string][][]float32{}
 	snap := func() {
 		for _, p := range paths {
@@ -545,7 +545,7 @@ func TestNonFiniteLossStops(t *testing.T) {
 	cfg.CheckpointEvery = 4
 	src := src0
 	src.poisonAt = 6 // the 7th update sees data scaled by 1e30: its loss overflows
-	tr, err := New(cfg, testMLP{hidden: 8}, testFM{}, src)
+	tr, err := New(cfg, graphtest.MLP{Width: 8}, testFM{}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,7 +599,7 @@ func TestBadBatches(t *testing.T) {
 	}
 	wants := []string{"X contains NaN at flat index 3", "batch shape changed", "step 1"}
 	for i, c := range cases {
-		err := trainErr(tinyConfig(), testMLP{hidden: 4}, testFM{}, c.src.(datasets.Source))
+		err := trainErr(tinyConfig(), graphtest.MLP{Width: 4}, testFM{}, c.src.(datasets.Source))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), wants[i]) || !strings.Contains(err.Error(), c.src.Name()) {
 			t.Errorf("%s: err = %v, want %q and %q", c.src.Name(), err, c.want, wants[i])
 		}
@@ -619,19 +619,19 @@ func TestCheckpointMismatchAndMissing(t *testing.T) {
 	cfg.Steps = 5
 
 	// Wider hidden layer: the first mismatching variable is named.
-	err := trainErr(cfg, testMLP{hidden: 16}, testFM{}, src0)
-	if err == nil || !strings.Contains(err.Error(), "/model/hidden/dense/") || !strings.Contains(err.Error(), ck) {
+	err := trainErr(cfg, graphtest.MLP{Width: 16}, testFM{}, src0)
+	if err == nil || !strings.Contains(err.Error(), "/model/l0/dense/") || !strings.Contains(err.Error(), ck) {
 		t.Errorf("wider model: err = %v", err)
 	}
 	t.Logf("wider model: %v", err)
 	// A model with an extra layer name: its variables are not in the checkpoint.
-	err = trainErr(cfg, renamedMLP{testMLP{hidden: 8}}, testFM{}, src0)
+	err = trainErr(cfg, renamedMLP{graphtest.MLP{Width: 8}}, testFM{}, src0)
 	if err == nil || !strings.Contains(err.Error(), "/model/") || !strings.Contains(err.Error(), ck) {
 		t.Errorf("renamed model: err = %v", err)
 	}
 	t.Logf("renamed model: %v", err)
 	// Another objective in the same directory.
-	if _, err := New(cfg, testMLP{hidden: 8}, testFM{name: "other"}, src0); err == nil || !strings.Contains(err.Error(), `objective "test-fm(aux=0)"`) {
+	if _, err := New(cfg, graphtest.MLP{Width: 8}, testFM{name: "other"}, src0); err == nil || !strings.Contains(err.Error(), `objective "test-fm(aux=0)"`) {
 		t.Errorf("other objective: err = %v", err)
 	}
 	// A corrupt only checkpoint is set aside and reported, and the run starts afresh (see also
@@ -639,7 +639,7 @@ func TestCheckpointMismatchAndMissing(t *testing.T) {
 	raw, _ := os.ReadFile(ck)
 	raw[len(raw)-40] ^= 1 // in the data block
 	_ = os.WriteFile(ck, raw, 0o644)
-	fresh, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0)
+	fresh, err := New(cfg, graphtest.MLP{Width: 8}, testFM{}, src0)
 	if err != nil || fresh.Step() != 0 {
 		t.Fatalf("corrupt checkpoint: step %d, err = %v", fresh.Step(), err)
 	}
@@ -650,11 +650,11 @@ func TestCheckpointMismatchAndMissing(t *testing.T) {
 		t.Errorf("corrupt checkpoint: log %q", log.String())
 	}
 	// Missing bases for post-training.
-	if _, err := PostTrain(cfg, testMLP{hidden: 8}, testFM{}, src0, PostTrainOptions{Base: filepath.Join(dir, "nope.mfckpt")}); err == nil || !errors.Is(err, os.ErrNotExist) && !strings.Contains(err.Error(), "no such file") {
+	if _, err := PostTrain(cfg, graphtest.MLP{Width: 8}, testFM{}, src0, PostTrainOptions{Base: filepath.Join(dir, "nope.mfckpt")}); err == nil || !errors.Is(err, os.ErrNotExist) && !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing base file: err = %v", err)
 	}
 	empty := t.TempDir()
-	if _, err := PostTrain(cfg, testMLP{hidden: 8}, testFM{}, src0, PostTrainOptions{Base: empty}); err == nil || !strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), empty) {
+	if _, err := PostTrain(cfg, graphtest.MLP{Width: 8}, testFM{}, src0, PostTrainOptions{Base: empty}); err == nil || !strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), empty) {
 		t.Errorf("empty base dir: err = %v", err)
 	}
 	if _, err := SamplingStoreFromCheckpoint(empty, false); err == nil {
@@ -663,10 +663,10 @@ func TestCheckpointMismatchAndMissing(t *testing.T) {
 }
 
 // renamedMLP puts its layers under other names.
-type renamedMLP struct{ testMLP }
+type renamedMLP struct{ graphtest.MLP }
 
 func (m renamedMLP) Velocity(scope *model.Scope, x, t *graph.Node, c nn.Cond) *graph.Node {
-	return m.testMLP.Velocity(scope.In("renamed"), x, t, c)
+	return m.MLP.Velocity(scope.In("renamed"), x, t, c)
 }
 
 func TestPostTrain(t *testing.T) {
@@ -686,7 +686,7 @@ func TestPostTrain(t *testing.T) {
 	postCfg.Seed = 77
 	postCfg.EMADecay = 0.9
 	postCfg.CheckpointDir = t.TempDir()
-	post, err := PostTrain(postCfg, testMLP{hidden: 8}, testFM{name: "mixflow-ish"}, src0, PostTrainOptions{Base: baseDir})
+	post, err := PostTrain(postCfg, graphtest.MLP{Width: 8}, testFM{name: "mixflow-ish"}, src0, PostTrainOptions{Base: baseDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -723,7 +723,7 @@ func TestPostTrain(t *testing.T) {
 		t.Fatalf("post-training checkpoint run info: %+v, %v", ri, err)
 	}
 	// Re-opening the post-training directory resumes it rather than starting again from the base.
-	again, err := PostTrain(postCfg, testMLP{hidden: 8}, testFM{name: "mixflow-ish"}, src0, PostTrainOptions{Base: baseDir})
+	again, err := PostTrain(postCfg, graphtest.MLP{Width: 8}, testFM{name: "mixflow-ish"}, src0, PostTrainOptions{Base: baseDir})
 	if err != nil || again.Step() != 6 {
 		t.Fatalf("re-opened post-training run: step %v, %v", again, err)
 	}
@@ -732,12 +732,12 @@ func TestPostTrain(t *testing.T) {
 	otherBase := filepath.Join(t.TempDir(), "copy.mfckpt")
 	raw, _ := os.ReadFile(filepath.Join(baseDir, checkpoint.FileName(20)))
 	_ = os.WriteFile(otherBase, raw, 0o644)
-	if _, err := PostTrain(postCfg, testMLP{hidden: 8}, testFM{name: "mixflow-ish"}, src0, PostTrainOptions{Base: otherBase}); err == nil ||
+	if _, err := PostTrain(postCfg, graphtest.MLP{Width: 8}, testFM{name: "mixflow-ish"}, src0, PostTrainOptions{Base: otherBase}); err == nil ||
 		!strings.Contains(err.Error(), "did not post-train from "+otherBase) {
 		t.Errorf("post-training into the directory of a run from another base: err = %v", err)
 	}
 	postCfg.CheckpointDir = ""
-	post2, err := PostTrain(postCfg, testMLP{hidden: 8}, testFM{name: "mixflow-ish"}, src0,
+	post2, err := PostTrain(postCfg, graphtest.MLP{Width: 8}, testFM{name: "mixflow-ish"}, src0,
 		PostTrainOptions{Base: filepath.Join(baseDir, checkpoint.FileName(20)), FromEMA: true, KeepOptimizer: true, ResetEMA: true})
 	if err != nil {
 		t.Fatal(err)
@@ -762,7 +762,7 @@ func TestPostTrain(t *testing.T) {
 	}
 	// The base directory cannot hold the post-training run.
 	postCfg.CheckpointDir = baseDir
-	if _, err := PostTrain(postCfg, testMLP{hidden: 8}, testFM{name: "x"}, src0, PostTrainOptions{Base: baseDir}); err == nil {
+	if _, err := PostTrain(postCfg, graphtest.MLP{Width: 8}, testFM{name: "x"}, src0, PostTrainOptions{Base: baseDir}); err == nil {
 		t.Error("post-training into the base's own directory was accepted")
 	}
 }
@@ -878,7 +878,7 @@ func TestCorruptLatestFallsBack(t *testing.T) {
 	if err := os.WriteFile(latest, raw[:len(raw)/2], 0o644); err != nil { // a truncated latest checkpoint
 		t.Fatal(err)
 	}
-	resumed, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0)
+	resumed, err := New(cfg, graphtest.MLP{Width: 8}, testFM{}, src0)
 	if err != nil {
 		t.Fatalf("resuming past a truncated checkpoint: %v", err)
 	}
@@ -906,7 +906,7 @@ func TestCorruptLatestFallsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fresh, err := New(cfg, testMLP{hidden: 8}, testFM{}, src0)
+	fresh, err := New(cfg, graphtest.MLP{Width: 8}, testFM{}, src0)
 	if err != nil || fresh.Step() != 0 {
 		t.Fatalf("all checkpoints corrupt: step %d, %v; want a fresh start", fresh.Step(), err)
 	}
