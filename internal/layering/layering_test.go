@@ -66,6 +66,10 @@ var sideways = map[string]bool{
 	"experiment/repaexp → experiment/imageexp":            true,
 	"experiment/t2iexp → experiment/imageexp":             true,
 	"experiment/imagestudy → experiment/imageexp":         true,
+	// studyview draws imagestudy's results with imageview's metric labels.
+	"experiment/imagestudy/studyview → experiment/imagestudy":         true,
+	"experiment/imagestudy/studyview → experiment/imageexp":           true,
+	"experiment/imagestudy/studyview → experiment/imageexp/imageview": true,
 }
 
 // core are the packages of the experiment core that every experiment package may import.
