@@ -74,7 +74,7 @@ func loadSmall(p SmallParams, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	real, err := imageexp.RealImages("imagestudy:", train, small)
+	realImages, err := imageexp.RealImages("imagestudy:", train, small)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func loadSmall(p SmallParams, seed uint64) (*imageexp.Data, error) {
 		HeldOut:    held,
 		Conds:      imageexp.BalancedConds(train.NumClasses()),
 		Real: func(n int, s uint64) (datasets.Batch, error) {
-			b, err := real(n, s)
+			b, err := realImages(n, s)
 			if err != nil {
 				return b, err
 			}

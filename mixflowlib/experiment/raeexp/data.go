@@ -93,7 +93,7 @@ func loadData(p DataParams, seed uint64) (*imageexp.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	real, err := imageexp.RealImages("raeexp:", train, images.Options{Height: size, Width: size})
+	realImages, err := imageexp.RealImages("raeexp:", train, images.Options{Height: size, Width: size})
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func loadData(p DataParams, seed uint64) (*imageexp.Data, error) {
 		NumClasses: train.NumClasses(),
 		HeldOut:    datasets.Batch{X: heldZ, Cond: held.Cond},
 		Conds:      imageexp.BalancedConds(train.NumClasses()),
-		Real:       real,
+		Real:       realImages,
 		Decode:     func(x *tensors.Tensor) (*tensors.Tensor, error) { return ae.Decode(x) },
 	}, nil
 }

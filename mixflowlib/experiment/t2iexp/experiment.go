@@ -145,8 +145,6 @@ func (e Experiment) Compare(ctx context.Context, lab *imageexp.Lab, r Runs) (*im
 	return lab.Compare(ctx, r.All(), e.Eval)
 }
 
-// modelConfig returns the t2i configuration of s: the preset with s's overrides, for the captions
-// tokenizer's vocabulary and caption length.
 // check reports sizes that neither the experiment nor the study can run: every step count, the batch,
 // the seeds and the sampling steps must be positive, and at least 4 images evaluated.
 func (s Sizes) check() error {
@@ -156,6 +154,8 @@ func (s Sizes) check() error {
 	return nil
 }
 
+// modelConfig returns the t2i configuration of s: the preset with s's overrides, for the captions
+// tokenizer's vocabulary and caption length.
 func modelConfig(s Sizes) (t2i.Config, error) {
 	tok, err := captions.NewTokenizer(captions.DefaultMaxLen)
 	if err != nil {
