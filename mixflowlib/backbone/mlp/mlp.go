@@ -289,7 +289,7 @@ func (m *MLP) NullCond(cond nn.Cond) nn.Cond {
 		return cond
 	}
 	out := cond
-	out.Labels = Neg(OnesLike(cond.Labels))
+	out.Labels = nn.NullLabels(cond.Labels)
 	return out
 }
 

@@ -125,7 +125,7 @@ func (m *Mixture) NullCond(cond nn.Cond) nn.Cond {
 	if cond.Labels == nil {
 		return cond
 	}
-	return nn.Cond{Labels: Neg(OnesLike(cond.Labels)), Tokens: cond.Tokens}
+	return nn.Cond{Labels: nn.NullLabels(cond.Labels), Tokens: cond.Tokens}
 }
 
 // Velocity implements nn.Backbone: the exact (class-conditional if cond.Labels is set) velocity for x of
