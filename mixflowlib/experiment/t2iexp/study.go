@@ -39,13 +39,13 @@ const (
 // studyDropout is the caption dropout of the base and of every arm (for guidance).
 const studyDropout = 0.1
 
-// StudySizes are the sizes of notebook 07's full run, chosen to take at most 40 minutes from an empty
-// cache on the shared 2-core CPU (cut to about 25 minutes for the time left on 2026-12-08): the "tiny" preset cut to 2 blocks of width 64 with 4×4 patches (64 image
-// tokens, so that shapes, positions and counts can be drawn; the previous run's 8×8 patches gave 16
-// tokens and every model drew one blob: 0 % on all attributes), 2500 base steps and 200-step arms at batch 32, 3 training seeds, 300 evaluation captions, Euler and
-// Heun at 10 steps, unguided and with guidance scale 2. Measured on 2026-12-08 (shared machine): the base
-// in 312 s (8 steps/s), each arm in 22–32 s, the whole notebook in 856 s from an empty cache (8.8 min
-// training, 4.8 min evaluation).
+// StudySizes are the sizes of notebook 07's full run, chosen to fit well within 40 minutes from an empty
+// cache on a 2-core CPU: the "tiny" preset cut to 2 blocks of width 64 with 4×4 patches (64 image tokens,
+// so that shapes, positions and counts can be drawn; the previous run's 8×8 patches gave 16 tokens and
+// every model drew one blob: 0 % on all attributes), 2500 base steps and 200-step arms at batch 32,
+// 3 training seeds, 300 evaluation captions, Euler and Heun at 10 steps, unguided and with guidance
+// scale 2. Measured on 2026-12-08 (shared machine): the base in 312 s (8 steps/s), each arm in 22–32 s,
+// the whole notebook in 856 s from an empty cache (8.8 min training, 4.8 min evaluation).
 func StudySizes() Sizes {
 	return Sizes{Model: "tiny", Hidden: 64, Depth: 2, Patch: 4, BaseSteps: 2500, PostSteps: 200, Batch: 32,
 		EvalN: 300, Seeds: 3, Steps: []int{10}, CFG: 2}
