@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -82,13 +83,21 @@ func needJupyter(t *testing.T) {
 	}
 }
 
-// runCLI runs the kernel command line in-process and returns its exit status and outputs.
+// runCLI runs the kernel command line in-process and returns its exit status and outputs. A failed
+// notebook keeps its runner's work directory for the user to read (the FAIL line names its kernel log);
+// in a test those directories are removed when the test ends, so that they do not pile up in $TMPDIR.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), args, &stdout, &stderr)
+	for _, m := range keptWorkRE.FindAllStringSubmatch(stdout.String(), -1) {
+		t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(m[1])) })
+	}
 	return code, stdout.String(), stderr.String()
 }
+
+// keptWorkRE matches the kernel log that a FAIL line of kernel exec names inside its kept work directory.
+var keptWorkRE = regexp.MustCompile(`kernel log: (\S*/mixflow-exec-[^/\s]+/kernel\.log)`)
 
 func readSpec(t *testing.T, dir string) kernelSpec {
 	t.Helper()
